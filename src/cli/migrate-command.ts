@@ -1,0 +1,225 @@
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { withDatabase } from '../db/open.ts';
+import { parseDatabaseUrl } from '../db/open.ts';
+import { SafetyError, UsageError } from '../errors.ts';
+import { restoreBackup } from '../migrate/backup.ts';
+import { migrateDown } from '../migrate/down.ts';
+import { readHistory } from '../migrate/history.ts';
+import { formatFinding, lintMigrations } from '../migrate/lint.ts';
+import { planUp, renderPlan, type Plan } from '../migrate/planner.ts';
+import type { RunEvent } from '../migrate/run-plan.ts';
+import { stampVersion } from '../migrate/stamp.ts';
+import { readMigrationState } from '../migrate/state.ts';
+import { computeStatus } from '../migrate/status.ts';
+import { migrateUp } from '../migrate/up.ts';
+import { verifyDatabase } from '../migrate/verify.ts';
+import type { Config } from '../config/schema.ts';
+import {
+  durationArgument,
+  integerArgument,
+  resolveConfig,
+  resolveSettings,
+  resolveSource,
+  resolveUrl,
+  withDatabaseFlags,
+  withRunnerFlags,
+  withSourceFlags,
+  type DatabaseFlags,
+  type RunnerFlags,
+  type SourceFlags,
+} from './context.ts';
+import { json, table } from './format.ts';
+import type { CliIo } from './io.ts';
+
+type Flags = DatabaseFlags & SourceFlags & RunnerFlags & { readonly to?: number; readonly steps?: number; readonly allowUnsafe?: boolean; readonly yes?: boolean };
+
+const version = (value: string) => integerArgument(value, undefined, 'version');
+
+function progress(io: CliIo) {
+  return (event: RunEvent) => {
+    const id = `${String(event.step.migration.version).padStart(3, '0')} ${event.step.migration.description}`;
+    if (event.type === 'step-start') io.err(`${event.step.direction === 'up' ? 'applying' : 'reverting'} ${id} …`);
+    if (event.type === 'retry') io.err(`  lock timeout on ${id} (try ${event.attempt}): ${event.reason}; retrying in ${event.delayMs} ms`);
+    if (event.type === 'step-done') io.err(`  done in ${event.elapsedMs} ms${event.attempts > 1 ? ` after ${event.attempts} tries` : ''}`);
+  };
+}
+
+function confirmer(io: CliIo, config: Config, flags: Flags): ((plan: Plan) => Promise<boolean>) | undefined {
+  if (!config.database.migration.require_confirmation || flags.yes === true) return undefined;
+  return async (plan) => {
+    if (!io.interactive) {
+      throw new SafetyError('migration.require_confirmation is on and there is no terminal to ask: pass --yes to confirm', 'NOT_CONFIRMED');
+    }
+    const versions = plan.steps.map((step) => step.migration.version).join(', ');
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(`${plan.direction} ${plan.steps.length} migration(s) (${versions}), version ${plan.from} → ${plan.to}? [y/N] `);
+      return /^y(es)?$/i.test(answer.trim());
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+async function status(io: CliIo, flags: Flags): Promise<void> {
+  const config = resolveConfig(flags);
+  const source = await resolveSource(flags, config);
+  await withDatabase(resolveUrl(config), async (db) => {
+    const state = await readMigrationState(db, source, resolveSettings(config).plan);
+    const s = state.status;
+    const applied = new Map(s.applied.map((row) => [row.version, row]));
+    const failed = new Map(s.failed.map((row) => [row.version, row]));
+    const drifted = new Set(s.drifted.map((d) => d.migration.version));
+    const rows = source.migrations.map((m) => {
+      const row = applied.get(m.version) ?? failed.get(m.version);
+      const stateName = drifted.has(m.version) ? 'drifted' : applied.has(m.version) ? 'applied' : failed.has(m.version) ? 'failed' : 'pending';
+      return { version: m.version, description: m.description, state: stateName, appliedAt: row?.appliedAt ?? null, error: failed.get(m.version)?.errorMessage ?? null };
+    });
+    for (const row of s.unknown) rows.push({ version: row.version, description: row.description, state: 'unknown', appliedAt: row.appliedAt, error: null });
+    if (flags.json === true) {
+      io.out(json({ database: db.url, source: source.label, current: s.current, latest: s.latest, pending: s.pending.map((m) => m.version), failed: s.failed.map((r) => r.version), drifted: [...drifted], unknown: s.unknown.map((r) => r.version), migrations: rows }));
+    } else {
+      io.out(`${db.url} — ${source.label} — version ${s.current} of ${s.latest}, ${s.pending.length} pending`);
+      io.out(table(['version', 'description', 'state', 'applied_at', 'error'], rows.map((r) => [r.version, r.description, r.state, r.appliedAt, r.error])));
+    }
+    if (s.drifted.length > 0 || s.failed.length > 0 || s.unknown.length > 0) io.exitCode = 1;
+  });
+}
+
+async function plan(io: CliIo, flags: Flags): Promise<void> {
+  const config = resolveConfig(flags);
+  const source = await resolveSource(flags, config);
+  await withDatabase(resolveUrl(config), async (db) => {
+    const state = await readMigrationState(db, source, resolveSettings(config).plan);
+    const p = planUp(state.status, state.context, flags.to);
+    if (flags.json === true) {
+      io.out(json({ from: p.from, to: p.to, steps: p.steps.map((s) => ({ version: s.migration.version, file: s.migration.fileName, kind: s.kind, sql: s.chunks.map((c) => c.sql) })) }));
+    } else if (p.steps.length === 0) {
+      io.err(`nothing to apply: ${db.url} is at version ${p.from}`);
+    } else {
+      io.out(renderPlan(p));
+    }
+  });
+}
+
+async function up(io: CliIo, flags: Flags): Promise<void> {
+  const config = resolveConfig(flags);
+  const source = await resolveSource(flags, config);
+  await withDatabase(resolveUrl(config), async (db) => {
+    const result = await migrateUp(db, source, resolveSettings(config), {
+      to: flags.to,
+      allowUnsafe: flags.allowUnsafe === true,
+      confirm: confirmer(io, config, flags),
+      onEvent: progress(io),
+    });
+    for (const finding of result.lint) io.err(`warning (--allow-unsafe): ${formatFinding(finding)}`);
+    if (flags.json === true) return io.out(json(result));
+    if (result.backup !== null) io.out(`backup: ${result.backup}`);
+    io.out(result.applied.length === 0 ? `${db.url} is up to date at version ${result.from}` : `${db.url}: version ${result.from} → ${result.to} (${result.applied.length} applied)`);
+    if (result.verify !== null) io.out(`verified: ${result.verify.checks.map((c) => c.name).join(', ')}`);
+  });
+}
+
+async function down(io: CliIo, flags: Flags): Promise<void> {
+  if (flags.steps !== undefined && flags.to !== undefined) throw new UsageError('give either --steps or --to, not both', 'BAD_TARGET');
+  const config = resolveConfig(flags);
+  const source = await resolveSource(flags, config);
+  await withDatabase(resolveUrl(config), async (db) => {
+    const result = await migrateDown(db, source, resolveSettings(config), {
+      ...(flags.to === undefined ? {} : { to: flags.to }),
+      ...(flags.steps === undefined ? {} : { steps: flags.steps }),
+      confirm: confirmer(io, config, flags),
+      onEvent: progress(io),
+    });
+    if (flags.json === true) return io.out(json(result));
+    if (result.backup !== null) io.out(`backup: ${result.backup}`);
+    io.out(result.reverted.length === 0 ? `nothing to roll back: ${db.url} is at version ${result.from}` : `${db.url}: version ${result.from} → ${result.to} (${result.reverted.length} rolled back)`);
+  });
+}
+
+async function stamp(io: CliIo, target: number, flags: Flags): Promise<void> {
+  const config = resolveConfig(flags);
+  const source = await resolveSource(flags, config);
+  await withDatabase(resolveUrl(config), async (db) => {
+    const result = await stampVersion(db, source, resolveSettings(config), target);
+    if (flags.json === true) return io.out(json(result));
+    io.out(`${db.url}: stamped at version ${result.to} (was ${result.from}); marked ${result.marked.join(', ') || 'none'}, unmarked ${result.unmarked.join(', ') || 'none'}; no migration SQL was run`);
+  });
+}
+
+async function history(io: CliIo, flags: Flags): Promise<void> {
+  const config = resolveConfig(flags);
+  await withDatabase(resolveUrl(config), async (db) => {
+    const h = await readHistory(db);
+    if (flags.json === true) return io.out(json(h.rows));
+    if (!h.exists) return io.out(`${db.url} has no schema_version table: no migration has been applied`);
+    io.out(table(
+      ['version', 'description', 'success', 'applied_at', 'ms', 'applied_by', 'error'],
+      h.rows.map((r) => [r.version, r.description, r.success ? 'yes' : 'no', r.appliedAt, r.executionTimeMs, r.appliedBy, r.errorMessage]),
+    ));
+  });
+}
+
+async function verify(io: CliIo, flags: Flags): Promise<void> {
+  const config = resolveConfig(flags);
+  const source = await resolveSource(flags, config);
+  await withDatabase(resolveUrl(config), async (db) => {
+    const report = await verifyDatabase(db, source, resolveSettings(config).packOptions);
+    if (flags.json === true) io.out(json(report));
+    else io.out(table(['check', 'result', 'detail'], report.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail])));
+    if (!report.ok) io.exitCode = 1;
+  });
+}
+
+async function lint(io: CliIo, flags: Flags): Promise<void> {
+  const config = resolveConfig(flags);
+  const source = await resolveSource(flags, config);
+  if (source.dialects !== undefined && !source.dialects.includes('postgres')) throw new UsageError(`${source.label} is SQLite: squawk lints PostgreSQL migrations only`, 'LINT_DIALECT');
+  const findings = await lintMigrations(source.migrations);
+  if (flags.json === true) io.out(json(findings));
+  else io.out(findings.length === 0 ? `squawk: no findings in ${source.migrations.length} migration(s)` : findings.map(formatFinding).join('\n'));
+  if (findings.length > 0) io.exitCode = 1;
+}
+
+async function restore(io: CliIo, backupPath: string, flags: Flags): Promise<void> {
+  const config = resolveConfig(flags);
+  const parsed = parseDatabaseUrl(resolveUrl(config));
+  if (parsed.kind !== 'sqlite' || parsed.target === ':memory:') throw new UsageError(`migrate restore works on SQLite files; ${parsed.display} is not one — pass --db sqlite:<file>`, 'RESTORE_DIALECT');
+  const result = restoreBackup(parsed.target, backupPath);
+  if (flags.json === true) return io.out(json(result));
+  io.out(`restored ${parsed.display} from ${result.restoredFrom}${result.failedCopy === null ? '' : `; the replaced file is ${result.failedCopy}`}; integrity_check: ${result.integrity}`);
+  if (result.integrity !== 'ok') io.exitCode = 1;
+}
+
+/** `tradeledger migrate …`: the migration engine's commands. */
+export function migrateCommand(io: CliIo): Command {
+  const migrate = new Command('migrate').description('versioned schema migrations: status, plan, up, down, stamp, history, verify, lint, restore');
+  const sourced = (name: string, description: string) => withSourceFlags(withDatabaseFlags(migrate.command(name).description(description)));
+
+  sourced('status', 'current version, pending, failed and drifted migrations (exit 1 on drift or failure)').action((flags: Flags) => status(io, flags));
+  sourced('plan', 'print exactly the SQL `up` would run, session settings included')
+    .option('--to <version>', 'stop at this version', version)
+    .action((flags: Flags) => plan(io, flags));
+  withRunnerFlags(sourced('up', 'apply pending migrations'))
+    .option('--to <version>', 'stop at this version', version)
+    .option('--allow-unsafe', 'apply migrations that squawk flags')
+    .option('--yes', 'do not ask for confirmation')
+    .action((flags: Flags) => up(io, flags));
+  withRunnerFlags(sourced('down', 'roll back applied migrations (default: the last one)'))
+    .option('--steps <n>', 'how many to roll back', (value) => integerArgument(value, undefined, 'of steps'))
+    .option('--to <version>', 'roll back to this version', version)
+    .option('--yes', 'do not ask for confirmation')
+    .action((flags: Flags) => down(io, flags));
+  sourced('stamp', 'mark the database as being at <version> without running anything')
+    .argument('<version>', 'the version to record', version)
+    .option('--lock-wait <duration>', 'how long to wait for another runner (default 30s)', durationArgument)
+    .action((target: number, flags: Flags) => stamp(io, target, flags));
+  withDatabaseFlags(migrate.command('history').description('every row of schema_version')).action((flags: Flags) => history(io, flags));
+  sourced('verify', "the pack's checks, the history, and PRAGMA integrity_check on SQLite (exit 1 on failure)").action((flags: Flags) => verify(io, flags));
+  withSourceFlags(withDatabaseFlags(migrate.command('lint').description('run squawk on PostgreSQL migrations (exit 1 on findings)'))).action((flags: Flags) => lint(io, flags));
+  withDatabaseFlags(migrate.command('restore').description('SQLite: put a backup in place; the current file becomes <name>.failed_v<N>_<UTC ts>'))
+    .argument('<backup>', 'the backup file')
+    .action((backupPath: string, flags: Flags) => restore(io, backupPath, flags));
+  return migrate;
+}

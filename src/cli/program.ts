@@ -1,0 +1,53 @@
+import { Command, CommanderError } from 'commander';
+import { driverErrorCode, errorMessage, isTradeledgerError } from '../errors.ts';
+import type { CliIo } from './io.ts';
+import { migrateCommand } from './migrate-command.ts';
+
+/** The version tradeledger reports. */
+export const VERSION = '0.1.0';
+
+/** The whole command tree, writing to `io`. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('tradeledger')
+    .description('Keeps trading databases correct: safe migrations, trade lifecycle tracing and exchange reconciliation.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });
+  program.addCommand(migrateCommand(io));
+  // Every subcommand reports usage errors through the same handler as the root.
+  const configure = (command: Command) => {
+    command.exitOverride().configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });
+    command.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
+
+function details(error: unknown): readonly string[] {
+  return isTradeledgerError(error) && 'details' in error ? (error as { details: readonly string[] }).details : [];
+}
+
+/**
+ * Runs one command line and returns its exit code: 0 success, 1 a check failed, 2 bad usage or
+ * input, 3 refused by a safety gate. The only place exit codes are decided.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return io.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; commander has already printed its one-line error otherwise.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
+    }
+    if (isTradeledgerError(error)) {
+      io.err(`tradeledger: ${error.message}`);
+      for (const line of details(error)) io.err(`  ${line}`);
+      return error.exitCode;
+    }
+    const code = driverErrorCode(error);
+    io.err(`tradeledger: ${code === undefined ? '' : `[${code}] `}${errorMessage(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,122 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from '../errors.ts';
+import { DEFAULT_DATABASE_URL } from '../db/open.ts';
+import { parseDuration } from './duration.ts';
+import { configSchema, type Config } from './schema.ts';
+
+/** The configuration file read when none is named. */
+export const DEFAULT_CONFIG_FILE = 'tradeledger.yaml';
+
+type EnvKind = 'string' | 'boolean' | 'integer' | 'duration';
+
+/** Environment variables that override tradeledger.yaml, and the key each sets. */
+export const ENVIRONMENT_OVERRIDES: readonly { readonly name: string; readonly path: readonly string[]; readonly kind: EnvKind }[] = [
+  { name: 'DATABASE_URL', path: ['database', 'url'], kind: 'string' },
+  { name: 'TRADELEDGER_AUTO_MIGRATE', path: ['database', 'schema', 'auto_migrate'], kind: 'boolean' },
+  { name: 'TRADELEDGER_TRACK_UNREALIZED_PNL', path: ['database', 'track_unrealized_pnl'], kind: 'boolean' },
+  { name: 'TRADELEDGER_BACKUP_DIR', path: ['database', 'backup', 'directory'], kind: 'string' },
+  { name: 'TRADELEDGER_BACKUP_RETENTION_DAYS', path: ['database', 'backup', 'retention_days'], kind: 'integer' },
+  { name: 'TRADELEDGER_MAX_BACKUPS', path: ['database', 'backup', 'max_backups'], kind: 'integer' },
+  { name: 'TRADELEDGER_REQUIRE_CONFIRMATION', path: ['database', 'migration', 'require_confirmation'], kind: 'boolean' },
+  { name: 'TRADELEDGER_CREATE_BACKUP', path: ['database', 'migration', 'create_backup'], kind: 'boolean' },
+  { name: 'TRADELEDGER_VERIFY_AFTER', path: ['database', 'migration', 'verify_after'], kind: 'boolean' },
+  { name: 'TRADELEDGER_LOCK_TIMEOUT', path: ['database', 'migration', 'lock_timeout'], kind: 'duration' },
+  { name: 'TRADELEDGER_STATEMENT_TIMEOUT', path: ['database', 'migration', 'statement_timeout'], kind: 'duration' },
+  { name: 'TRADELEDGER_LOCK_WAIT', path: ['database', 'migration', 'lock_wait'], kind: 'duration' },
+  { name: 'TRADELEDGER_MIGRATION_RETRIES', path: ['database', 'migration', 'retries'], kind: 'integer' },
+];
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
+
+/** Parses one environment value by kind; a malformed value is a usage error naming the variable. */
+export function parseEnvironmentValue(name: string, kind: EnvKind, raw: string): string | boolean | number {
+  const text = raw.trim();
+  switch (kind) {
+    case 'string':
+      if (text === '') throw new UsageError(`environment variable ${name} is set but empty: unset it or give it a value`, 'BAD_ENV');
+      return text;
+    case 'boolean': {
+      const value = BOOLEAN_WORDS[text.toLowerCase()];
+      if (value === undefined) throw new UsageError(`environment variable ${name}='${raw}' is not a boolean: use true or false`, 'BAD_ENV');
+      return value;
+    }
+    case 'integer':
+      if (!/^\d+$/.test(text)) throw new UsageError(`environment variable ${name}='${raw}' is not a whole number`, 'BAD_ENV');
+      return Number(text);
+    case 'duration': {
+      const ms = parseDuration(text);
+      if (ms === null) throw new UsageError(`environment variable ${name}='${raw}' is not a duration: use e.g. 500ms, 2s or 5m`, 'BAD_ENV');
+      return `${ms}ms`;
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const child = node[key];
+    if (typeof child !== 'object' || child === null || Array.isArray(child)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`configuration file '${path}' cannot be read: check the path given to --config or TRADELEDGER_CONFIG`, 'CONFIG_MISSING');
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new UsageError(`configuration file '${path}'${line === undefined ? '' : ` line ${line}`} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, 'CONFIG_YAML');
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`configuration file '${path}' must hold a mapping (key: value), not a ${Array.isArray(parsed) ? 'list' : typeof parsed}`, 'CONFIG_YAML');
+  return parsed as Record<string, unknown>;
+}
+
+/** Where the configuration came from, with the validated result. */
+export interface LoadedConfig {
+  readonly config: Config;
+  /** The file read, or null when there was none. */
+  readonly file: string | null;
+}
+
+/**
+ * Defaults, then tradeledger.yaml (`--config`, else TRADELEDGER_CONFIG, else ./tradeledger.yaml
+ * when present), then the environment. Flags are applied by the caller on top.
+ */
+export function loadConfig(options: { readonly configPath?: string | undefined; readonly env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const named = options.configPath ?? env['TRADELEDGER_CONFIG'];
+  const file = named !== undefined ? resolve(named) : existsSync(DEFAULT_CONFIG_FILE) ? resolve(DEFAULT_CONFIG_FILE) : null;
+  const raw = file === null ? {} : readConfigFile(file);
+  for (const override of ENVIRONMENT_OVERRIDES) {
+    const value = env[override.name];
+    if (value !== undefined) setPath(raw, override.path, parseEnvironmentValue(override.name, override.kind, value));
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const keys = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+    const key = keys.map(String).join('.') || '(top level)';
+    const what = issue.code === 'unrecognized_keys' ? 'is not a known setting; check its spelling' : issue.message;
+    throw new UsageError(`${file ?? 'configuration'}: ${key}: ${what}`, 'CONFIG_INVALID');
+  }
+  return { config: result.data, file };
+}
+
+/** The database URL: `--db`, else DATABASE_URL / tradeledger.yaml (`url`, or `path` for SQLite), else the embedded default. */
+export function databaseUrl(config: Config, flag?: string): string {
+  if (flag !== undefined) return flag;
+  if (config.database.url !== undefined) return config.database.url;
+  if (config.database.path !== undefined) return `sqlite:${config.database.path}`;
+  return DEFAULT_DATABASE_URL;
+}

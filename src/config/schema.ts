@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+const duration = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 2s or 5m (got '${String(value)}')` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/**
+ * tradeledger.yaml. The `database:` section mirrors the risk-state specification's
+ * config/database.yaml; durations are written `2s`, `500ms`, `5m` and held in milliseconds.
+ */
+export const configSchema = z.strictObject({
+  database: z
+    .strictObject({
+      url: z.string().min(1).optional(),
+      /** The specification's SQLite path; same as `url: sqlite:<path>`. */
+      path: z.string().min(1).optional(),
+      schema: z
+        .strictObject({
+          auto_migrate: z.boolean().default(false),
+          current_version: z.number().int().nonnegative().optional(),
+        })
+        .prefault({}),
+      track_unrealized_pnl: z.boolean().default(false),
+      backup: z
+        .strictObject({
+          directory: z.string().min(1).nullable().default(null),
+          retention_days: z.number().int().nonnegative().default(30),
+          max_backups: z.number().int().positive().default(10),
+        })
+        .prefault({}),
+      migration: z
+        .strictObject({
+          require_confirmation: z.boolean().default(false),
+          create_backup: z.boolean().default(true),
+          verify_after: z.boolean().default(true),
+          lock_timeout: duration.default(2000),
+          statement_timeout: duration.default(600_000),
+          lock_wait: duration.default(30_000),
+          retries: z.number().int().positive().default(5),
+          retry_delay: duration.default(500),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  migrations: z
+    .strictObject({
+      pack: z.string().min(1).optional(),
+      dir: z.string().min(1).optional(),
+      /** Pack settings substituted into its SQL (order-execution's trader setting and compliance role). */
+      options: z.record(z.string(), z.union([z.string(), z.boolean()])).default({}),
+    })
+    .prefault({}),
+});
+
+/** Configuration after defaults, file, environment and flags, validated. */
+export type Config = z.output<typeof configSchema>;
+
+/** Configuration as written in the file, before defaults. */
+export type ConfigInput = z.input<typeof configSchema>;

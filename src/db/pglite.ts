@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import type { Database, LockOptions, Queryable, Row, StatementTracer } from './port.ts';
+import { acquireFileLock, type FileLock } from './file-lock.ts';
+
+// int8 as text, as node-postgres returns it, so callers see one shape from both PostgreSQL adapters.
+const parsers = { [types.INT8]: (value: string) => value };
+
+function queryable(target: PGlite | Transaction, trace: StatementTracer | undefined): Queryable {
+  return {
+    async query<T extends Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+      trace?.({ sql, params, method: 'query' });
+      const result = await target.query<T>(sql, params as unknown[]);
+      return result.rows;
+    },
+    async exec(sql: string): Promise<void> {
+      trace?.({ sql, params: [], method: 'exec' });
+      await target.exec(sql);
+    },
+  };
+}
+
+/** Embedded PostgreSQL (PGlite) in a data directory, or in memory when `dir` is `memory`. */
+export async function openPglite(dir: string, url: string, trace?: StatementTracer): Promise<Database> {
+  const inMemory = dir === 'memory' || dir === ':memory:';
+  let dirLock: FileLock | undefined;
+  if (!inMemory) {
+    mkdirSync(dirname(dir), { recursive: true });
+    // PGlite is one process's database: two processes on one data directory would corrupt it.
+    dirLock = await acquireFileLock(`${dir}.lock`, `PGlite data directory ${dir}`, 0);
+  }
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create(inMemory ? { parsers } : { dataDir: dir, parsers });
+  } catch (error) {
+    dirLock?.release();
+    throw error;
+  }
+  const base = queryable(pg, trace);
+  return {
+    url,
+    kind: 'pglite',
+    dialect: 'postgres',
+    capabilities: { transactionalDdl: true, advisoryLocks: false, concurrentIndexes: false, concurrentSessions: false },
+    query: base.query,
+    exec: base.exec,
+    async transaction(fn) {
+      return pg.transaction((tx) => fn(queryable(tx, trace)));
+    },
+    async session(fn) {
+      // One connection is all PGlite has, so every call already runs on the same session.
+      return fn(base);
+    },
+    async withLock<T>(_name: string, _options: LockOptions, fn: () => Promise<T>): Promise<T> {
+      // The data-directory lock taken at open already keeps every other process out.
+      return fn();
+    },
+    async close() {
+      try {
+        await pg.close();
+      } finally {
+        dirLock?.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database, LockOptions, Queryable, Row, StatementTracer } from './port.ts';
+import { LockHeldError } from './lock-held-error.ts';
+
+/** The slice of a node-postgres client that tradeledger uses. */
+interface PgClientLike {
+  query(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
+}
+
+function withQueryContext(error: unknown, sql: string): unknown {
+  // Keep the driver error (and its SQLSTATE) but say which statement raised it, as PGlite does.
+  if (error instanceof Error && !('query' in error)) Object.assign(error, { query: sql });
+  return error;
+}
+
+function queryable(client: PgClientLike, trace: StatementTracer | undefined): Queryable {
+  return {
+    async query<T extends Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+      trace?.({ sql, params, method: 'query' });
+      try {
+        return (await client.query(sql, params as unknown[])).rows as T[];
+      } catch (error) {
+        throw withQueryContext(error, sql);
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      trace?.({ sql, params: [], method: 'exec' });
+      try {
+        await client.query(sql);
+      } catch (error) {
+        throw withQueryContext(error, sql);
+      }
+    },
+  };
+}
+
+/** Two int4 keys for `pg_try_advisory_lock(int, int)`: a fixed namespace and a hash of the lock name. */
+export function advisoryLockKeys(name: string): [number, number] {
+  let hash = 0;
+  for (const char of name) hash = (Math.imul(hash, 31) + char.codePointAt(0)!) | 0;
+  return [0x544c4447, hash]; // 'TLDG'
+}
+
+async function lockHolder(client: PgClientLike, keys: [number, number]): Promise<string> {
+  const { rows } = await client.query(
+    `SELECT l.pid, a.application_name, a.client_addr::text AS client_addr, a.backend_start
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1::bigint
+        AND l.objid::bigint = ($2::bigint & 4294967295) AND l.objsubid = 2`,
+    keys,
+  );
+  const row = rows[0];
+  if (row === undefined) return 'holder pid unknown';
+  const app = typeof row['application_name'] === 'string' && row['application_name'] !== '' ? ` (${row['application_name']})` : '';
+  return `held by backend pid ${String(row['pid'])}${app}`;
+}
+
+/** A PostgreSQL server through node-postgres: a small pool plus a dedicated connection per lock. */
+export async function openPostgres(connectionString: string, url: string, trace?: StatementTracer): Promise<Database> {
+  const config = { connectionString, application_name: 'tradeledger', max: 4 };
+  const pool = new pg.Pool(config);
+  // An idle client whose server went away must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const probe = await pool.connect();
+  probe.release();
+  const base = queryable(pool, trace);
+  return {
+    url,
+    kind: 'postgres',
+    dialect: 'postgres',
+    capabilities: { transactionalDdl: true, advisoryLocks: true, concurrentIndexes: true, concurrentSessions: true },
+    query: base.query,
+    exec: base.exec,
+    async transaction(fn) {
+      const client = await pool.connect();
+      const tx = queryable(client, trace);
+      let broken = false;
+      try {
+        await tx.exec('BEGIN');
+        const result = await fn(tx);
+        await tx.exec('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true; // the connection itself failed: do not hand it back to the pool
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async session(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn(queryable(client, trace));
+      } finally {
+        // A session may leave settings or an aborted transaction behind: never reuse its connection.
+        client.release(true);
+      }
+    },
+    async withLock<T>(name: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+      // Its own connection: if this process dies, the server ends the session and frees the lock.
+      const client = new pg.Client(config);
+      client.on('error', () => undefined);
+      await client.connect();
+      const keys = advisoryLockKeys(name);
+      try {
+        const started = Date.now();
+        for (;;) {
+          const { rows } = await client.query('SELECT pg_try_advisory_lock($1, $2) AS locked', keys);
+          if (rows[0]?.['locked'] === true) break;
+          const waited = Date.now() - started;
+          if (waited >= options.waitMs) throw new LockHeldError(name, await lockHolder(client, keys), waited);
+          await sleep(Math.min(options.pollMs ?? 250, Math.max(1, options.waitMs - waited)));
+        }
+        try {
+          return await fn();
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1, $2)', keys);
+        }
+      } finally {
+        await client.end();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

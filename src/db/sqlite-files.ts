@@ -1,0 +1,45 @@
+import { DatabaseSync, backup } from 'node:sqlite';
+
+/** `PRAGMA integrity_check` on a SQLite file: 'ok', or the problems it lists. */
+export function integrityCheck(path: string): string {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const rows = db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[];
+    return rows.map((row) => row.integrity_check).join('; ');
+  } finally {
+    db.close();
+  }
+}
+
+/** Copies a live SQLite database page by page with SQLite's online backup API (writers may keep going). */
+export async function onlineBackup(sourcePath: string, destinationPath: string): Promise<void> {
+  const source = new DatabaseSync(sourcePath, { readOnly: true });
+  try {
+    await backup(source, destinationPath);
+  } finally {
+    source.close();
+  }
+}
+
+/** Names of the tables in a SQLite file, for checks that must not open it through an adapter. */
+export function tableNames(path: string): string[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+  } finally {
+    db.close();
+  }
+}
+
+/** The highest successful version in a SQLite file's `schema_version`, or 0 when it has none. */
+export function sqliteVersion(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
+    if (exists === undefined) return 0;
+    const row = db.prepare('SELECT MAX(version) AS version FROM schema_version WHERE success = 1').get() as { version: number | null };
+    return row.version ?? 0;
+  } finally {
+    db.close();
+  }
+}

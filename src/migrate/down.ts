@@ -1,0 +1,41 @@
+import type { Database } from '../db/port.ts';
+import { SafetyError } from '../errors.ts';
+import { backupBeforeMigration } from './backup.ts';
+import { assertConsistent, planDown, type DownTarget, type Plan } from './planner.ts';
+import { runPlan, type RunEvent, type StepResult } from './run-plan.ts';
+import type { EngineSettings } from './settings.ts';
+import type { MigrationSource } from './source.ts';
+import { MIGRATION_LOCK, readMigrationState } from './state.ts';
+
+/** Options for `migrate down`. */
+export interface DownOptions extends DownTarget {
+  readonly confirm?: ((plan: Plan) => Promise<boolean>) | undefined;
+  readonly onEvent?: ((event: RunEvent) => void) | undefined;
+}
+
+/** What `migrate down` did. */
+export interface DownResult {
+  readonly from: number;
+  readonly to: number;
+  readonly reverted: readonly StepResult[];
+  readonly backup: string | null;
+}
+
+/**
+ * Runs down sections newest first under the migration lock, backing up a SQLite file first.
+ * Refuses on drift: an edited file's down section may not undo what was applied.
+ */
+export async function migrateDown(db: Database, source: MigrationSource, settings: EngineSettings, options: DownOptions): Promise<DownResult> {
+  return db.withLock(MIGRATION_LOCK, { waitMs: settings.lockWaitMs }, async () => {
+    const state = await readMigrationState(db, source, settings.plan);
+    assertConsistent(state.status, source.label);
+    const plan = planDown(state.status, source.migrations, state.context, options);
+    if (plan.steps.length === 0) return { from: plan.from, to: plan.to, reverted: [], backup: null };
+    if (options.confirm !== undefined && !(await options.confirm(plan))) {
+      throw new SafetyError('rollback not confirmed; nothing was changed', 'NOT_CONFIRMED');
+    }
+    const backup = db.file !== undefined && settings.createBackup ? await backupBeforeMigration(db.file, plan.to, settings.backup) : null;
+    const reverted = await runPlan(db, plan, settings.retry, options.onEvent);
+    return { from: plan.from, to: plan.to, reverted, backup };
+  });
+}

@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.ts';
+import type { Migration } from './migration.ts';
+
+/** One squawk finding, with the line in the migration file. */
+export interface LintFinding {
+  readonly version: number;
+  readonly fileName: string;
+  /** 1-based line in the migration file. */
+  readonly line: number;
+  readonly rule: string;
+  readonly level: string;
+  readonly message: string;
+  readonly help: string | null;
+}
+
+/**
+ * Rules the runner already satisfies: it sets lock_timeout and statement_timeout itself before
+ * every migration, so asking each file to set them would only add noise.
+ */
+export const RULES_THE_RUNNER_SATISFIES = ['require-lock-timeout', 'require-statement-timeout'] as const;
+
+function squawkBinary(): string {
+  const require = createRequire(import.meta.url);
+  let manifestPath: string;
+  try {
+    manifestPath = require.resolve('squawk-cli/package.json');
+  } catch {
+    throw new UsageError('squawk-cli is not installed: run `npm install` in the tradeledger checkout', 'SQUAWK_MISSING');
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin: string | Record<string, string> };
+  const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin['squawk'];
+  return join(dirname(manifestPath), bin ?? 'js/binary.js');
+}
+
+interface SquawkJsonRow {
+  readonly line: number;
+  readonly level: string;
+  readonly message: string;
+  readonly help: string | null;
+  readonly rule_name: string;
+}
+
+function runSquawk(sql: string, fileName: string, inTransaction: boolean): Promise<SquawkJsonRow[]> {
+  const args = [squawkBinary(), '--reporter', 'json', '--stdin-filepath', fileName];
+  for (const rule of RULES_THE_RUNNER_SATISFIES) args.push('--exclude', rule);
+  if (inTransaction) args.push('--assume-in-transaction');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      // squawk exits 1 when it found something; its JSON is on stdout either way.
+      const text = stdout.trim();
+      if (text.startsWith('[')) {
+        resolvePromise(JSON.parse(text) as SquawkJsonRow[]);
+      } else if (code === 0) {
+        resolvePromise([]);
+      } else {
+        reject(new Error(`squawk failed on ${fileName} (exit ${code}): ${stderr.trim() || text}`));
+      }
+    });
+    child.stdin.end(sql);
+  });
+}
+
+/** Runs squawk on each migration's up section; line numbers point into the migration file. */
+export async function lintMigrations(migrations: readonly Migration[]): Promise<LintFinding[]> {
+  const findings: LintFinding[] = [];
+  for (const migration of migrations) {
+    const rows = await runSquawk(migration.up, migration.fileName, migration.transactional);
+    for (const row of rows) {
+      findings.push({
+        version: migration.version,
+        fileName: migration.fileName,
+        line: migration.upLine + row.line,
+        rule: row.rule_name,
+        level: row.level,
+        message: row.message,
+        help: row.help,
+      });
+    }
+  }
+  return findings;
+}
+
+/** One line per finding: `file:line rule: message (help)`. */
+export function formatFinding(finding: LintFinding): string {
+  const help = finding.help === null ? '' : ` (${finding.help})`;
+  return `${finding.fileName}:${finding.line} ${finding.rule}: ${finding.message}${help}`;
+}

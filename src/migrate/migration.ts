@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { UsageError } from '../errors.ts';
+
+/** One versioned migration, parsed from `NNN_description.sql`. */
+export interface Migration {
+  readonly version: number;
+  /** The file name, as recorded in `schema_version.migration_script`. */
+  readonly fileName: string;
+  /** Human description: the file name's words, or a `-- migrate:description` line. */
+  readonly description: string;
+  readonly up: string;
+  /** The 1-based line in the file where the up section's SQL starts, for lint messages. */
+  readonly upLine: number;
+  /** The down section, or null when the file has none (the migration cannot be rolled back). */
+  readonly down: string | null;
+  /** False for `-- migrate:no-transaction` (PostgreSQL `CREATE INDEX CONCURRENTLY`). */
+  readonly transactional: boolean;
+  /** SQLite: run with foreign keys off and `PRAGMA foreign_key_check` before commit. */
+  readonly disableForeignKeys: boolean;
+  /** sha256 of the file with line endings normalised to `\n`. */
+  readonly checksum: string;
+}
+
+const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;
+const DIRECTIVE = /^--\s*migrate:([a-z-]+)\s*(.*)$/;
+
+/** Line endings normalised so that a checkout on Windows has the same checksum. */
+export function normaliseLineEndings(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
+}
+
+/** sha256 (hex) of a migration file's text with line endings normalised. */
+export function migrationChecksum(text: string): string {
+  return createHash('sha256').update(normaliseLineEndings(text), 'utf8').digest('hex');
+}
+
+/** The version a migration file name carries, or null when the name is not `NNN_description.sql`. */
+export function versionOfFileName(fileName: string): number | null {
+  const match = FILE_NAME.exec(fileName);
+  return match === null ? null : Number.parseInt(match[1]!, 10);
+}
+
+/** Parses one migration file; a file that breaks the format is a usage error naming it and the fix. */
+export function parseMigration(fileName: string, text: string): Migration {
+  const match = FILE_NAME.exec(fileName);
+  if (match === null) {
+    throw new UsageError(`migration file '${fileName}' is not named NNN_description.sql: rename it, e.g. 001_create_orders.sql`, 'MIGRATION_NAME');
+  }
+  const version = Number.parseInt(match[1]!, 10);
+  if (version < 1) throw new UsageError(`migration file '${fileName}': versions start at 1; renumber it`, 'MIGRATION_NAME');
+  const normalised = normaliseLineEndings(text);
+  const sections: Record<'up' | 'down', string[] | undefined> = { up: undefined, down: undefined };
+  let upStart = 0;
+  let current: 'up' | 'down' | undefined;
+  let transactional = true;
+  let disableForeignKeys = false;
+  let description = match[2]!.replace(/[_-]+/g, ' ').trim();
+  const lines = normalised.split('\n');
+  lines.forEach((line, index) => {
+    const directive = DIRECTIVE.exec(line.trim());
+    if (directive === null) {
+      if (current !== undefined) sections[current]!.push(line);
+      return;
+    }
+    const [, name, rest] = directive;
+    switch (name) {
+      case 'up':
+      case 'down':
+        if (sections[name] !== undefined) {
+          throw new UsageError(`migration file '${fileName}' line ${index + 1}: a second '-- migrate:${name}' section; keep one`, 'MIGRATION_FORMAT');
+        }
+        sections[name] = [];
+        current = name;
+        if (name === 'up') upStart = index + 2;
+        return;
+      case 'no-transaction':
+        transactional = false;
+        return;
+      case 'disable-foreign-keys':
+        disableForeignKeys = true;
+        return;
+      case 'description':
+        if (rest!.trim() === '') throw new UsageError(`migration file '${fileName}' line ${index + 1}: '-- migrate:description' needs text`, 'MIGRATION_FORMAT');
+        description = rest!.trim();
+        return;
+      default:
+        throw new UsageError(
+          `migration file '${fileName}' line ${index + 1}: unknown directive '-- migrate:${name}'; use up, down, no-transaction, disable-foreign-keys or description`,
+          'MIGRATION_FORMAT',
+        );
+    }
+  });
+  if (sections.up === undefined) {
+    throw new UsageError(`migration file '${fileName}' has no '-- migrate:up' line: put one above the SQL that applies it`, 'MIGRATION_FORMAT');
+  }
+  const up = sections.up.join('\n').trim();
+  const leadingBlankLines = sections.up.findIndex((line) => line.trim() !== '');
+  if (up === '') throw new UsageError(`migration file '${fileName}': the '-- migrate:up' section is empty`, 'MIGRATION_FORMAT');
+  const down = sections.down === undefined ? null : sections.down.join('\n').trim();
+  return {
+    version,
+    fileName,
+    description,
+    up,
+    upLine: upStart + Math.max(0, leadingBlankLines),
+    down: down === '' ? null : down,
+    transactional,
+    disableForeignKeys,
+    checksum: migrationChecksum(text),
+  };
+}

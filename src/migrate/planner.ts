@@ -1,0 +1,243 @@
+import type { Dialect } from '../db/port.ts';
+import { SafetyError, UsageError } from '../errors.ts';
+import type { Migration } from './migration.ts';
+import type { MigrationStatus } from './status.ts';
+import {
+  historyDeleteSql,
+  historyEntryFor,
+  historyFinishSql,
+  historyStartSql,
+  historyTableSql,
+  historyUpgradeSql,
+  type HistoryEntry,
+} from './history.ts';
+import { splitStatements, stripComments } from './split-statements.ts';
+
+/** One piece of SQL the runner sends as it is; `expectNoRows` makes a returned row a failure. */
+export interface PlanChunk {
+  readonly sql: string;
+  readonly expectNoRows?: boolean;
+}
+
+/**
+ * One migration's work. A `transaction` step is retried whole after a lock timeout; a
+ * `statements` step (no-transaction) retries the statement that timed out.
+ */
+export interface PlanStep {
+  readonly migration: Migration;
+  readonly direction: 'up' | 'down';
+  readonly kind: 'transaction' | 'statements';
+  readonly chunks: readonly PlanChunk[];
+  /** Sent only when the step fails, to leave the session clean (ROLLBACK, settings back). */
+  readonly cleanup: readonly string[];
+  readonly entry: HistoryEntry;
+}
+
+/** What `up` or `down` will run, in order. */
+export interface Plan {
+  readonly direction: 'up' | 'down';
+  readonly from: number;
+  readonly to: number;
+  readonly steps: readonly PlanStep[];
+}
+
+/** Session settings and identity every step uses. */
+export interface PlanSettings {
+  readonly lockTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly appliedBy: string;
+}
+
+/** What the planner knows about the database, read before planning. */
+export interface PlanContext {
+  readonly dialect: Dialect;
+  readonly historyExists: boolean;
+  readonly historyMissingColumns: readonly string[];
+  /** Indexes an interrupted CREATE INDEX CONCURRENTLY left invalid (`pg_index.indisvalid = false`). */
+  readonly invalidIndexes: ReadonlySet<string>;
+  readonly settings: PlanSettings;
+}
+
+const CONCURRENT_INDEX = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*))?/i;
+
+/** The index a `CREATE INDEX CONCURRENTLY` statement builds, with any schema, or null for other statements. */
+export function concurrentIndexName(statement: string): string | null {
+  const match = CONCURRENT_INDEX.exec(stripComments(statement));
+  if (match === null) return null;
+  const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name.toLowerCase());
+  return match[2] === undefined ? unquote(match[1]!) : `${unquote(match[1]!)}.${unquote(match[2])}`;
+}
+
+function terminated(sql: string): string {
+  // The next line we add must not join the migration's last statement.
+  return stripComments(sql).trimEnd().endsWith(';') ? sql : `${sql}\n;`;
+}
+
+function header(migration: Migration, direction: 'up' | 'down', note: string): string {
+  return `-- tradeledger: ${direction} ${String(migration.version).padStart(3, '0')} ${migration.description} (${migration.fileName}${note})`;
+}
+
+function settingsSql(context: PlanContext, local: boolean): string[] {
+  if (context.dialect !== 'postgres') return [];
+  const scope = local ? 'SET LOCAL' : 'SET';
+  return [
+    `${scope} lock_timeout = '${context.settings.lockTimeoutMs}ms';`,
+    `${scope} statement_timeout = '${context.settings.statementTimeoutMs}ms';`,
+  ];
+}
+
+function historyBootstrap(context: PlanContext, isFirst: boolean): string[] {
+  if (!isFirst) return [];
+  if (!context.historyExists) return [historyTableSql(context.dialect)];
+  if (context.historyMissingColumns.length > 0) return [historyUpgradeSql(context.historyMissingColumns)];
+  return [];
+}
+
+function checkSupported(migration: Migration, dialect: Dialect): void {
+  if (!migration.transactional && dialect === 'sqlite') {
+    throw new UsageError(`${migration.fileName}: '-- migrate:no-transaction' is for PostgreSQL; SQLite migrations always run in one transaction — remove the line`, 'MIGRATION_FORMAT');
+  }
+  if (migration.disableForeignKeys && dialect !== 'sqlite') {
+    throw new UsageError(`${migration.fileName}: '-- migrate:disable-foreign-keys' is for SQLite only — remove the line`, 'MIGRATION_FORMAT');
+  }
+}
+
+function transactionStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
+  const entry = historyEntryFor(migration, context.settings.appliedBy);
+  const sqlite = context.dialect === 'sqlite';
+  const begin = sqlite ? 'BEGIN IMMEDIATE;' : 'BEGIN;';
+  const lines = [header(migration, direction, ''), begin, ...settingsSql(context, true), ...historyBootstrap(context, isFirst)];
+  if (direction === 'up') {
+    lines.push(historyStartSql(context.dialect, entry, true, null), terminated(body), historyFinishSql(context.dialect, migration.version));
+  } else {
+    lines.push(terminated(body), historyDeleteSql(migration.version));
+  }
+  if (!(sqlite && migration.disableForeignKeys)) {
+    lines.push('COMMIT;');
+    return { migration, direction, kind: 'transaction', chunks: [{ sql: lines.join('\n') }], cleanup: ['ROLLBACK'], entry };
+  }
+  // Foreign keys can only be switched off outside a transaction; check them before the commit.
+  return {
+    migration,
+    direction,
+    kind: 'transaction',
+    chunks: [
+      { sql: 'PRAGMA foreign_keys = OFF;' },
+      { sql: lines.join('\n') },
+      { sql: 'PRAGMA foreign_key_check;', expectNoRows: true },
+      { sql: 'COMMIT;' },
+      { sql: 'PRAGMA foreign_keys = ON;' },
+    ],
+    cleanup: ['ROLLBACK', 'PRAGMA foreign_keys = ON'],
+    entry,
+  };
+}
+
+function statementsStep(
+  migration: Migration,
+  direction: 'up' | 'down',
+  body: string,
+  context: PlanContext,
+  isFirst: boolean,
+): PlanStep {
+  const entry = historyEntryFor(migration, context.settings.appliedBy);
+  const opening = [header(migration, direction, ', no transaction: each statement commits on its own'), ...settingsSql(context, false), ...historyBootstrap(context, isFirst)];
+  if (direction === 'up') {
+    opening.push(historyStartSql(context.dialect, entry, false, 'in progress: no-transaction migration started; if this row stays, run `migrate up` again to complete it'));
+  }
+  const chunks: PlanChunk[] = [{ sql: opening.join('\n') }];
+  for (const statement of splitStatements(body)) {
+    const index = concurrentIndexName(statement);
+    // An interrupted build leaves an invalid index that IF NOT EXISTS would keep: drop it and build again.
+    if (direction === 'up' && index !== null && context.invalidIndexes.has(index)) {
+      chunks.push({ sql: `DROP INDEX CONCURRENTLY IF EXISTS ${index};` });
+    }
+    chunks.push({ sql: statement });
+  }
+  const closing = direction === 'up' ? historyFinishSql(context.dialect, migration.version) : historyDeleteSql(migration.version);
+  chunks.push({ sql: [closing, 'RESET lock_timeout;', 'RESET statement_timeout;'].join('\n') });
+  return { migration, direction, kind: 'statements', chunks, cleanup: ['RESET lock_timeout', 'RESET statement_timeout'], entry };
+}
+
+function step(migration: Migration, direction: 'up' | 'down', context: PlanContext, isFirst: boolean): PlanStep {
+  checkSupported(migration, context.dialect);
+  const body = direction === 'up' ? migration.up : migration.down;
+  if (body === null) {
+    throw new UsageError(`migration ${migration.version} (${migration.fileName}) has no '-- migrate:down' section, so it cannot be rolled back; add one`, 'NO_DOWN');
+  }
+  return migration.transactional
+    ? transactionStep(migration, direction, body, context, isFirst)
+    : statementsStep(migration, direction, body, context, isFirst);
+}
+
+/** Refuses to build on a history that does not match the source: drift, an unknown or a backwards version. */
+export function assertConsistent(status: MigrationStatus, label: string): void {
+  if (status.drifted.length > 0) {
+    const first = status.drifted[0]!;
+    throw new SafetyError(
+      `migration ${first.migration.version} (${first.migration.fileName}) was edited after it was applied (checksum ${first.row.checksum?.slice(0, 12)}… is now ${first.migration.checksum.slice(0, 12)}…): restore the file as it was applied, or roll back to before it and apply again`,
+      'DRIFT',
+      status.drifted.map((d) => `${d.migration.fileName}: applied ${d.row.checksum}, file ${d.migration.checksum}`),
+    );
+  }
+  if (status.unknown.length > 0) {
+    const versions = status.unknown.map((row) => row.version).join(', ');
+    throw new SafetyError(`the database has applied version(s) ${versions} that ${label} does not have: it is ahead of this source; use the source that applied them`, 'UNKNOWN_VERSION');
+  }
+  if (status.outOfOrder.length > 0) {
+    const first = status.outOfOrder[0]!;
+    throw new UsageError(
+      `migration ${first.fileName} has version ${first.version}, below the applied version ${status.current}: versions must only go forward — renumber it above ${status.current}`,
+      'VERSION_BACKWARDS',
+    );
+  }
+}
+
+/** The steps `up` runs to reach `target` (default: the latest); pure. */
+export function planUp(status: MigrationStatus, context: PlanContext, target?: number): Plan {
+  const to = target ?? status.latest;
+  if (target !== undefined && target < status.current) {
+    throw new UsageError(`--to ${target} is below the current version ${status.current}: use 'migrate down --to ${target}'`, 'BAD_TARGET');
+  }
+  if (target !== undefined && target > status.latest) {
+    throw new UsageError(`--to ${target} is above the latest version ${status.latest} this source has`, 'BAD_TARGET');
+  }
+  const pending = status.pending.filter((migration) => migration.version <= to);
+  return {
+    direction: 'up',
+    from: status.current,
+    to: pending.length === 0 ? status.current : to,
+    steps: pending.map((migration, index) => step(migration, 'up', context, index === 0)),
+  };
+}
+
+/** Which applied migrations `down` undoes: `--steps N` (default 1) or `--to N`. */
+export interface DownTarget {
+  readonly steps?: number;
+  readonly to?: number;
+}
+
+/** The steps `down` runs, newest first; pure. */
+export function planDown(status: MigrationStatus, migrations: readonly Migration[], context: PlanContext, target: DownTarget): Plan {
+  const appliedVersions = status.applied.map((row) => row.version).sort((a, b) => b - a);
+  let undo: number[];
+  if (target.to !== undefined) {
+    if (target.to > status.current) throw new UsageError(`--to ${target.to} is above the current version ${status.current}: use 'migrate up --to ${target.to}'`, 'BAD_TARGET');
+    undo = appliedVersions.filter((version) => version > target.to!);
+  } else {
+    undo = appliedVersions.slice(0, target.steps ?? 1);
+  }
+  const byVersion = new Map(migrations.map((migration) => [migration.version, migration]));
+  const steps = undo.map((version) => {
+    const migration = byVersion.get(version);
+    if (migration === undefined) throw new SafetyError(`applied version ${version} is not in this source, so its down section is unknown`, 'UNKNOWN_VERSION');
+    return step(migration, 'down', context, false);
+  });
+  const remaining = appliedVersions.filter((version) => !undo.includes(version));
+  return { direction: 'down', from: status.current, to: remaining[0] ?? 0, steps };
+}
+
+/** The plan as the exact text the runner sends, chunk after chunk, one newline between. */
+export function renderPlan(plan: Plan): string {
+  return plan.steps.flatMap((s) => s.chunks.map((chunk) => chunk.sql)).join('\n');
+}

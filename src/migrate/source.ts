@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+import type { Dialect } from '../db/port.ts';
+import type { Database } from '../db/port.ts';
+import { parseMigration, type Migration } from './migration.ts';
+
+/** A pack's own post-migration checks: each failure is one line naming what is wrong. */
+export type VerifyChecks = (db: Database, context: VerifyContext) => Promise<readonly string[]>;
+
+/** What a pack's checks may depend on. */
+export interface VerifyContext {
+  /** The version the database is at. */
+  readonly version: number;
+  /** Options from tradeledger.yaml that change what a pack creates (risk-state's optional table). */
+  readonly options: PackOptions;
+}
+
+/** Pack options that change the SQL a migration runs (substituted into `{{name}}` placeholders). */
+export type PackOptions = Readonly<Record<string, string | boolean>>;
+
+/** Where migrations come from: a built-in pack or a user folder. */
+export interface MigrationSource {
+  /** `pack:<name>` or `dir:<path>`, for messages. */
+  readonly label: string;
+  readonly migrations: readonly Migration[];
+  /** The dialects the source's SQL is written for; `undefined` means any. */
+  readonly dialects?: readonly Dialect[];
+  readonly verify?: VerifyChecks;
+}
+
+/** Reads and parses every `*.sql` file in `dir`; two files with one version, or a bad file, is a usage error. */
+export function loadMigrationFiles(dir: string, label: string): Migration[] {
+  const path = resolve(dir);
+  let names: string[];
+  try {
+    if (!statSync(path).isDirectory()) throw new UsageError(`migration folder '${dir}' is a file, not a folder: pass the folder that holds NNN_description.sql files`, 'MIGRATION_DIR');
+    names = readdirSync(path);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`migration folder '${dir}' does not exist: create it or pass --dir with the folder that holds your migrations`, 'MIGRATION_DIR');
+  }
+  const migrations = names
+    .filter((name) => name.endsWith('.sql'))
+    .map((name) => parseMigration(name, readFileSync(join(path, name), 'utf8')))
+    .sort((a, b) => a.version - b.version);
+  for (let i = 1; i < migrations.length; i++) {
+    const previous = migrations[i - 1]!;
+    const migration = migrations[i]!;
+    if (previous.version === migration.version) {
+      throw new UsageError(
+        `${label}: '${previous.fileName}' and '${migration.fileName}' both have version ${migration.version}: renumber one of them`,
+        'MIGRATION_DUPLICATE',
+      );
+    }
+  }
+  if (migrations.length === 0) throw new UsageError(`${label}: no NNN_description.sql files in '${dir}'`, 'MIGRATION_DIR');
+  return migrations;
+}
+
+/** A user folder of migrations (`--dir`). */
+export function directorySource(dir: string): MigrationSource {
+  const label = `dir:${dir}`;
+  return { label, migrations: loadMigrationFiles(dir, label) };
+}

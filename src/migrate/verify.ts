@@ -1,0 +1,54 @@
+import type { Database } from '../db/port.ts';
+import { errorMessage } from '../errors.ts';
+import { readHistory } from './history.ts';
+import type { MigrationSource } from './source.ts';
+import { computeStatus } from './status.ts';
+
+/** One verification check and what it found. */
+export interface VerifyCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** The result of `migrate verify`. */
+export interface VerifyReport {
+  readonly version: number;
+  readonly ok: boolean;
+  readonly checks: readonly VerifyCheck[];
+}
+
+/**
+ * Checks the history against the source (nothing failed, drifted or unknown), runs
+ * `PRAGMA integrity_check` on SQLite, then the pack's own checks of what the schema must hold.
+ */
+export async function verifyDatabase(db: Database, source: MigrationSource, options: Readonly<Record<string, string | boolean>>): Promise<VerifyReport> {
+  const history = await readHistory(db);
+  const status = computeStatus(source.migrations, history.rows);
+  const checks: VerifyCheck[] = [];
+  const problems = [
+    ...status.failed.map((row) => `version ${row.version} failed: ${row.errorMessage ?? 'no message'}`),
+    ...status.drifted.map((d) => `version ${d.migration.version} edited after it was applied`),
+    ...status.unknown.map((row) => `version ${row.version} applied but not in ${source.label}`),
+  ];
+  checks.push({
+    name: 'history',
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `at version ${status.current} of ${status.latest}, ${status.pending.length} pending` : problems.join('; '),
+  });
+  if (db.dialect === 'sqlite') {
+    const rows = await db.query<{ integrity_check: string }>('PRAGMA integrity_check');
+    const result = rows.map((row) => row.integrity_check).join('; ');
+    checks.push({ name: 'integrity_check', ok: result === 'ok', detail: result });
+  }
+  if (source.verify !== undefined) {
+    let failures: readonly string[];
+    try {
+      failures = await source.verify(db, { version: status.current, options });
+    } catch (error) {
+      failures = [`the checks could not run: ${errorMessage(error)}`];
+    }
+    checks.push({ name: `${source.label} checks`, ok: failures.length === 0, detail: failures.length === 0 ? 'schema matches the specification' : failures.join('; ') });
+  }
+  return { version: status.current, ok: checks.every((check) => check.ok), checks };
+}
