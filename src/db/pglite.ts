@@ -57,6 +57,7 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
       return fn();
     },
     async close() {
+      if (pg.closed) return;
       try {
         await pg.close();
       } finally {

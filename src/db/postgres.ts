@@ -126,7 +126,7 @@ export async function openPostgres(connectionString: string, url: string, trace?
       }
     },
     async close() {
-      await pool.end();
+      if (!pool.ended) await pool.end();
     },
   };
 }

@@ -1,0 +1,40 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Writes `files` (name → text) into `dir/migrations` and returns that folder. */
+export function writeMigrations(dir: string, files: Readonly<Record<string, string>>, folder = 'migrations'): string {
+  const path = join(dir, folder);
+  mkdirSync(path, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(path, name), text);
+  return path;
+}
+
+/** Three small migrations that run unchanged on PostgreSQL, PGlite and SQLite, and pass squawk. */
+export const PORTABLE_MIGRATIONS: Readonly<Record<string, string>> = {
+  '001_create_accounts.sql': [
+    '-- migrate:up',
+    'CREATE TABLE accounts (',
+    '    id BIGINT PRIMARY KEY,',
+    '    name TEXT NOT NULL',
+    ');',
+    'CREATE INDEX idx_accounts_name ON accounts (name);',
+    '',
+    '-- migrate:down',
+    'DROP INDEX idx_accounts_name;',
+    'DROP TABLE accounts;',
+    '',
+  ].join('\n'),
+  '002_create_trades.sql': [
+    '-- migrate:up',
+    'CREATE TABLE trades (',
+    '    id BIGINT PRIMARY KEY,',
+    '    account_id BIGINT NOT NULL REFERENCES accounts (id),',
+    '    quantity NUMERIC NOT NULL',
+    ');',
+    '',
+    '-- migrate:down',
+    'DROP TABLE trades;',
+    '',
+  ].join('\n'),
+  '003_add_account_email.sql': ['-- migrate:up', 'ALTER TABLE accounts ADD COLUMN email TEXT;', '-- migrate:down', 'ALTER TABLE accounts DROP COLUMN email;', ''].join('\n'),
+};
