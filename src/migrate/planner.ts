@@ -55,6 +55,8 @@ export interface PlanContext {
   readonly historyMissingColumns: readonly string[];
   /** Indexes an interrupted CREATE INDEX CONCURRENTLY left invalid (`pg_index.indisvalid = false`). */
   readonly invalidIndexes: ReadonlySet<string>;
+  /** Migrations whose schema was found in place without a history table (a pack's `baseline`). */
+  readonly adopted: readonly Migration[];
   readonly settings: PlanSettings;
 }
 
@@ -88,9 +90,14 @@ function settingsSql(context: PlanContext, local: boolean): string[] {
 
 function historyBootstrap(context: PlanContext, isFirst: boolean): string[] {
   if (!isFirst) return [];
-  if (!context.historyExists) return [historyTableSql(context.dialect)];
-  if (context.historyMissingColumns.length > 0) return [historyUpgradeSql(context.historyMissingColumns)];
-  return [];
+  if (context.historyExists) return context.historyMissingColumns.length > 0 ? [historyUpgradeSql(context.historyMissingColumns)] : [];
+  // Adopted versions are recorded in the same transaction as the first real step, so a failed
+  // or restored upgrade leaves the database as untracked as it was found.
+  const adoptedBy = `${context.settings.appliedBy} (adopted: found in place, not run)`;
+  return [
+    historyTableSql(context.dialect),
+    ...context.adopted.map((migration) => historyStartSql(context.dialect, historyEntryFor(migration, adoptedBy), true, null)),
+  ];
 }
 
 function checkSupported(migration: Migration, dialect: Dialect): void {
@@ -219,6 +226,9 @@ export interface DownTarget {
 
 /** The steps `down` runs, newest first; pure. */
 export function planDown(status: MigrationStatus, migrations: readonly Migration[], context: PlanContext, target: DownTarget): Plan {
+  if (!context.historyExists && context.adopted.length > 0) {
+    throw new UsageError('this database has its schema but no schema_version history yet: run `migrate up` (or `migrate stamp N`) before rolling back', 'NO_HISTORY');
+  }
   const appliedVersions = status.applied.map((row) => row.version).sort((a, b) => b - a);
   let undo: number[];
   if (target.to !== undefined) {

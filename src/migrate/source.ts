@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { Dialect } from '../db/port.ts';
-import type { Database } from '../db/port.ts';
+import type { Database, Dialect } from '../db/port.ts';
 import { parseMigration, type Migration } from './migration.ts';
 
 /** A pack's own post-migration checks: each failure is one line naming what is wrong. */
@@ -27,6 +26,11 @@ export interface MigrationSource {
   /** The dialects the source's SQL is written for; `undefined` means any. */
   readonly dialects?: readonly Dialect[];
   readonly verify?: VerifyChecks;
+  /**
+   * The version an existing schema with no history table is at (0: empty), so that a database
+   * made before tradeledger is adopted instead of migrated twice; throws when it is unrecognised.
+   */
+  readonly baseline?: (db: Database) => Promise<number>;
 }
 
 /** Reads and parses every `*.sql` file in `dir`; two files with one version, or a bad file, is a usage error. */

@@ -1,6 +1,7 @@
 import type { Database } from '../db/port.ts';
 import { UsageError } from '../errors.ts';
-import { readHistory, type HistoryState } from './history.ts';
+import { readHistory, type HistoryRow, type HistoryState } from './history.ts';
+import type { Migration } from './migration.ts';
 import type { PlanContext, PlanSettings } from './planner.ts';
 import type { MigrationSource } from './source.ts';
 import { computeStatus, type MigrationStatus } from './status.ts';
@@ -41,18 +42,37 @@ async function invalidIndexes(db: Database): Promise<Set<string>> {
   return names;
 }
 
+function adoptedRow(migration: Migration): HistoryRow {
+  // No checksum: what is in place was not made from this file, so there is nothing to compare.
+  return {
+    version: migration.version,
+    appliedAt: '',
+    description: migration.description,
+    migrationScript: migration.fileName,
+    rollbackScript: null,
+    executionTimeMs: null,
+    success: true,
+    errorMessage: null,
+    checksum: null,
+    appliedBy: 'found in place (not yet recorded)',
+  };
+}
+
 /** Reads history, compares it with the source and gathers what the planner needs (read-only). */
 export async function readMigrationState(db: Database, source: MigrationSource, settings: PlanSettings): Promise<MigrationState> {
   assertDialect(db, source);
   const history = await readHistory(db);
+  const adoptedVersion = !history.exists && source.baseline !== undefined ? await source.baseline(db) : 0;
+  const adopted = source.migrations.filter((migration) => migration.version <= adoptedVersion);
   return {
     history,
-    status: computeStatus(source.migrations, history.rows),
+    status: computeStatus(source.migrations, [...history.rows, ...adopted.map(adoptedRow)]),
     context: {
       dialect: db.dialect,
       historyExists: history.exists,
       historyMissingColumns: history.missingColumns,
       invalidIndexes: await invalidIndexes(db),
+      adopted,
       settings,
     },
   };

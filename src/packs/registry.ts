@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { Dialect } from '../db/port.ts';
+import type { Database, Dialect } from '../db/port.ts';
 import { UsageError } from '../errors.ts';
 import { parseMigration, type Migration } from '../migrate/migration.ts';
 import type { MigrationSource, VerifyChecks } from '../migrate/source.ts';
@@ -14,11 +14,18 @@ export interface PackDefinition {
   /** Placeholders the SQL uses (`{{name}}`) and their defaults. */
   readonly defaults: Readonly<Record<string, string | boolean>>;
   readonly verify?: VerifyChecks;
+  /** The version an untracked existing schema is at; see MigrationSource.baseline. */
+  readonly baseline?: (db: Database) => Promise<number>;
 }
 
 type PackLoader = () => Promise<PackDefinition>;
 
-const PACKS: Readonly<Record<string, PackLoader>> = {};
+// Loaded on demand so that a command using one pack does not parse the others.
+const PACKS: Readonly<Record<string, PackLoader>> = {
+  'order-execution': async () => (await import('./order-execution/pack.ts')).pack,
+  'bot-ledger': async () => (await import('./bot-ledger/pack.ts')).pack,
+  'risk-state': async () => (await import('./risk-state/pack.ts')).pack,
+};
 
 /** Names of the built-in packs. */
 export function packNames(): string[] {
@@ -28,9 +35,38 @@ export function packNames(): string[] {
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
-/** Substitutes `{{name}}` placeholders; values must be plain identifiers, never SQL. */
+const CONDITION = /^\s*--\s*pack:(if|end)\s*([a-z_]*)\s*$/;
+
+/** Keeps the lines between `-- pack:if <option>` and `-- pack:end` only when the option is true. */
+function applyConditions(fileName: string, text: string, values: Readonly<Record<string, string | boolean>>): string {
+  const kept: string[] = [];
+  let open: { name: string; keep: boolean } | undefined;
+  text.split('\n').forEach((line, index) => {
+    const match = CONDITION.exec(line);
+    if (match === null) {
+      if (open === undefined || open.keep) kept.push(line);
+      return;
+    }
+    if (match[1] === 'if') {
+      if (open !== undefined) throw new UsageError(`${fileName} line ${index + 1}: '-- pack:if' blocks do not nest`, 'PACK_FORMAT');
+      const value = values[match[2]!];
+      if (typeof value !== 'boolean') throw new UsageError(`${fileName} line ${index + 1}: '-- pack:if ${match[2]}' needs a true/false option`, 'PACK_FORMAT');
+      open = { name: match[2]!, keep: value };
+    } else {
+      if (open === undefined) throw new UsageError(`${fileName} line ${index + 1}: '-- pack:end' without '-- pack:if'`, 'PACK_FORMAT');
+      open = undefined;
+    }
+  });
+  if (open !== undefined) throw new UsageError(`${fileName}: '-- pack:if ${open.name}' has no '-- pack:end'`, 'PACK_FORMAT');
+  return kept.join('\n');
+}
+
+/**
+ * Renders a pack file for the options in force: `-- pack:if` blocks, then `{{name}}`
+ * placeholders, whose values must be plain identifiers, never SQL.
+ */
 export function renderPackSql(fileName: string, text: string, values: Readonly<Record<string, string | boolean>>): string {
-  return text.replace(PLACEHOLDER, (_whole, name: string) => {
+  return applyConditions(fileName, text, values).replace(PLACEHOLDER, (_whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new UsageError(`${fileName}: no value for placeholder {{${name}}}; set migrations.options.${name} in tradeledger.yaml`, 'PACK_OPTION');
     const text = String(value);
@@ -61,5 +97,6 @@ export async function packSource(name: string, options: Readonly<Record<string, 
     migrations: packMigrations(name, values),
     dialects: pack.dialects,
     ...(pack.verify === undefined ? {} : { verify: pack.verify }),
+    ...(pack.baseline === undefined ? {} : { baseline: pack.baseline }),
   };
 }
