@@ -32,7 +32,7 @@ import {
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
 
-type Flags = DatabaseFlags & SourceFlags & RunnerFlags & { readonly to?: number; readonly steps?: number; readonly allowUnsafe?: boolean; readonly yes?: boolean };
+type Flags = DatabaseFlags & SourceFlags & RunnerFlags & { readonly to?: number; readonly steps?: number; readonly allowUnsafe?: boolean; readonly allowDataLoss?: boolean; readonly yes?: boolean };
 
 const version = (value: string) => integerArgument(value, undefined, 'version');
 
@@ -129,6 +129,7 @@ async function down(io: CliIo, flags: Flags): Promise<void> {
     const result = await migrateDown(db, source, resolveSettings(config), {
       ...(flags.to === undefined ? {} : { to: flags.to }),
       ...(flags.steps === undefined ? {} : { steps: flags.steps }),
+      allowDataLoss: flags.allowDataLoss === true,
       confirm: confirmer(io, config, flags),
       onEvent: progress(io),
     });
@@ -209,6 +210,7 @@ export function migrateCommand(io: CliIo): Command {
   withRunnerFlags(sourced('down', 'roll back applied migrations (default: the last one)'))
     .option('--steps <n>', 'how many to roll back', (value) => integerArgument(value, undefined, 'of steps'))
     .option('--to <version>', 'roll back to this version', version)
+    .option('--allow-data-loss', "let a down section drop rows it keeps by default (sets tradeledger.allow_data_loss = 'on')")
     .option('--yes', 'do not ask for confirmation')
     .action((flags: Flags) => down(io, flags));
   sourced('stamp', 'mark the database as being at <version> without running anything')

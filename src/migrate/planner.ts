@@ -58,7 +58,15 @@ export interface PlanContext {
   /** Migrations whose schema was found in place without a history table (a pack's `baseline`). */
   readonly adopted: readonly Migration[];
   readonly settings: PlanSettings;
+  /**
+   * `migrate down --allow-data-loss`: sets `tradeledger.allow_data_loss = 'on'` for the step, which a
+   * down section that would drop rows it must keep checks before it goes on.
+   */
+  readonly allowDataLoss?: boolean;
 }
+
+/** The session setting a down section reads to learn that `--allow-data-loss` was given. */
+export const ALLOW_DATA_LOSS_SETTING = 'tradeledger.allow_data_loss';
 
 const CONCURRENT_INDEX = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*))?/i;
 
@@ -85,6 +93,7 @@ function settingsSql(context: PlanContext, local: boolean): string[] {
   return [
     `${scope} lock_timeout = '${context.settings.lockTimeoutMs}ms';`,
     `${scope} statement_timeout = '${context.settings.statementTimeoutMs}ms';`,
+    ...(context.allowDataLoss === true ? [`${scope} ${ALLOW_DATA_LOSS_SETTING} = 'on';`] : []),
   ];
 }
 
@@ -162,8 +171,9 @@ function statementsStep(
     chunks.push({ sql: statement });
   }
   const closing = direction === 'up' ? historyFinishSql(context.dialect, migration.version) : historyDeleteSql(migration.version);
-  chunks.push({ sql: [closing, 'RESET lock_timeout;', 'RESET statement_timeout;'].join('\n') });
-  return { migration, direction, kind: 'statements', chunks, cleanup: ['RESET lock_timeout', 'RESET statement_timeout'], entry };
+  const resets = ['lock_timeout', 'statement_timeout', ...(context.allowDataLoss === true ? [ALLOW_DATA_LOSS_SETTING] : [])].map((name) => `RESET ${name}`);
+  chunks.push({ sql: [closing, ...resets.map((reset) => `${reset};`)].join('\n') });
+  return { migration, direction, kind: 'statements', chunks, cleanup: resets, entry };
 }
 
 function step(migration: Migration, direction: 'up' | 'down', context: PlanContext, isFirst: boolean): PlanStep {
@@ -222,6 +232,8 @@ export function planUp(status: MigrationStatus, context: PlanContext, target?: n
 export interface DownTarget {
   readonly steps?: number;
   readonly to?: number;
+  /** Let down sections drop rows they would otherwise refuse to (see ALLOW_DATA_LOSS_SETTING). */
+  readonly allowDataLoss?: boolean;
 }
 
 /** The steps `down` runs, newest first; pure. */
@@ -241,7 +253,7 @@ export function planDown(status: MigrationStatus, migrations: readonly Migration
   const steps = undo.map((version) => {
     const migration = byVersion.get(version);
     if (migration === undefined) throw new SafetyError(`applied version ${version} is not in this source, so its down section is unknown`, 'UNKNOWN_VERSION');
-    return step(migration, 'down', context, false);
+    return step(migration, 'down', { ...context, allowDataLoss: target.allowDataLoss === true }, false);
   });
   const remaining = appliedVersions.filter((version) => !undo.includes(version));
   return { direction: 'down', from: status.current, to: remaining[0] ?? 0, steps };
