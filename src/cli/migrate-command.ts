@@ -7,7 +7,7 @@ import { restoreBackup } from '../migrate/backup.ts';
 import { migrateDown } from '../migrate/down.ts';
 import { readHistory } from '../migrate/history.ts';
 import { formatFinding, lintMigrations } from '../migrate/lint.ts';
-import { planUp, renderPlan, type Plan } from '../migrate/planner.ts';
+import { assertConsistent, planUp, renderPlan, type Plan } from '../migrate/planner.ts';
 import type { RunEvent } from '../migrate/run-plan.ts';
 import { stampVersion } from '../migrate/stamp.ts';
 import { readMigrationState } from '../migrate/state.ts';
@@ -92,6 +92,8 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
   const source = await resolveSource(flags, config);
   await withDatabase(resolveUrl(config), async (db) => {
     const state = await readMigrationState(db, source, resolveSettings(config).plan);
+    // The same refusals as `up`: never print a plan that `up` would not run.
+    assertConsistent(state.status, source.label);
     const p = planUp(state.status, state.context, flags.to);
     if (flags.json === true) {
       io.out(json({ from: p.from, to: p.to, steps: p.steps.map((s) => ({ version: s.migration.version, file: s.migration.fileName, kind: s.kind, sql: s.chunks.map((c) => c.sql) })) }));
@@ -187,7 +189,7 @@ async function restore(io: CliIo, backupPath: string, flags: Flags): Promise<voi
   const config = resolveConfig(flags);
   const parsed = parseDatabaseUrl(resolveUrl(config));
   if (parsed.kind !== 'sqlite' || parsed.target === ':memory:') throw new UsageError(`migrate restore works on SQLite files; ${parsed.display} is not one — pass --db sqlite:<file>`, 'RESTORE_DIALECT');
-  const result = restoreBackup(parsed.target, backupPath);
+  const result = await restoreBackup(parsed.target, backupPath);
   if (flags.json === true) return io.out(json(result));
   io.out(`restored ${parsed.display} from ${result.restoredFrom}${result.failedCopy === null ? '' : `; the replaced file is ${result.failedCopy}`}; integrity_check: ${result.integrity}`);
   if (result.integrity !== 'ok') io.exitCode = 1;

@@ -16,6 +16,11 @@ export interface ParsedDatabaseUrl {
 
 const FORMS = 'use pglite:<dir>, postgres://user@host:5432/db or sqlite:<file>';
 
+function withoutPassword(url: string): string {
+  // Error messages end up in logs and CI output; a URL that failed to parse may still hold a password.
+  return url.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)[^/?#]*@/i, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
 /** Parses `pglite:<dir>`, `postgres://…` / `postgresql://…` or `sqlite:<file>`; anything else is a usage error. */
 export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   const text = url.trim();
@@ -35,16 +40,17 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
     try {
       parsed = new URL(text);
     } catch {
-      throw new UsageError(`malformed database URL '${url}': not a valid postgres:// URL; ${FORMS}`);
+      throw new UsageError(`malformed database URL '${withoutPassword(url)}': not a valid postgres:// URL; ${FORMS}`);
     }
     if (parsed.hostname === '' && !parsed.searchParams.has('host')) {
-      throw new UsageError(`malformed database URL '${url}': postgres:// needs a host; ${FORMS}`);
+      throw new UsageError(`malformed database URL '${withoutPassword(url)}': postgres:// needs a host; ${FORMS}`);
     }
     const shown = new URL(text);
     if (shown.password !== '') shown.password = '***';
+    if (shown.searchParams.has('password')) shown.searchParams.set('password', '***');
     return { kind: 'postgres', target: text, display: shown.toString() };
   }
-  throw new UsageError(`malformed database URL '${url}': ${FORMS}`);
+  throw new UsageError(`malformed database URL '${withoutPassword(url)}': ${FORMS}`);
 }
 
 /** Opening options that tests and tools may set. */

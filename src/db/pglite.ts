@@ -9,7 +9,7 @@ const parsers = { [types.INT8]: (value: string) => value };
 
 function queryable(target: PGlite | Transaction, trace: StatementTracer | undefined): Queryable {
   return {
-    async query<T extends Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
       trace?.({ sql, params, method: 'query' });
       const result = await target.query<T>(sql, params as unknown[]);
       return result.rows;

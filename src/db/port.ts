@@ -10,7 +10,7 @@ export type Row = Record<string, unknown>;
 /** Something that runs SQL: a database, a transaction or a dedicated session. */
 export interface Queryable {
   /** Runs one statement with positional parameters (`$1` on PostgreSQL, `?` on SQLite) and returns its rows. */
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T extends object = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs a script of one or more statements, without parameters, as sent. */
   exec(sql: string): Promise<void>;
 }

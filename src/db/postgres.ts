@@ -16,7 +16,7 @@ function withQueryContext(error: unknown, sql: string): unknown {
 
 function queryable(client: PgClientLike, trace: StatementTracer | undefined): Queryable {
   return {
-    async query<T extends Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
       trace?.({ sql, params, method: 'query' });
       try {
         return (await client.query(sql, params as unknown[])).rows as T[];

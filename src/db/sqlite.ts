@@ -26,7 +26,7 @@ function withQueryContext(error: unknown, sql: string): unknown {
 
 function queryable(db: DatabaseSync, trace: StatementTracer | undefined): Queryable {
   return {
-    async query<T extends Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
       trace?.({ sql, params, method: 'query' });
       try {
         const statement = db.prepare(params.length === 0 ? sql : numberedPlaceholders(sql));
@@ -50,6 +50,11 @@ function queryable(db: DatabaseSync, trace: StatementTracer | undefined): Querya
 /** The file path of a `sqlite:` database, or `:memory:`. */
 export function isSqliteMemory(path: string): boolean {
   return path === ':memory:' || path === '';
+}
+
+/** The lock file beside a SQLite database that keeps a second migration runner (or a restore) out. */
+export function sqliteLockPath(path: string): string {
+  return `${path}.tradeledger-lock`;
 }
 
 /** A SQLite file through node:sqlite, with foreign keys on and a busy timeout. */
@@ -84,7 +89,7 @@ export async function openSqlite(path: string, url: string, trace?: StatementTra
     async withLock<T>(name: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
       // SQLite has no advisory locks; a lock file beside the database keeps a second runner out.
       if (memory) return fn();
-      const lock = await acquireFileLock(`${path}.tradeledger-lock`, name, options.waitMs, options.pollMs);
+      const lock = await acquireFileLock(sqliteLockPath(path), name, options.waitMs, options.pollMs);
       try {
         return await fn();
       } finally {

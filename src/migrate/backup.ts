@@ -1,6 +1,8 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { integrityCheck, onlineBackup, sqliteVersion } from '../db/sqlite-files.ts';
+import { acquireFileLock } from '../db/file-lock.ts';
+import { sqliteLockPath } from '../db/sqlite.ts';
 import { CheckFailedError, UsageError } from '../errors.ts';
 
 /** Where backups go and how many are kept (tradeledger.yaml `backup:`). */
@@ -49,20 +51,22 @@ export async function backupBeforeMigration(dbPath: string, version: number, set
   if (integrity !== 'ok') {
     throw new CheckFailedError(`backup ${target} failed PRAGMA integrity_check (${integrity}); nothing was migrated`, 'BACKUP_CORRUPT');
   }
-  pruneBackups(dbPath, settings, now);
+  pruneBackups(dbPath, settings, now, target);
   return target;
 }
 
 /** Removes this database's backups older than `retentionDays`, then all but the newest `maxBackups`. */
-export function pruneBackups(dbPath: string, settings: BackupSettings, now = new Date()): string[] {
+export function pruneBackups(dbPath: string, settings: BackupSettings, now = new Date(), keep?: string): string[] {
   const directory = backupDirectory(dbPath, settings);
   const prefix = `${stem(dbPath)}_pre_v`;
   const backups = readdirSync(directory)
-    .filter((name) => name.startsWith(prefix))
+    // The backup just taken is never pruned, whatever its clock says.
+    .filter((name) => name.startsWith(prefix) && join(directory, name) !== keep)
     .map((name) => ({ path: join(directory, name), mtime: statSync(join(directory, name)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
   const cutoff = now.getTime() - settings.retentionDays * 86_400_000;
-  const removed = backups.filter((backup, index) => index >= settings.maxBackups || backup.mtime < cutoff).map((backup) => backup.path);
+  const slots = keep === undefined ? settings.maxBackups : settings.maxBackups - 1;
+  const removed = backups.filter((backup, index) => index >= slots || backup.mtime < cutoff).map((backup) => backup.path);
   for (const path of removed) unlinkSync(path);
   return removed;
 }
@@ -80,7 +84,17 @@ export interface RestoreResult {
  * otherwise replay onto the restored file) is renamed `<name>.failed_v<N>_<UTC ts>`, then the
  * backup is copied in. Killed halfway: the renamed file is intact and the backup untouched.
  */
-export function restoreBackup(dbPath: string, backupPath: string, now = new Date()): RestoreResult {
+export async function restoreBackup(dbPath: string, backupPath: string, now = new Date()): Promise<RestoreResult> {
+  // Never swap the file out from under a running migration.
+  const lock = await acquireFileLock(sqliteLockPath(dbPath), 'tradeledger migration', 0);
+  try {
+    return restoreUnlocked(dbPath, backupPath, now);
+  } finally {
+    lock.release();
+  }
+}
+
+function restoreUnlocked(dbPath: string, backupPath: string, now: Date): RestoreResult {
   const source = resolve(backupPath);
   if (!existsSync(source)) throw new UsageError(`backup '${backupPath}' does not exist: pass a file from the backup folder`, 'BACKUP_MISSING');
   const backupIntegrity = integrityCheck(source);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.ts';
+import { stripComments } from './split-statements.ts';
 
 /** One versioned migration, parsed from `NNN_description.sql`. */
 export interface Migration {
@@ -51,6 +52,7 @@ export function parseMigration(fileName: string, text: string): Migration {
   const normalised = normaliseLineEndings(text);
   const sections: Record<'up' | 'down', string[] | undefined> = { up: undefined, down: undefined };
   let upStart = 0;
+  let strayLine: number | undefined;
   let current: 'up' | 'down' | undefined;
   let transactional = true;
   let disableForeignKeys = false;
@@ -60,6 +62,7 @@ export function parseMigration(fileName: string, text: string): Migration {
     const directive = DIRECTIVE.exec(line.trim());
     if (directive === null) {
       if (current !== undefined) sections[current]!.push(line);
+      else if (strayLine === undefined && stripComments(line).trim() !== '') strayLine = index + 1;
       return;
     }
     const [, name, rest] = directive;
@@ -92,6 +95,9 @@ export function parseMigration(fileName: string, text: string): Migration {
   });
   if (sections.up === undefined) {
     throw new UsageError(`migration file '${fileName}' has no '-- migrate:up' line: put one above the SQL that applies it`, 'MIGRATION_FORMAT');
+  }
+  if (strayLine !== undefined) {
+    throw new UsageError(`migration file '${fileName}' line ${strayLine}: SQL above '-- migrate:up' would never run; move it into the up section`, 'MIGRATION_FORMAT');
   }
   const up = sections.up.join('\n').trim();
   const leadingBlankLines = sections.up.findIndex((line) => line.trim() !== '');

@@ -31,6 +31,11 @@ export interface PlanStep {
   /** Sent only when the step fails, to leave the session clean (ROLLBACK, settings back). */
   readonly cleanup: readonly string[];
   readonly entry: HistoryEntry;
+  /**
+   * The transaction that also records an untracked schema as adopted: a failure is not recorded,
+   * since that would create the history table and lose the adoption; the database stays as found.
+   */
+  readonly adopting?: boolean;
 }
 
 /** What `up` or `down` will run, in order. */
@@ -68,7 +73,7 @@ export interface PlanContext {
 /** The session setting a down section reads to learn that `--allow-data-loss` was given. */
 export const ALLOW_DATA_LOSS_SETTING = 'tradeledger.allow_data_loss';
 
-const CONCURRENT_INDEX = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*))?/i;
+const CONCURRENT_INDEX = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?!ON\b)("(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*))?/i;
 
 /** The index a `CREATE INDEX CONCURRENTLY` statement builds, with any schema, or null for other statements. */
 export function concurrentIndexName(statement: string): string | null {
@@ -76,6 +81,12 @@ export function concurrentIndexName(statement: string): string | null {
   if (match === null) return null;
   const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name.toLowerCase());
   return match[2] === undefined ? unquote(match[1]!) : `${unquote(match[1]!)}.${unquote(match[2])}`;
+}
+
+function spelledIndexName(statement: string): string {
+  // As the CREATE wrote it, quotes kept: an unquoted "Idx_C" would fold to idx_c and drop nothing.
+  const match = CONCURRENT_INDEX.exec(stripComments(statement))!;
+  return match[2] === undefined ? match[1]! : `${match[1]!}.${match[2]}`;
 }
 
 function terminated(sql: string): string {
@@ -120,6 +131,7 @@ function checkSupported(migration: Migration, dialect: Dialect): void {
 
 function transactionStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
   const entry = historyEntryFor(migration, context.settings.appliedBy);
+  const adopting = isFirst && !context.historyExists && context.adopted.length > 0;
   const sqlite = context.dialect === 'sqlite';
   const begin = sqlite ? 'BEGIN IMMEDIATE;' : 'BEGIN;';
   const lines = [header(migration, direction, ''), begin, ...settingsSql(context, true), ...historyBootstrap(context, isFirst)];
@@ -129,8 +141,10 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
     lines.push(terminated(body), historyDeleteSql(migration.version));
   }
   if (!(sqlite && migration.disableForeignKeys)) {
-    lines.push('COMMIT;');
-    return { migration, direction, kind: 'transaction', chunks: [{ sql: lines.join('\n') }], cleanup: ['ROLLBACK'], entry };
+    // COMMIT is sent on its own: the server runs a message to its end even after the client died,
+    // so a runner killed mid-migration must not have sent its COMMIT yet (that would commit behind
+    // a rerun's recorded failure); its backend then reads the closed socket and rolls back.
+    return { migration, direction, kind: 'transaction', chunks: [{ sql: lines.join('\n') }, { sql: 'COMMIT;' }], cleanup: ['ROLLBACK'], entry, adopting };
   }
   // Foreign keys can only be switched off outside a transaction; check them before the commit.
   return {
@@ -146,6 +160,7 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
     ],
     cleanup: ['ROLLBACK', 'PRAGMA foreign_keys = ON'],
     entry,
+    adopting,
   };
 }
 
@@ -166,7 +181,7 @@ function statementsStep(
     const index = concurrentIndexName(statement);
     // An interrupted build leaves an invalid index that IF NOT EXISTS would keep: drop it and build again.
     if (direction === 'up' && index !== null && context.invalidIndexes.has(index)) {
-      chunks.push({ sql: `DROP INDEX CONCURRENTLY IF EXISTS ${index};` });
+      chunks.push({ sql: `DROP INDEX CONCURRENTLY IF EXISTS ${spelledIndexName(statement)};` });
     }
     chunks.push({ sql: statement });
   }
@@ -223,7 +238,8 @@ export function planUp(status: MigrationStatus, context: PlanContext, target?: n
   return {
     direction: 'up',
     from: status.current,
-    to: pending.length === 0 ? status.current : to,
+    // The highest version applied, not --to itself: `--to 7` over versions 1, 5, 10 ends at 5.
+    to: pending.reduce((max, migration) => Math.max(max, migration.version), status.current),
     steps: pending.map((migration, index) => step(migration, 'up', context, index === 0)),
   };
 }
