@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Database, Dialect } from '../db/port.ts';
 import { UsageError } from '../errors.ts';
-import { parseMigration, type Migration } from '../migrate/migration.ts';
+import { migrationChecksum, parseMigration, type Migration } from '../migrate/migration.ts';
 import type { MigrationSource, VerifyChecks } from '../migrate/source.ts';
 
 /** A built-in pack: its migrations live in `src/packs/<name>/migrations/`. */
@@ -80,7 +80,12 @@ function packMigrations(name: string, values: Readonly<Record<string, string | b
   return readdirSync(dir)
     .filter((file) => file.endsWith('.sql'))
     .sort()
-    .map((file) => parseMigration(file, renderPackSql(file, readFileSync(join(dir, file), 'utf8'), values)));
+    .map((file) => {
+      const text = readFileSync(join(dir, file), 'utf8');
+      // The checksum is the file's, as README says, not the rendering's: turning an option such as
+      // track_unrealized_pnl on or off after applying is a configuration change, not an edit (drift).
+      return { ...parseMigration(file, renderPackSql(file, text, values)), checksum: migrationChecksum(text) };
+    });
 }
 
 /** A built-in pack as a migration source, with options applied over its defaults. */

@@ -1,4 +1,14 @@
 import type { PackDefinition } from '../registry.ts';
+import { riskStateBaseline } from './baseline.ts';
+import { TRACK_UNREALIZED_PNL } from './schema.ts';
+import { verifyRiskState } from './verify.ts';
 
-/** Placeholder until the pack lands. */
-export const pack: PackDefinition = { name: 'risk-state', summary: 'risk state schema', dialects: ['sqlite'], defaults: {} };
+/** risk-state: the risk-manager daemon's SQLite state, v1 baseline and the v2 upgrade (DB-SCHEMA-006). */
+export const pack: PackDefinition = {
+  name: 'risk-state',
+  summary: "risk-manager daemon state (SQLite): v1 baseline and the v2 upgrade",
+  dialects: ['sqlite'],
+  defaults: { [TRACK_UNREALIZED_PNL]: false },
+  verify: verifyRiskState,
+  baseline: riskStateBaseline,
+};
