@@ -6,6 +6,7 @@ import { UsageError } from '../errors.ts';
 import { engineSettings, type EngineSettings } from '../migrate/settings.ts';
 import { directorySource, type MigrationSource } from '../migrate/source.ts';
 import { packNames, packSource } from '../packs/registry.ts';
+import type { ShortTransactionSettings } from '../lifecycle/short-transaction.ts';
 
 /** Options every database command takes. */
 export interface DatabaseFlags {
@@ -89,6 +90,12 @@ export function resolveUrl(config: Config): string {
 /** The engine settings a command uses. */
 export function resolveSettings(config: Config): EngineSettings {
   return engineSettings(config);
+}
+
+/** Lock timeout and retries for data jobs (backfill, tighten, reconciliation), from the migration settings. */
+export function resolveJobSettings(config: Config): ShortTransactionSettings {
+  const migration = config.database.migration;
+  return { lockTimeoutMs: migration.lock_timeout, retry: { tries: migration.retries, baseDelayMs: migration.retry_delay } };
 }
 
 /** The migration source: --pack or --dir, else tradeledger.yaml's `migrations:`. */

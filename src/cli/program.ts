@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { driverErrorCode, errorMessage, isTradeledgerError } from '../errors.ts';
 import type { CliIo } from './io.ts';
+import { lifecycleCommand } from './lifecycle-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 
 /** The version tradeledger reports. */
@@ -14,6 +15,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });
   program.addCommand(migrateCommand(io));
+  program.addCommand(lifecycleCommand(io));
   // Every subcommand reports usage errors through the same handler as the root.
   const configure = (command: Command) => {
     command.exitOverride().configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });

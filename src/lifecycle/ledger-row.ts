@@ -1,0 +1,30 @@
+import type { Decimal } from 'decimal.js';
+
+/** Order statuses whose quantity changed the position (the specification's §1 filter). */
+export const FILLED_STATUSES = ['filled', 'partially_filled', 'partially-filled'] as const;
+
+/** Statuses after which an order can no longer fill. */
+export const TERMINAL_STATUSES = ['filled', 'canceled', 'rejected', 'expired'] as const;
+
+/** Sources the backfill never touches: rows a person or an older system wrote. */
+export const UNTOUCHED_SOURCES = ['manual', 'legacy'] as const;
+
+/** One `orders` row as the lifecycle walk needs it. */
+export interface LedgerRow {
+  readonly orderId: string;
+  readonly profileId: string;
+  readonly symbol: string;
+  readonly tradeId: string | null;
+  readonly action: 'ENTRY' | 'EXIT' | null;
+  readonly status: string;
+  readonly source: string;
+  /** COALESCE(quantity, qty, 0), exact. */
+  readonly quantity: Decimal;
+  readonly filledAt: Date | null;
+  readonly createdAt: Date;
+}
+
+/** True when the row's quantity moved the position. */
+export function isFilled(row: Pick<LedgerRow, 'status'>): boolean {
+  return (FILLED_STATUSES as readonly string[]).includes(row.status);
+}

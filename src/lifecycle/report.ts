@@ -1,0 +1,118 @@
+import type { Database } from '../db/port.ts';
+import { ANOMALY_KINDS, isBlocking, type Anomaly, type AnomalyKind, type AnomalyRow } from './anomalies.ts';
+import { effectiveTradeId } from './blank.ts';
+import { batchPartitions, groupByPartition, readWalkRows, type Partition } from './partitions.ts';
+import { REPORT_SQL } from './report-sql.ts';
+import { segmentPartition } from './segment.ts';
+
+/** One profile's reconciliation orders → positions → history. */
+export interface ProfileSummary {
+  readonly profileId: string;
+  readonly orders: number;
+  readonly lifecycles: number;
+  readonly openLifecycles: number;
+  readonly closedLifecycles: number;
+  readonly historyRows: number;
+  readonly openPositions: number;
+  readonly anomalies: Readonly<Partial<Record<AnomalyKind, number>>>;
+}
+
+/** The result of `lifecycle report`. */
+export interface LifecycleReport {
+  readonly generatedAt: string;
+  readonly profiles: readonly ProfileSummary[];
+  readonly anomalies: readonly Anomaly[];
+  /** True when an anomaly that blocks Phase D validation remains. */
+  readonly blocking: boolean;
+  readonly counts: Readonly<Partial<Record<AnomalyKind, number>>>;
+}
+
+interface ReportRow {
+  readonly kind: string;
+  readonly profile_id: string;
+  readonly symbol: string | null;
+  readonly trade_id: string | null;
+  readonly detail: string | null;
+  readonly order_ids: string[] | null;
+  readonly history_ids: string[] | null;
+  readonly position_key: string | null;
+}
+
+function proofRows(row: ReportRow): AnomalyRow[] {
+  return [
+    ...(row.order_ids ?? []).sort().map((key) => ({ table: 'orders' as const, key })),
+    ...(row.history_ids ?? []).sort((a, b) => Number(a) - Number(b)).map((key) => ({ table: 'trade_history' as const, key })),
+    ...(row.position_key === null ? [] : [{ table: 'positions' as const, key: row.position_key }]),
+  ];
+}
+
+function anomaly(kind: AnomalyKind, profileId: string, symbol: string | null, tradeId: string | null, detail: string, rows: AnomalyRow[]): Anomaly {
+  return { kind, profileId, symbol, tradeId, detail, rows, blocking: isBlocking(kind, rows) };
+}
+
+/** Walks the partitions that hold NULL-trade_id bot rows: each orphan EXIT, and the rows the backfill would fill. */
+async function walkAnomalies(db: Database, partitions: readonly Partition[]): Promise<Anomaly[]> {
+  const found: Anomaly[] = [];
+  for (const batch of batchPartitions(partitions, 20_000)) {
+    const rows = (await readWalkRows(db, batch)).map((row) => ({ ...row, tradeId: effectiveTradeId(row.tradeId) }));
+    for (const group of groupByPartition(rows).values()) {
+      const { profileId, symbol } = group[0]!;
+      const segmentation = segmentPartition(group);
+      for (const orderId of segmentation.orphanExits) {
+        found.push(anomaly('orphan_exit', profileId, symbol, null, 'EXIT without a trade_id that no open lifecycle can absorb', [{ table: 'orders', key: orderId }]));
+      }
+      const bot = new Set(group.filter((row) => row.source === 'bot').map((row) => row.orderId));
+      const fillable = segmentation.assignments.filter((a) => bot.has(a.orderId)).map((a) => a.orderId).sort();
+      if (fillable.length > 0) {
+        found.push(anomaly('missing_trade_id', profileId, symbol, null, `${fillable.length} bot order(s) without a trade_id; 'lifecycle backfill --apply' fills them`, fillable.map((key) => ({ table: 'orders', key }))));
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Reconciles orders → positions → history per profile and lists every anomaly with the rows that
+ * prove it. Read-only; one aggregate pass per table, plus a walk of partitions with NULL trade_ids.
+ */
+export async function lifecycleReport(db: Database, profileId?: string): Promise<LifecycleReport> {
+  const rows = await db.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
+  const anomalies: Anomaly[] = [];
+  const walk: Partition[] = [];
+  const summaries = new Map<string, Omit<ProfileSummary, 'anomalies'>>();
+  for (const row of rows) {
+    if (row.kind === '_walk') {
+      walk.push({ profileId: row.profile_id, symbol: row.symbol!, rows: 0 });
+    } else if (row.kind === '_summary') {
+      const figures = JSON.parse(row.detail!) as Record<string, number | string>;
+      summaries.set(row.profile_id, {
+        profileId: row.profile_id,
+        orders: Number(figures['orders']),
+        lifecycles: Number(figures['lifecycles']),
+        openLifecycles: Number(figures['open']),
+        closedLifecycles: Number(figures['closed']),
+        historyRows: Number(figures['history']),
+        openPositions: Number(figures['positions']),
+      });
+    } else {
+      anomalies.push(anomaly(row.kind as AnomalyKind, row.profile_id, row.symbol, row.trade_id, row.detail ?? '', proofRows(row)));
+    }
+  }
+  anomalies.push(...(await walkAnomalies(db, walk)));
+  const order = new Map(ANOMALY_KINDS.map((kind, index) => [kind, index]));
+  anomalies.sort((a, b) => (a.profileId < b.profileId ? -1 : a.profileId > b.profileId ? 1 : order.get(a.kind)! - order.get(b.kind)! || String(a.symbol).localeCompare(String(b.symbol)) || String(a.tradeId).localeCompare(String(b.tradeId))));
+  const counts: Partial<Record<AnomalyKind, number>> = {};
+  const perProfile = new Map<string, Partial<Record<AnomalyKind, number>>>();
+  for (const a of anomalies) {
+    counts[a.kind] = (counts[a.kind] ?? 0) + 1;
+    const mine = perProfile.get(a.profileId) ?? {};
+    mine[a.kind] = (mine[a.kind] ?? 0) + 1;
+    perProfile.set(a.profileId, mine);
+  }
+  const profileIds = [...new Set([...summaries.keys(), ...perProfile.keys()])].sort();
+  const profiles = profileIds.map((id) => ({
+    ...(summaries.get(id) ?? { profileId: id, orders: 0, lifecycles: 0, openLifecycles: 0, closedLifecycles: 0, historyRows: 0, openPositions: 0 }),
+    anomalies: perProfile.get(id) ?? {},
+  }));
+  return { generatedAt: new Date().toISOString(), profiles, anomalies, blocking: anomalies.some((a) => a.blocking), counts };
+}

@@ -1,0 +1,19 @@
+import type { Database } from '../db/port.ts';
+import { UsageError } from '../errors.ts';
+
+/** Tables the lifecycle and reconciliation commands read; all come with the bot-ledger pack. */
+const LEDGER_TABLES = ['orders', 'trade_history', 'positions', 'lifecycle_snapshots', 'lifecycle_backfill_batches', 'lifecycle_backfill_changes'] as const;
+
+/** Refuses a database that is not a PostgreSQL bot ledger, saying what to run. */
+export async function requireBotLedger(db: Database, tables: readonly string[] = LEDGER_TABLES): Promise<void> {
+  if (db.dialect !== 'postgres') {
+    throw new UsageError(`${db.url} is SQLite; the lifecycle and recon commands work on a PostgreSQL bot ledger (pglite:… or postgres://…)`, 'WRONG_DIALECT');
+  }
+  const rows = await db.query<{ name: string }>(
+    `SELECT t AS name FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NULL`,
+    [tables],
+  );
+  if (rows.length > 0) {
+    throw new UsageError(`${db.url} has no ${rows.map((r) => r.name).join(', ')} table: create the bot-ledger schema first with 'tradeledger migrate up --pack bot-ledger'`, 'NO_LEDGER');
+  }
+}
