@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import type { Migration } from './migration.ts';
 
@@ -23,17 +21,21 @@ export interface LintFinding {
  */
 export const RULES_THE_RUNNER_SATISFIES = ['require-lock-timeout', 'require-statement-timeout'] as const;
 
-function squawkBinary(): string {
+/**
+ * The squawk binary: the platform package squawk-cli ships (`@squawk-cli/<os>-<cpu>`). We depend on
+ * the one for the machines we run on; elsewhere `npm install squawk-cli` brings the right one.
+ */
+export function squawkBinary(): string {
   const require = createRequire(import.meta.url);
-  let manifestPath: string;
+  const name = process.platform === 'win32' ? 'squawk.exe' : 'squawk';
   try {
-    manifestPath = require.resolve('squawk-cli/package.json');
+    return require.resolve(`@squawk-cli/${process.platform}-${process.arch}/bin/${name}`);
   } catch {
-    throw new UsageError('squawk-cli is not installed: run `npm install` in the tradeledger checkout', 'SQUAWK_MISSING');
+    throw new UsageError(
+      `squawk has no binary installed for ${process.platform}-${process.arch}: run 'npm install squawk-cli' to lint, or pass --allow-unsafe to apply without linting`,
+      'SQUAWK_MISSING',
+    );
   }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin: string | Record<string, string> };
-  const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin['squawk'];
-  return join(dirname(manifestPath), bin ?? 'js/binary.js');
 }
 
 interface SquawkJsonRow {
@@ -45,11 +47,11 @@ interface SquawkJsonRow {
 }
 
 function runSquawk(sql: string, fileName: string, inTransaction: boolean): Promise<SquawkJsonRow[]> {
-  const args = [squawkBinary(), '--reporter', 'json', '--stdin-filepath', fileName];
+  const args = ['--reporter', 'json', '--stdin-filepath', fileName];
   for (const rule of RULES_THE_RUNNER_SATISFIES) args.push('--exclude', rule);
   if (inTransaction) args.push('--assume-in-transaction');
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(squawkBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));

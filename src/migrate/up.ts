@@ -1,5 +1,5 @@
 import type { Database } from '../db/port.ts';
-import { CheckFailedError, SafetyError } from '../errors.ts';
+import { CheckFailedError, SafetyError, isTradeledgerError } from '../errors.ts';
 import { backupBeforeMigration } from './backup.ts';
 import { formatFinding, lintMigrations, type LintFinding } from './lint.ts';
 import { assertConsistent, planUp, type Plan } from './planner.ts';
@@ -30,6 +30,16 @@ export interface UpResult {
   readonly verify: VerifyReport | null;
 }
 
+async function lintPending(plan: Plan, allowUnsafe: boolean): Promise<readonly LintFinding[]> {
+  try {
+    return await lintMigrations(plan.steps.map((step) => step.migration));
+  } catch (error) {
+    // --allow-unsafe applies whatever squawk would say, so a machine without squawk can still apply.
+    if (allowUnsafe && isTradeledgerError(error) && error.code === 'SQUAWK_MISSING') return [];
+    throw error;
+  }
+}
+
 /**
  * Applies pending migrations under the migration lock: lint (PostgreSQL), confirm, back up
  * (SQLite files), run, verify. Killed halfway: see `runPlan`; the lock goes with the process.
@@ -40,7 +50,7 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
     assertConsistent(state.status, source.label);
     const plan = planUp(state.status, state.context, options.to);
     if (plan.steps.length === 0) return { from: plan.from, to: plan.to, applied: [], backup: null, lint: [], verify: null };
-    const lint = db.dialect === 'postgres' ? await lintMigrations(plan.steps.map((step) => step.migration)) : [];
+    const lint = db.dialect === 'postgres' ? await lintPending(plan, options.allowUnsafe === true) : [];
     if (lint.length > 0 && options.allowUnsafe !== true) {
       const first = lint[0]!;
       throw new SafetyError(
