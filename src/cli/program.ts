@@ -3,6 +3,7 @@ import { driverErrorCode, errorMessage, isTradeledgerError } from '../errors.ts'
 import type { CliIo } from './io.ts';
 import { lifecycleCommand } from './lifecycle-command.ts';
 import { migrateCommand } from './migrate-command.ts';
+import { reconCommand } from './recon-command.ts';
 
 /** The version tradeledger reports. */
 export const VERSION = '0.1.0';
@@ -16,6 +17,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });
   program.addCommand(migrateCommand(io));
   program.addCommand(lifecycleCommand(io));
+  program.addCommand(reconCommand(io));
   // Every subcommand reports usage errors through the same handler as the root.
   const configure = (command: Command) => {
     command.exitOverride().configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });

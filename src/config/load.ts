@@ -9,7 +9,7 @@ import { configSchema, type Config } from './schema.ts';
 /** The configuration file read when none is named. */
 export const DEFAULT_CONFIG_FILE = 'tradeledger.yaml';
 
-type EnvKind = 'string' | 'boolean' | 'integer' | 'duration';
+type EnvKind = 'string' | 'boolean' | 'integer' | 'duration' | 'decimal' | 'positive';
 
 /** Environment variables that override tradeledger.yaml, and the key each sets. */
 export const ENVIRONMENT_OVERRIDES: readonly { readonly name: string; readonly path: readonly string[]; readonly kind: EnvKind }[] = [
@@ -26,6 +26,15 @@ export const ENVIRONMENT_OVERRIDES: readonly { readonly name: string; readonly p
   { name: 'TRADELEDGER_STATEMENT_TIMEOUT', path: ['database', 'migration', 'statement_timeout'], kind: 'duration' },
   { name: 'TRADELEDGER_LOCK_WAIT', path: ['database', 'migration', 'lock_wait'], kind: 'duration' },
   { name: 'TRADELEDGER_MIGRATION_RETRIES', path: ['database', 'migration', 'retries'], kind: 'integer' },
+  // The reconciliation specification's own flag names.
+  { name: 'ENABLE_RECON_EXIT_BACKFILL', path: ['recon', 'enabled'], kind: 'boolean' },
+  { name: 'RECON_EXIT_BACKFILL_DRY_RUN', path: ['recon', 'dry_run'], kind: 'boolean' },
+  { name: 'RECON_EXIT_BACKFILL_REQUIRE_PAUSE', path: ['recon', 'require_pause'], kind: 'boolean' },
+  { name: 'RECON_EXIT_BACKFILL_DUST_ABS_QTY', path: ['recon', 'dust_abs_qty'], kind: 'decimal' },
+  { name: 'RECON_EXIT_BACKFILL_DUST_REL_PCT', path: ['recon', 'dust_rel_pct'], kind: 'decimal' },
+  { name: 'RECON_EXIT_BACKFILL_LOOKBACK_HOURS', path: ['recon', 'lookback_hours'], kind: 'positive' },
+  { name: 'EXCHANGE_STATE_MISMATCH_THROTTLE_MS', path: ['recon', 'mismatch_throttle_ms'], kind: 'integer' },
+  { name: 'RECON_STATUS_URL', path: ['recon', 'status_url'], kind: 'string' },
 ];
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
@@ -44,6 +53,12 @@ export function parseEnvironmentValue(name: string, kind: EnvKind, raw: string):
     }
     case 'integer':
       if (!/^\d+$/.test(text)) throw new UsageError(`environment variable ${name}='${raw}' is not a whole number`, 'BAD_ENV');
+      return Number(text);
+    case 'decimal':
+      if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`environment variable ${name}='${raw}' is not a non-negative decimal such as 0.001`, 'BAD_ENV');
+      return text;
+    case 'positive':
+      if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) throw new UsageError(`environment variable ${name}='${raw}' is not a positive number`, 'BAD_ENV');
       return Number(text);
     case 'duration': {
       const ms = parseDuration(text);

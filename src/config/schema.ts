@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { reconSchema } from './recon-schema.ts';
 
 const duration = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
   const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
@@ -56,6 +57,7 @@ export const configSchema = z.strictObject({
       options: z.record(z.string(), z.union([z.string(), z.boolean()])).default({}),
     })
     .prefault({}),
+  recon: reconSchema,
 });
 
 /** Configuration after defaults, file, environment and flags, validated. */

@@ -1,0 +1,186 @@
+import { Command, Option } from 'commander';
+import { withDatabase } from '../db/open.ts';
+import type { Database } from '../db/port.ts';
+import type { Config } from '../config/schema.ts';
+import { openEvidenceSource } from '../evidence/open.ts';
+import { requireBotLedger } from '../lifecycle/require-schema.ts';
+import { applyBatch } from '../recon/apply-batch.ts';
+import type { CycleResult, ReconDeps } from '../recon/cycle.ts';
+import { runReconCycle } from '../recon/cycle.ts';
+import { detectOpenLifecycles } from '../recon/detect.ts';
+import { reconFlags } from '../recon/flags.ts';
+import { MismatchThrottle } from '../recon/mismatch-throttle.ts';
+import { listAudit, verifyRecon } from '../recon/report.ts';
+import { rollbackBatch } from '../recon/rollback.ts';
+import { UsageError } from '../errors.ts';
+import { resolveConfig, resolveUrl, withDatabaseFlags, type DatabaseFlags } from './context.ts';
+import { json, table } from './format.ts';
+import type { CliIo } from './io.ts';
+
+type Flags = DatabaseFlags & {
+  readonly profile?: string;
+  readonly batch?: string;
+  readonly enable?: boolean;
+  readonly dryRun?: boolean;
+  readonly requirePause?: boolean;
+  readonly dustAbsQty?: string;
+  readonly dustRelPct?: string;
+  readonly lookbackHours?: string;
+  readonly evidence?: 'table' | 'file' | 'ccxt';
+  readonly evidenceFile?: string;
+};
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+/** Applies the recon flags given on the command line over file and environment. */
+function reconConfig(flags: Flags): Config {
+  const config = resolveConfig(flags);
+  const recon = { ...config.recon, evidence: { ...config.recon.evidence } };
+  if (flags.enable !== undefined) recon.enabled = flags.enable;
+  if (flags.dryRun !== undefined) recon.dry_run = flags.dryRun;
+  if (flags.requirePause !== undefined) recon.require_pause = flags.requirePause;
+  for (const [flag, key] of [['dustAbsQty', 'dust_abs_qty'], ['dustRelPct', 'dust_rel_pct']] as const) {
+    const value = flags[flag];
+    if (value === undefined) continue;
+    if (!DECIMAL.test(value)) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} '${value}' is not a non-negative decimal such as 0.001`, 'BAD_FLAG');
+    recon[key] = value;
+  }
+  if (flags.lookbackHours !== undefined) {
+    if (!DECIMAL.test(flags.lookbackHours) || Number(flags.lookbackHours) <= 0) throw new UsageError(`--lookback-hours '${flags.lookbackHours}' is not a positive number`, 'BAD_FLAG');
+    recon.lookback_hours = Number(flags.lookbackHours);
+  }
+  if (flags.evidence !== undefined) recon.evidence.source = flags.evidence;
+  if (flags.evidenceFile !== undefined) recon.evidence.file = flags.evidenceFile;
+  return { ...config, recon };
+}
+
+async function withRecon(flags: Flags, fn: (db: Database, deps: ReconDeps, config: Config) => Promise<void>): Promise<void> {
+  const config = reconConfig(flags);
+  await withDatabase(resolveUrl(config), async (db) => {
+    await requireBotLedger(db, ['orders', 'trading_status', 'exchange_fills', 'exchange_positions', 'reconciliation_backfill_audit']);
+    const evidence = await openEvidenceSource(config.recon.evidence, db);
+    try {
+      if (config.recon.pause_source === 'url' && config.recon.status_url === undefined) {
+        throw new UsageError('recon.pause_source is url but recon.status_url (RECON_STATUS_URL) is not set', 'BAD_CONFIG');
+      }
+      const pause = config.recon.pause_source === 'url' ? { kind: 'url' as const, url: config.recon.status_url! } : { kind: 'table' as const };
+      await fn(db, { evidence, flags: reconFlags(config.recon), pause }, config);
+    } finally {
+      await evidence.close();
+    }
+  });
+}
+
+function printCycle(io: CliIo, result: CycleResult, flags: Flags, throttleMs: number): void {
+  for (const event of new MismatchThrottle(throttleMs).admit(result.mismatches)) {
+    io.err(`mismatch: profile ${event.profileId} ${event.symbol}: ledger open ${event.ledgerOpen}, exchange ${event.exchange ?? 'not observed'}`);
+  }
+  if (flags.json === true) return io.out(json(result));
+  if (result.disabled) return io.out('reconciliation backfill is disabled (ENABLE_RECON_EXIT_BACKFILL=false); nothing was looked at or written');
+  io.out(`${result.mode}: ${result.lifecycles} open lifecycle(s); batch ${result.batchId ?? '(none: nothing to record)'}; ${Object.entries(result.counts).map(([k, n]) => `${k}=${n}`).join(' ') || 'no decisions'}`);
+  if (result.audit.length > 0) {
+    io.out(table(
+      ['profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'dust_qty', 'backfill_order_id'],
+      result.audit.map((a) => [a.profileId, a.symbol, a.tradeId, a.decision, a.reason, a.filledQty?.toString(), a.dustQty?.toString(), a.backfillOrderId]),
+    ));
+  }
+  if (result.mode === 'plan' && result.batchId !== null) io.out(`apply with: tradeledger recon apply --batch ${result.batchId}`);
+  if (result.mode === 'apply' && result.batchId !== null) io.out(`undo with: tradeledger recon rollback --batch ${result.batchId}`);
+}
+
+function requireBatch(flags: Flags): string {
+  if (flags.batch === undefined) throw new UsageError('--batch <id> is required (see recon audit for batch ids)', 'BAD_FLAG');
+  return flags.batch;
+}
+
+function withReconFlags(command: Command): Command {
+  return command
+    .option('--profile <id>', 'only this profile')
+    .option('--enable', 'ENABLE_RECON_EXIT_BACKFILL=true for this run')
+    .option('--dry-run', 'RECON_EXIT_BACKFILL_DRY_RUN=true for this run')
+    .option('--no-dry-run', 'RECON_EXIT_BACKFILL_DRY_RUN=false for this run: apply')
+    .option('--no-require-pause', 'RECON_EXIT_BACKFILL_REQUIRE_PAUSE=false for this run')
+    .option('--dust-abs-qty <qty>', 'RECON_EXIT_BACKFILL_DUST_ABS_QTY')
+    .option('--dust-rel-pct <fraction>', 'RECON_EXIT_BACKFILL_DUST_REL_PCT (0.002 is 0.2 %)')
+    .option('--lookback-hours <hours>', 'RECON_EXIT_BACKFILL_LOOKBACK_HOURS')
+    .addOption(new Option('--evidence <source>', 'evidence source').choices(['table', 'file', 'ccxt']))
+    .option('--evidence-file <path>', 'a JSON or CSV export of fills and positions (with --evidence file)');
+}
+
+/** `tradeledger recon …`: the reconciliation EXIT backfill procedure. */
+export function reconCommand(io: CliIo): Command {
+  const recon = new Command('recon').description('compensating EXIT rows from exchange evidence: detect, run, plan, apply, verify, rollback, audit');
+  const sub = (name: string, description: string) => withDatabaseFlags(recon.command(name).description(description));
+
+  sub('detect', 'the §1 query: open lifecycles with entry, exit and open quantity')
+    .option('--profile <id>', 'only this profile')
+    .action(async (flags: Flags) => {
+      const config = resolveConfig(flags);
+      await withDatabase(resolveUrl(config), async (db) => {
+        await requireBotLedger(db, ['orders']);
+        const rows = await detectOpenLifecycles(db, flags.profile);
+        if (flags.json === true) return io.out(json(rows));
+        io.out(rows.length === 0 ? 'no open lifecycles' : table(['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'], rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty])));
+      });
+    });
+  withReconFlags(sub('run', 'one reconciliation cycle: audit only while dry-run is on; plan and apply in one batch when it is off')).action((flags: Flags) =>
+    withRecon(flags, async (db, deps, config) => {
+      const result = await runReconCycle(db, deps, { scope: { profileId: flags.profile } });
+      printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
+    }),
+  );
+  withReconFlags(sub('plan', 'record candidates as PENDING_APPLY under a new batch, with a hash of their evidence')).action((flags: Flags) =>
+    withRecon(flags, async (db, deps, config) => {
+      const result = await runReconCycle(db, deps, { mode: 'plan', scope: { profileId: flags.profile } });
+      printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
+    }),
+  );
+  withReconFlags(sub('apply', "re-check and insert a plan's PENDING_APPLY candidates"))
+    .option('--batch <id>', 'the batch recon plan made')
+    .action((flags: Flags) =>
+      withRecon(flags, async (db, deps, config) => {
+        const batchId = requireBatch(flags);
+        if (!deps.flags.enabled) throw new UsageError('reconciliation backfill is disabled: set ENABLE_RECON_EXIT_BACKFILL=true (or --enable) to apply', 'DISABLED');
+        printCycle(io, await applyBatch(db, deps, batchId), flags, config.recon.mismatch_throttle_ms);
+      }),
+    );
+  sub('verify', '§8: lifecycles still open above 0.000001, and the decision counts (exit 1 if any is open)')
+    .option('--profile <id>', 'only this profile')
+    .action(async (flags: Flags) => {
+      const config = resolveConfig(flags);
+      await withDatabase(resolveUrl(config), async (db) => {
+        await requireBotLedger(db, ['orders', 'reconciliation_backfill_audit']);
+        const result = await verifyRecon(db, flags.profile);
+        if (flags.json === true) io.out(json(result));
+        else {
+          io.out(result.stillOpen.length === 0 ? 'no lifecycle is open above 0.000001' : table(['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'], result.stillOpen.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty])));
+          io.out(table(['decision', 'rows'], result.decisions.map((d) => [d.decision, d.rows])));
+        }
+        if (result.stillOpen.length > 0) io.exitCode = 1;
+      });
+    });
+  sub('rollback', '§9: cancel the batch\'s APPLIED and SKIP_EXISTING backfill orders (status only) and mark its audit rows')
+    .option('--batch <id>', 'the batch to roll back')
+    .action(async (flags: Flags) => {
+      const config = resolveConfig(flags);
+      await withDatabase(resolveUrl(config), async (db) => {
+        await requireBotLedger(db, ['orders', 'reconciliation_backfill_audit']);
+        const result = await rollbackBatch(db, requireBatch(flags));
+        if (flags.json === true) return io.out(json(result));
+        io.out(`batch ${result.batchId}: ${result.canceled} backfill order(s) canceled, ${result.auditRowsMarked} audit row(s) marked reverted; nothing was deleted`);
+      });
+    });
+  sub('audit', 'the §5 listing, newest first')
+    .option('--batch <id>', 'only this batch')
+    .option('--profile <id>', 'only this profile')
+    .action(async (flags: Flags) => {
+      const config = resolveConfig(flags);
+      await withDatabase(resolveUrl(config), async (db) => {
+        await requireBotLedger(db, ['reconciliation_backfill_audit']);
+        const rows = await listAudit(db, { batchId: flags.batch, profileId: flags.profile });
+        if (flags.json === true) return io.out(json(rows));
+        io.out(table(['batch', 'profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'backfill_order_id', 'created_at', 'reverted_at'], rows.map((r) => [r.batchId, r.profileId, r.symbol, r.tradeId, r.decision, r.reason, r.filledQty ?? r.dustQty, r.backfillOrderId, r.createdAt, r.revertedAt])));
+      });
+    });
+  return recon;
+}

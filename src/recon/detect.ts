@@ -1,0 +1,120 @@
+import { Decimal } from 'decimal.js';
+import type { Queryable } from '../db/port.ts';
+import { FILLED_STATUSES, TERMINAL_STATUSES } from '../lifecycle/ledger-row.ts';
+import type { OpenLifecycle } from './lifecycle.ts';
+
+/** One row of the specification's §1 query. */
+export interface DetectedLifecycle {
+  readonly profileId: string;
+  readonly symbol: string;
+  readonly tradeId: string;
+  readonly entryQty: string;
+  readonly exitQty: string;
+  readonly openQty: string;
+}
+
+/**
+ * §1 as written, with the profile as a parameter (`$1`, or NULL for every profile) and the
+ * threshold as `$2` (§1 uses 0; §8's post-fix check uses 0.000001).
+ */
+export const DETECT_SQL = `WITH lifecycle AS (
+SELECT
+profile_id,
+symbol,
+trade_id,
+SUM(CASE WHEN action = 'ENTRY' THEN COALESCE(quantity, qty, 0) ELSE 0 END) AS entry_qty,
+SUM(CASE WHEN action = 'EXIT' THEN COALESCE(quantity, qty, 0) ELSE 0 END) AS exit_qty
+FROM orders
+WHERE ($1::text IS NULL OR profile_id = $1::text)
+AND status IN ('filled', 'partially_filled', 'partially-filled')
+AND trade_id IS NOT NULL
+GROUP BY profile_id, symbol, trade_id
+)
+SELECT
+profile_id,
+symbol,
+trade_id,
+entry_qty::text AS entry_qty,
+exit_qty::text AS exit_qty,
+(entry_qty - exit_qty)::text AS open_qty
+FROM lifecycle
+WHERE (entry_qty - exit_qty) > $2::numeric
+ORDER BY profile_id, symbol, trade_id`;
+
+/** Open lifecycles by the specification's §1 query (above `threshold`, default 0). */
+export async function detectOpenLifecycles(db: Queryable, profileId?: string, threshold = '0'): Promise<DetectedLifecycle[]> {
+  const rows = await db.query<{ profile_id: string; symbol: string; trade_id: string; entry_qty: string; exit_qty: string; open_qty: string }>(DETECT_SQL, [profileId ?? null, threshold]);
+  return rows.map((row) => ({ profileId: row.profile_id, symbol: row.symbol, tradeId: row.trade_id, entryQty: row.entry_qty, exitQty: row.exit_qty, openQty: row.open_qty }));
+}
+
+const FILLED = FILLED_STATUSES.map((s) => `'${s}'`).join(', ');
+const TERMINAL = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
+
+/** An open lifecycle with what the gates need, and the orders that block it. */
+export interface CycleLifecycle extends OpenLifecycle {
+  readonly pendingBlockers: readonly string[];
+}
+
+/**
+ * The open lifecycles of a cycle in one pass: §1's figures (same filters) plus each lifecycle's
+ * entry side, first entry, last own fill and non-terminal orders. `$2` limits it to some trade_ids.
+ */
+export async function cycleLifecycles(db: Queryable, profileId?: string, tradeIds?: readonly string[]): Promise<CycleLifecycle[]> {
+  const rows = await db.query<{
+    profile_id: string;
+    symbol: string;
+    trade_id: string;
+    entry_qty: string;
+    exit_qty: string;
+    entry_side: string | null;
+    first_entry_at: Date | null;
+    last_fill_at: Date | null;
+    blockers: string[] | null;
+  }>(
+    `WITH lifecycle AS (
+       SELECT profile_id, symbol, trade_id,
+              COALESCE(sum(COALESCE(quantity, qty, 0)) FILTER (WHERE action = 'ENTRY' AND status IN (${FILLED})), 0) AS entry_qty,
+              COALESCE(sum(COALESCE(quantity, qty, 0)) FILTER (WHERE action = 'EXIT' AND status IN (${FILLED})), 0) AS exit_qty,
+              (array_agg(lower(side) ORDER BY COALESCE(filled_at, created_at), order_id) FILTER (WHERE action = 'ENTRY'))[1] AS entry_side,
+              min(filled_at) FILTER (WHERE action = 'ENTRY' AND status IN (${FILLED})) AS first_entry_at,
+              max(filled_at) FILTER (WHERE source <> 'backfill' AND status IN (${FILLED})) AS last_fill_at,
+              array_agg(order_id ORDER BY order_id) FILTER (WHERE status NOT IN (${TERMINAL})) AS blockers
+         FROM orders
+        WHERE ($1::text IS NULL OR profile_id = $1::text)
+          AND ($2::text[] IS NULL OR trade_id = ANY ($2::text[]))
+          AND trade_id IS NOT NULL
+        GROUP BY profile_id, symbol, trade_id
+     )
+     SELECT profile_id, symbol, trade_id, entry_qty::text AS entry_qty, exit_qty::text AS exit_qty, entry_side, first_entry_at, last_fill_at, blockers
+       FROM lifecycle WHERE entry_qty - exit_qty > 0
+      ORDER BY profile_id, symbol, first_entry_at, trade_id`,
+    [profileId ?? null, tradeIds === undefined ? null : [...tradeIds]],
+  );
+  return rows.map((row) => {
+    const entryQty = new Decimal(row.entry_qty);
+    const exitQty = new Decimal(row.exit_qty);
+    const firstEntryAt = row.first_entry_at ?? new Date(0);
+    return {
+      profileId: row.profile_id,
+      symbol: row.symbol,
+      tradeId: row.trade_id,
+      entryQty,
+      exitQty,
+      openQty: entryQty.minus(exitQty),
+      entrySide: row.entry_side === 'sell' ? 'sell' : 'buy',
+      firstEntryAt,
+      lastFillAt: row.last_fill_at ?? firstEntryAt,
+      pendingBlockers: row.blockers ?? [],
+    };
+  });
+}
+
+/** Exchange order ids a filled EXIT order already records, so their fills are not evidence again. */
+export async function recordedExitOrders(db: Queryable, profileId: string, symbols: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ exchange_order_id: string }>(
+    `SELECT DISTINCT exchange_order_id FROM orders
+      WHERE profile_id = $1 AND symbol = ANY ($2::text[]) AND action = 'EXIT' AND exchange_order_id IS NOT NULL AND status IN (${FILLED})`,
+    [profileId, [...symbols]],
+  );
+  return new Set(rows.map((row) => row.exchange_order_id));
+}

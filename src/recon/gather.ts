@@ -1,0 +1,98 @@
+import type { Database, Queryable } from '../db/port.ts';
+import type { EvidenceResult, EvidenceSource } from '../evidence/port.ts';
+import { allocateEvidence } from './allocate.ts';
+import { decide, type Decision } from './decide.ts';
+import { cycleLifecycles, recordedExitOrders, type CycleLifecycle } from './detect.ts';
+import type { ReconFlags } from './flags.ts';
+import { isPaused, type PauseSource } from './pause.ts';
+
+/** One lifecycle and what was decided for it. */
+export interface LifecycleDecision {
+  readonly lifecycle: CycleLifecycle;
+  readonly decision: Decision;
+  readonly paused: boolean | null;
+}
+
+/** The exchange and the ledger disagree on a symbol's open quantity. */
+export interface MismatchEvent {
+  readonly profileId: string;
+  readonly symbol: string;
+  readonly ledgerOpen: string;
+  readonly exchange: string | null;
+}
+
+/** Evidence per profile, gathered before the transaction (it may be a network call). */
+export type EvidenceByProfile = ReadonlyMap<string, EvidenceResult>;
+
+/** Which lifecycles a cycle looks at. */
+export interface Scope {
+  readonly profileId?: string | undefined;
+  readonly tradeIds?: readonly string[] | undefined;
+}
+
+/** Fetches the evidence for every profile with an open lifecycle in scope. */
+export async function gatherEvidence(db: Database, source: EvidenceSource, flags: ReconFlags, scope: Scope, now: Date): Promise<EvidenceByProfile> {
+  const open = await cycleLifecycles(db, scope.profileId, scope.tradeIds);
+  const symbols = new Map<string, Set<string>>();
+  for (const l of open) symbols.set(l.profileId, (symbols.get(l.profileId) ?? new Set()).add(l.symbol));
+  const result = new Map<string, EvidenceResult>();
+  for (const [profileId, set] of symbols) {
+    result.set(profileId, await source.gather({ profileId, symbols: [...set].sort(), since: new Date(now.getTime() - flags.lookbackMs), until: now }));
+  }
+  return result;
+}
+
+/**
+ * Reads the ledger's facts (open lifecycles, pause state, blockers, recorded exits) inside `tx`
+ * and decides every open lifecycle in scope with the evidence gathered before.
+ */
+export async function decideAll(
+  tx: Queryable,
+  evidence: EvidenceByProfile,
+  flags: ReconFlags,
+  pause: PauseSource,
+  scope: Scope,
+): Promise<{ decisions: LifecycleDecision[]; mismatches: MismatchEvent[] }> {
+  const open = await cycleLifecycles(tx, scope.profileId, scope.tradeIds);
+  const byProfile = new Map<string, CycleLifecycle[]>();
+  for (const l of open) byProfile.set(l.profileId, [...(byProfile.get(l.profileId) ?? []), l]);
+  const decisions: LifecycleDecision[] = [];
+  const mismatches: MismatchEvent[] = [];
+  for (const [profileId, lifecycles] of byProfile) {
+    const symbols = [...new Set(lifecycles.map((l) => l.symbol))].sort();
+    const paused = await isPaused(tx, pause, profileId);
+    const recorded = await recordedExitOrders(tx, profileId, symbols);
+    const found: EvidenceResult = evidence.get(profileId) ?? { fills: [], positions: new Map(), complete: false, problems: ['no evidence was gathered for this profile'] };
+    const unrecorded = found.fills.filter((fill) => !recorded.has(fill.exchangeOrderId));
+    for (const symbol of symbols) {
+      const mine = lifecycles.filter((l) => l.symbol === symbol);
+      const allocations = allocateEvidence(mine, unrecorded.filter((f) => f.symbol === symbol));
+      const position = found.positions.get(symbol);
+      const ledgerOpen = mine.reduce((sum, l) => sum.plus(l.openQty), mine[0]!.openQty.times(0));
+      if (position === undefined || !position.quantity.equals(ledgerOpen)) {
+        mismatches.push({ profileId, symbol, ledgerOpen: ledgerOpen.toString(), exchange: position?.quantity.toString() ?? null });
+      }
+      for (const lifecycle of mine) {
+        const decision = decide({
+          lifecycle,
+          paused,
+          exchangePosition: position?.quantity ?? null,
+          pendingBlockers: lifecycle.pendingBlockers,
+          evidenceComplete: found.complete,
+          evidenceProblems: found.problems,
+          allocations: allocations.get(lifecycle.tradeId) ?? [],
+          flags,
+        });
+        decisions.push({ lifecycle, decision, paused });
+      }
+    }
+  }
+  return { decisions, mismatches };
+}
+
+/** Takes each profile's reconciliation lock for the transaction, in a fixed order so two runs cannot deadlock. */
+export async function lockProfiles(tx: Queryable, profileIds: Iterable<string>): Promise<void> {
+  for (const profileId of [...new Set(profileIds)].sort()) {
+    await tx.query(`SELECT pg_advisory_xact_lock(1414284370, hashtext($1))`, [profileId]);
+  }
+}
