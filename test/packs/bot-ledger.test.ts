@@ -133,7 +133,8 @@ for (const kind of KINDS) {
         assert.deepEqual(await phaseB(db), { indexes: [], constraints: [] });
         assert.deepEqual(await tableNames(db), [
           'exchange_fills', 'exchange_positions', 'lifecycle_backfill_batches', 'lifecycle_backfill_changes', 'lifecycle_snapshots',
-          'orders', 'positions', 'reconciliation_backfill_audit', 'schema_version', 'trade_history', 'trading_status',
+          'orders', 'positions', 'recon_cycle_state', 'recon_open_lifecycles', 'reconciliation_backfill_audit', 'schema_version',
+          'trade_history', 'trading_status',
         ]);
       });
     });

@@ -148,6 +148,21 @@ export const TABLES: readonly TableContract[] = [
       c('changed_at', TS, '!', NOW),
     ],
   },
+  {
+    name: 'recon_open_lifecycles',
+    version: 6,
+    primaryKey: ['profile_id', 'trade_id'],
+    columns: [
+      c('profile_id', 'text', '!'), c('trade_id', 'text', '!'), c('symbol', 'text', '!'), c('open_qty', 'numeric', '!'),
+      c('refreshed_at', TS, '!', NOW),
+    ],
+  },
+  {
+    name: 'recon_cycle_state',
+    version: 6,
+    primaryKey: ['scope'],
+    columns: [c('scope', 'text', '!'), c('watermark', TS, '!'), c('full_refresh_at', TS, '!'), c('updated_at', TS, '!', NOW)],
+  },
 ];
 
 /** The CHECK constraints of versions 1–6 and the values each allows. */

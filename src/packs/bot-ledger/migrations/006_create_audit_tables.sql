@@ -1,5 +1,7 @@
 -- Audit trails: reconciliation decisions by batch, and the lifecycle tool's snapshots and
 -- backfill changes (old and new trade_id per row, so that a batch can be reverted exactly).
+-- Also reconciliation's cycle state (recon_open_lifecycles, recon_cycle_state): caches of the
+-- orders table that let a cycle look only at what changed; a full cycle rebuilds them.
 -- This is the base version the lifecycle and reconciliation features build on.
 -- migrate:description Create the reconciliation and lifecycle audit tables
 -- migrate:up
@@ -58,6 +60,22 @@ CREATE TABLE lifecycle_backfill_changes (
 );
 CREATE INDEX idx_lifecycle_backfill_changes_batch ON lifecycle_backfill_changes (batch_id);
 
+CREATE TABLE recon_open_lifecycles (
+    profile_id TEXT NOT NULL,
+    trade_id TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    open_qty NUMERIC NOT NULL,
+    refreshed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (profile_id, trade_id)
+);
+
+CREATE TABLE recon_cycle_state (
+    scope TEXT PRIMARY KEY,
+    watermark TIMESTAMPTZ NOT NULL,
+    full_refresh_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
 -- migrate:down
 DO $$
 DECLARE
@@ -72,6 +90,8 @@ BEGIN
     END IF;
 END
 $$;
+DROP TABLE recon_cycle_state;
+DROP TABLE recon_open_lifecycles;
 DROP TABLE lifecycle_backfill_changes;
 DROP TABLE lifecycle_backfill_batches;
 DROP TABLE lifecycle_snapshots;
