@@ -29,14 +29,12 @@ export async function applyBatch(db: Database, deps: ReconDeps, batchId: string,
   if (pending.length === 0) {
     throw new UsageError(`batch ${batchId} has no PENDING_APPLY candidates: make one with 'recon plan' (see 'recon audit --batch ${batchId}')`, 'NO_PENDING');
   }
-  const tradeIds = [...new Set(pending.map((row) => row.trade_id))];
+  const unique = new Map(pending.map((row) => [`${row.profile_id}\u0000${row.trade_id}`, { profileId: row.profile_id, tradeId: row.trade_id }]));
+  const scope = { keys: [...unique.values()] };
   const profiles = new Set(pending.map((row) => row.profile_id));
-  const scopes = [...profiles].map((profileId) => ({ profileId, tradeIds }));
-  const evidence = new Map();
-  for (const scope of scopes) for (const [k, v] of await gatherEvidence(db, deps.evidence, deps.flags, scope, now)) evidence.set(k, v);
+  const evidence = await gatherEvidence(db, deps.evidence, deps.flags, scope, now);
   return inBatchTransaction(db, profiles, async (tx) => {
-    const decided = [];
-    for (const scope of scopes) decided.push(...(await decideAll(tx, evidence, deps.flags, deps.pause, scope)).decisions);
+    const decided = (await decideAll(tx, evidence, deps.flags, deps.pause, scope)).decisions;
     const byTrade = new Map(decided.map((d) => [`${d.lifecycle.profileId}\u0000${d.lifecycle.tradeId}`, d]));
     const audit: AuditRow[] = [];
     const items: ApplyItem[] = [];

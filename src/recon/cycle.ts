@@ -5,6 +5,7 @@ import { newReconBatchId, writeAuditRows, type AuditRow } from './audit-rows.ts'
 import { decideAll, gatherEvidence, lockProfiles, type LifecycleDecision, type MismatchEvent, type Scope } from './gather.ts';
 import type { ReconFlags } from './flags.ts';
 import type { PauseSource } from './pause.ts';
+import { cycleKeys, saveOpenSet } from './open-set.ts';
 
 /** What a cycle needs besides the database. */
 export interface ReconDeps {
@@ -70,18 +71,25 @@ export async function inBatchTransaction<T>(db: Database, profiles: Iterable<str
 /**
  * One reconciliation cycle (§5–§7). Dry run: audit rows only (DRY_RUN per candidate row, NO_GO per
  * refused lifecycle), orders untouched. Plan: PENDING_APPLY rows with the evidence hash for
- * `recon apply`. Apply (dry run off): plan and apply in one batch. Everything a batch writes
+ * `recon apply`. Apply (dry run off): plan and apply in one batch. It looks only at lifecycles
+ * open at the last cycle or written since (see `cycleKeys`). Everything a batch writes
  * commits in one transaction under per-profile locks: killed halfway, nothing of it remains.
  */
-export async function runReconCycle(db: Database, deps: ReconDeps, options: { mode?: 'dry-run' | 'plan' | 'apply'; scope?: Scope; now?: Date } = {}): Promise<CycleResult> {
+export async function runReconCycle(
+  db: Database,
+  deps: ReconDeps,
+  options: { mode?: 'dry-run' | 'plan' | 'apply'; scope?: Pick<Scope, 'profileId'>; now?: Date; full?: boolean } = {},
+): Promise<CycleResult> {
   const mode = options.mode ?? (deps.flags.dryRun ? 'dry-run' : 'apply');
   if (!deps.flags.enabled) return { disabled: true, mode, batchId: null, audit: [], counts: {}, mismatches: [], lifecycles: 0 };
-  const scope = options.scope ?? {};
   const now = options.now ?? new Date();
+  const looked = await cycleKeys(db, options.scope?.profileId, now, options.full === true);
+  const scope = { ...options.scope, keys: looked.keys };
   const evidence = await gatherEvidence(db, deps.evidence, deps.flags, scope, now);
   const batchId = newReconBatchId(now);
   return inBatchTransaction(db, evidence.keys(), async (tx) => {
     const { decisions, mismatches } = await decideAll(tx, evidence, deps.flags, deps.pause, scope);
+    await saveOpenSet(tx, looked, decisions.map((d) => d.lifecycle), options.scope?.profileId, now);
     const audit: AuditRow[] = decisions.filter((d) => !d.decision.go).map((d) => noGoRow(batchId, d));
     const items: ApplyItem[] = decisions.filter((d) => d.decision.go).flatMap((d) => d.decision.rows.map((row) => ({ batchId, row, decision: d.decision })));
     if (mode === 'apply') {

@@ -55,11 +55,19 @@ export interface CycleLifecycle extends OpenLifecycle {
   readonly pendingBlockers: readonly string[];
 }
 
+/** A lifecycle's key: profile_id + trade_id. */
+export interface LifecycleKey {
+  readonly profileId: string;
+  readonly tradeId: string;
+}
+
 /**
  * The open lifecycles of a cycle in one pass: §1's figures (same filters) plus each lifecycle's
- * entry side, first entry, last own fill and non-terminal orders. `$2` limits it to some trade_ids.
+ * entry side, first entry, last own fill and non-terminal orders. With `keys`, only those
+ * lifecycles are read, through the (profile_id, trade_id) index: no scan of the table.
  */
-export async function cycleLifecycles(db: Queryable, profileId?: string, tradeIds?: readonly string[]): Promise<CycleLifecycle[]> {
+export async function cycleLifecycles(db: Queryable, profileId?: string, keys?: readonly LifecycleKey[]): Promise<CycleLifecycle[]> {
+  if (keys !== undefined && keys.length === 0) return [];
   const rows = await db.query<{
     profile_id: string;
     symbol: string;
@@ -81,14 +89,14 @@ export async function cycleLifecycles(db: Queryable, profileId?: string, tradeId
               array_agg(order_id ORDER BY order_id) FILTER (WHERE status NOT IN (${TERMINAL})) AS blockers
          FROM orders
         WHERE ($1::text IS NULL OR profile_id = $1::text)
-          AND ($2::text[] IS NULL OR trade_id = ANY ($2::text[]))
+          AND ($2::text[] IS NULL OR (profile_id, trade_id) IN (SELECT p, t FROM unnest($2::text[], $3::text[]) AS k(p, t)))
           AND trade_id IS NOT NULL
         GROUP BY profile_id, symbol, trade_id
      )
      SELECT profile_id, symbol, trade_id, entry_qty::text AS entry_qty, exit_qty::text AS exit_qty, entry_side, first_entry_at, last_fill_at, blockers
        FROM lifecycle WHERE entry_qty - exit_qty > 0
       ORDER BY profile_id, symbol, first_entry_at, trade_id`,
-    [profileId ?? null, tradeIds === undefined ? null : [...tradeIds]],
+    [profileId ?? null, keys === undefined ? null : keys.map((k) => k.profileId), keys === undefined ? null : keys.map((k) => k.tradeId)],
   );
   return rows.map((row) => {
     const entryQty = new Decimal(row.entry_qty);

@@ -2,7 +2,7 @@ import type { Database, Queryable } from '../db/port.ts';
 import type { EvidenceResult, EvidenceSource } from '../evidence/port.ts';
 import { allocateEvidence } from './allocate.ts';
 import { decide, type Decision } from './decide.ts';
-import { cycleLifecycles, recordedExitOrders, type CycleLifecycle } from './detect.ts';
+import { cycleLifecycles, recordedExitOrders, type CycleLifecycle, type LifecycleKey } from './detect.ts';
 import type { ReconFlags } from './flags.ts';
 import { isPaused, type PauseSource } from './pause.ts';
 
@@ -24,15 +24,15 @@ export interface MismatchEvent {
 /** Evidence per profile, gathered before the transaction (it may be a network call). */
 export type EvidenceByProfile = ReadonlyMap<string, EvidenceResult>;
 
-/** Which lifecycles a cycle looks at. */
+/** Which lifecycles a cycle looks at: a profile's or everyone's, all of them or just `keys`. */
 export interface Scope {
   readonly profileId?: string | undefined;
-  readonly tradeIds?: readonly string[] | undefined;
+  readonly keys?: readonly LifecycleKey[] | undefined;
 }
 
 /** Fetches the evidence for every profile with an open lifecycle in scope. */
 export async function gatherEvidence(db: Database, source: EvidenceSource, flags: ReconFlags, scope: Scope, now: Date): Promise<EvidenceByProfile> {
-  const open = await cycleLifecycles(db, scope.profileId, scope.tradeIds);
+  const open = await cycleLifecycles(db, scope.profileId, scope.keys);
   const symbols = new Map<string, Set<string>>();
   for (const l of open) symbols.set(l.profileId, (symbols.get(l.profileId) ?? new Set()).add(l.symbol));
   const result = new Map<string, EvidenceResult>();
@@ -53,7 +53,7 @@ export async function decideAll(
   pause: PauseSource,
   scope: Scope,
 ): Promise<{ decisions: LifecycleDecision[]; mismatches: MismatchEvent[] }> {
-  const open = await cycleLifecycles(tx, scope.profileId, scope.tradeIds);
+  const open = await cycleLifecycles(tx, scope.profileId, scope.keys);
   const byProfile = new Map<string, CycleLifecycle[]>();
   for (const l of open) byProfile.set(l.profileId, [...(byProfile.get(l.profileId) ?? []), l]);
   const decisions: LifecycleDecision[] = [];

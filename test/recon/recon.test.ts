@@ -177,3 +177,36 @@ describe('two concurrent applies on PostgreSQL', () => {
     }
   });
 });
+
+describe('incremental cycles', () => {
+  it('look only at lifecycles open at the last cycle or written since, and still find new ghosts', async () => {
+    const test = await createTestDatabase('postgres');
+    try {
+      assert.equal((await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url)).code, 0);
+      const trace: { sql: string; params: readonly unknown[] }[] = [];
+      const db = await openDatabase(test.url, { trace: (t) => trace.push(t) });
+      await loadReconFixture(db);
+      const first = await runReconCycle(db, await deps(db));
+      assert.equal(first.lifecycles, 9);
+      const stored = await db.query<{ n: string }>('SELECT count(*) AS n FROM recon_open_lifecycles');
+      assert.equal(Number(stored[0]!.n), 9);
+      // A new ghost appears after the first cycle.
+      await db.query(`INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, source, filled_at) VALUES ('k1', 'p1', 'KSM', 'TRD-k', 'ENTRY', 'buy', 'filled', 1, 'bot', $1)`, [at(1)]);
+      await insertFills(db, [{ symbol: 'KSM', order: 'K1', quantity: '1', at: 10 }]);
+      await exchangePosition(db, 'p1', 'KSM', '0');
+      trace.length = 0;
+      const second = await runReconCycle(db, await deps(db, { dryRun: false }));
+      assert.equal(second.lifecycles, 10);
+      assert.ok(second.audit.some((a) => a.tradeId === 'TRD-k' && a.decision === 'APPLIED'));
+      const lifecycleReads = trace.filter((t) => t.sql.includes('WITH lifecycle AS') && t.sql.includes('blockers'));
+      assert.ok(lifecycleReads.length > 0);
+      for (const read of lifecycleReads) assert.ok(Array.isArray(read.params[1]), 'every lifecycle read is limited to known keys');
+      // The lifecycles this cycle closed leave the open set at the next one.
+      const third = await runReconCycle(db, await deps(db));
+      assert.equal(third.lifecycles, 5, "g1, d1, a, b and k were closed; l1, n1, b1, e1 and r1 stay open");
+      await db.close();
+    } finally {
+      await test.cleanup();
+    }
+  });
+});
