@@ -28,6 +28,7 @@ type Flags = DatabaseFlags & {
   readonly lookbackHours?: string;
   readonly evidence?: 'table' | 'file' | 'ccxt';
   readonly evidenceFile?: string;
+  readonly full?: boolean;
 };
 
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -123,9 +124,11 @@ export function reconCommand(io: CliIo): Command {
         io.out(rows.length === 0 ? 'no open lifecycles' : table(['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'], rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty])));
       });
     });
-  withReconFlags(sub('run', 'one reconciliation cycle: audit only while dry-run is on; plan and apply in one batch when it is off')).action((flags: Flags) =>
+  withReconFlags(sub('run', 'one reconciliation cycle: audit only while dry-run is on; plan and apply in one batch when it is off'))
+    .option('--full', 'look at every lifecycle, not only those open at the last cycle or written since')
+    .action((flags: Flags) =>
     withRecon(flags, async (db, deps, config) => {
-      const result = await runReconCycle(db, deps, { scope: { profileId: flags.profile } });
+      const result = await runReconCycle(db, deps, { scope: { profileId: flags.profile }, full: flags.full === true });
       printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
     }),
   );
