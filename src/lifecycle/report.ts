@@ -2,7 +2,7 @@ import type { Database } from '../db/port.ts';
 import { ANOMALY_KINDS, isBlocking, type Anomaly, type AnomalyKind, type AnomalyRow } from './anomalies.ts';
 import { effectiveTradeId } from './blank.ts';
 import { batchPartitions, groupByPartition, readWalkRows, type Partition } from './partitions.ts';
-import { REPORT_SQL } from './report-sql.ts';
+import { PROOF_HISTORY_SQL, PROOF_ORDERS_SQL, REPORT_SQL } from './report-sql.ts';
 import { segmentPartition } from './segment.ts';
 
 /** One profile's reconciliation orders → positions → history. */
@@ -33,15 +33,45 @@ interface ReportRow {
   readonly symbol: string | null;
   readonly trade_id: string | null;
   readonly detail: string | null;
-  readonly order_ids: string[] | null;
-  readonly history_ids: string[] | null;
+  /** Lifecycle keys (trade ids of this profile) whose orders prove the anomaly. */
+  readonly order_keys: string[] | null;
+  /** Trade ids (NULL: the rows without one) whose trade_history rows prove it. */
+  readonly history_keys: (string | null)[] | null;
   readonly position_key: string | null;
 }
 
-function proofRows(row: ReportRow): AnomalyRow[] {
-  return [
-    ...(row.order_ids ?? []).sort().map((key) => ({ table: 'orders' as const, key })),
-    ...(row.history_ids ?? []).sort((a, b) => Number(a) - Number(b)).map((key) => ({ table: 'trade_history' as const, key })),
+const keyOf = (profileId: string, tradeId: string | null) => `${profileId}\u0000${tradeId ?? '\u0001'}`;
+
+/** Fetches the rows behind the anomalous keys only: one query per table, none when nothing is wrong. */
+async function proofRows(db: Database, rows: readonly ReportRow[]): Promise<(row: ReportRow) => AnomalyRow[]> {
+  const orderKeys = new Map<string, [string, string]>();
+  const historyKeys = new Map<string, [string, string | null]>();
+  for (const row of rows) {
+    for (const t of row.order_keys ?? []) orderKeys.set(keyOf(row.profile_id, t), [row.profile_id, t]);
+    for (const t of row.history_keys ?? []) historyKeys.set(keyOf(row.profile_id, t), [row.profile_id, t]);
+  }
+  const orders = new Map<string, string[]>();
+  const history = new Map<string, string[]>();
+  if (orderKeys.size > 0) {
+    const keys = [...orderKeys.values()];
+    for (const r of await db.query<{ profile_id: string; trade_id: string; order_id: string }>(PROOF_ORDERS_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1])])) {
+      const key = keyOf(r.profile_id, r.trade_id);
+      orders.set(key, [...(orders.get(key) ?? []), r.order_id]);
+    }
+  }
+  if (historyKeys.size > 0) {
+    const keys = [...historyKeys.values()];
+    for (const r of await db.query<{ profile_id: string; trade_id: string | null; id: string }>(PROOF_HISTORY_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1])])) {
+      const key = keyOf(r.profile_id, r.trade_id);
+      history.set(key, [...(history.get(key) ?? []), r.id]);
+    }
+  }
+  return (row) => [
+    ...(row.order_keys ?? []).flatMap((t) => orders.get(keyOf(row.profile_id, t)) ?? []).sort().map((key) => ({ table: 'orders' as const, key })),
+    ...(row.history_keys ?? [])
+      .flatMap((t) => history.get(keyOf(row.profile_id, t)) ?? [])
+      .sort((a, b) => Number(a) - Number(b))
+      .map((key) => ({ table: 'trade_history' as const, key })),
     ...(row.position_key === null ? [] : [{ table: 'positions' as const, key: row.position_key }]),
   ];
 }
@@ -73,10 +103,12 @@ async function walkAnomalies(db: Database, partitions: readonly Partition[]): Pr
 
 /**
  * Reconciles orders → positions → history per profile and lists every anomaly with the rows that
- * prove it. Read-only; one aggregate pass per table, plus a walk of partitions with NULL trade_ids.
+ * prove it. Read-only; one aggregate pass per table, the proving rows of anomalous keys only, and
+ * a walk of the partitions that hold NULL-trade_id bot rows.
  */
 export async function lifecycleReport(db: Database, profileId?: string): Promise<LifecycleReport> {
   const rows = await db.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
+  const proof = await proofRows(db, rows.filter((row) => !row.kind.startsWith('_')));
   const anomalies: Anomaly[] = [];
   const walk: Partition[] = [];
   const summaries = new Map<string, Omit<ProfileSummary, 'anomalies'>>();
@@ -95,7 +127,7 @@ export async function lifecycleReport(db: Database, profileId?: string): Promise
         openPositions: Number(figures['positions']),
       });
     } else {
-      anomalies.push(anomaly(row.kind as AnomalyKind, row.profile_id, row.symbol, row.trade_id, row.detail ?? '', proofRows(row)));
+      anomalies.push(anomaly(row.kind as AnomalyKind, row.profile_id, row.symbol, row.trade_id, row.detail ?? '', proof(row)));
     }
   }
   anomalies.push(...(await walkAnomalies(db, walk)));

