@@ -35,6 +35,9 @@ export const ENVIRONMENT_OVERRIDES: readonly { readonly name: string; readonly p
   { name: 'RECON_EXIT_BACKFILL_LOOKBACK_HOURS', path: ['recon', 'lookback_hours'], kind: 'positive' },
   { name: 'EXCHANGE_STATE_MISMATCH_THROTTLE_MS', path: ['recon', 'mismatch_throttle_ms'], kind: 'integer' },
   { name: 'RECON_STATUS_URL', path: ['recon', 'status_url'], kind: 'string' },
+  { name: 'TRADELEDGER_SERVE_HOST', path: ['serve', 'host'], kind: 'string' },
+  { name: 'TRADELEDGER_SERVE_PORT', path: ['serve', 'port'], kind: 'integer' },
+  { name: 'TRADELEDGER_SERVE_INTERVAL', path: ['serve', 'interval'], kind: 'duration' },
 ];
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };

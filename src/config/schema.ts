@@ -58,6 +58,22 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   recon: reconSchema,
+  /** `tradeledger serve`: the pack whose schema the daemon checks, where it listens, how often it reconciles. */
+  serve: z
+    .strictObject({
+      /** Default: migrations.pack, else bot-ledger on PostgreSQL / PGlite and risk-state on SQLite. */
+      pack: z.string().min(1).optional(),
+      host: z.string().min(1).default('127.0.0.1'),
+      /** 0 picks a free port (the daemon logs the one it bound). */
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Time between the end of one reconciliation cycle and the start of the next. */
+      interval: duration.default(60_000).refine((ms) => ms > 0, { message: 'must be above 0' }),
+      /** How often the daemon runs the lifecycle report for the anomaly metrics (it scans the ledger); 0 turns it off. */
+      anomaly_interval: duration.default(600_000),
+      /** How long SIGTERM waits for a running cycle before giving up on it. */
+      shutdown_grace: duration.default(8_000),
+    })
+    .prefault({}),
 });
 
 /** Configuration after defaults, file, environment and flags, validated. */

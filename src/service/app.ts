@@ -1,0 +1,102 @@
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Database } from '../db/port.ts';
+import { errorMessage, isTradeledgerError } from '../errors.ts';
+import type { CycleRecord } from './cycle-loop.ts';
+import type { DaemonLogger } from './logger.ts';
+import type { DaemonMetrics } from './metrics.ts';
+import { enforcementRoutes } from './routes-enforcement.ts';
+import { healthRoutes } from './routes-health.ts';
+import { reconRoutes } from './routes-recon.ts';
+import { formatSchemaErrors } from './schemas.ts';
+import { tradingRoutes } from './routes-trading.ts';
+
+/** What the HTTP routes read and write. */
+export interface AppContext {
+  readonly db: Database;
+  readonly log: DaemonLogger;
+  readonly metrics: DaemonMetrics;
+  readonly pack: string;
+  readonly expectedVersion: number;
+  /** Null: the admin routes are not registered. */
+  readonly adminToken: string | null;
+  readonly lastCycle: () => CycleRecord | null;
+}
+
+/** The routes a daemon serves, decided by its pack. */
+export interface AppFeatures {
+  /** bot-ledger: trading status, pause and resume, and the reconciliation audit. */
+  readonly trading: boolean;
+  /** risk-state: enforcement actions logged with their execution time. */
+  readonly enforcement: boolean;
+}
+
+/** The routes each pack brings besides /healthz and /metrics. */
+export function featuresOf(pack: string): AppFeatures {
+  return { trading: pack === 'bot-ledger', enforcement: pack === 'risk-state' };
+}
+
+const ADMIN_PATHS = /^\/internal\/(trading\/(pause|resume)|enforcement)\/?$/;
+
+function requestPath(request: FastifyRequest): string {
+  // Echo at most a short, printable path: the message must not carry whatever a caller sent.
+  return (request.url.split('?')[0] ?? '').replace(/[^\x21-\x7e]/g, '?').slice(0, 120);
+}
+
+function notFound(context: AppContext) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = requestPath(request);
+    const hint = context.adminToken === null && ADMIN_PATHS.test(path) ? ': the admin routes are off because TRADELEDGER_ADMIN_TOKEN is not set' : '';
+    await reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${path}${hint}` });
+  };
+}
+
+function errorHandler(context: AppContext) {
+  return async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const record = (typeof error === 'object' && error !== null ? error : {}) as { validation?: unknown; statusCode?: unknown };
+    if (record.validation !== undefined) {
+      await reply.code(400).send({ error: 'bad_request', message: errorMessage(error) });
+      return;
+    }
+    // Our own bad-input errors (a domain ValidationError, a UsageError) are the caller's to fix.
+    if (isTradeledgerError(error) && error.exitCode === 2) {
+      await reply.code(400).send({ error: 'bad_request', message: error.message });
+      return;
+    }
+    const status = typeof record.statusCode === 'number' ? record.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      await reply.code(status).send({ error: status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request', message: errorMessage(error) });
+      return;
+    }
+    context.log.error({ err: error, route: requestPath(request), method: request.method }, `Request failed: ${errorMessage(error)}`);
+    await reply.code(500).send({ error: 'internal', message: 'internal error: see the daemon log' });
+  };
+}
+
+/**
+ * The daemon's HTTP application: /healthz and /metrics always; the pack's own routes; the admin
+ * routes only with a token. Bodies, query strings and headers are validated by JSON schema
+ * (unknown keys refused, no type coercion); bad input is a 400 with a one-line message, an
+ * unknown route a 404, and a failure a 500 whose details stay in the log.
+ */
+export function buildApp(context: AppContext): FastifyInstance {
+  const app = fastify({
+    // Typed as fastify's logger interface so that route modules take a plain FastifyInstance.
+    loggerInstance: context.log as FastifyBaseLogger,
+    // The daemon logs what changes; a line per /metrics scrape would drown it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, verbose: true } },
+    schemaErrorFormatter: formatSchemaErrors,
+    forceCloseConnections: 'idle',
+  });
+  app.setNotFoundHandler(notFound(context));
+  app.setErrorHandler(errorHandler(context));
+  const features = featuresOf(context.pack);
+  healthRoutes(app, context);
+  if (features.trading) {
+    tradingRoutes(app, context);
+    reconRoutes(app, context);
+  }
+  if (features.enforcement) enforcementRoutes(app, context);
+  return app;
+}

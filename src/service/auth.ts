@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * True when `given` equals `expected`, in time that does not depend on where they differ or on
+ * their lengths (both are hashed to 32 bytes first), so the token cannot be guessed byte by byte.
+ */
+export function tokensMatch(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  return match === null ? null : match[1]!;
+}
+
+/**
+ * An onRequest hook that answers 401 unless the request carries the admin token. It runs before
+ * the body is parsed or validated, so a caller without the token learns nothing about the route.
+ */
+export function requireAdminToken(token: string): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    const given = bearerToken(request.headers.authorization);
+    if (given !== null && tokensMatch(given, token)) return;
+    request.log.warn({ route: request.url, remote: request.ip }, given === null ? 'Admin request without a bearer token refused' : 'Admin request with a wrong token refused');
+    await reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="tradeledger"')
+      .send({ error: 'unauthorized', message: 'this route needs Authorization: Bearer <TRADELEDGER_ADMIN_TOKEN>' });
+  };
+}
+
+/** Who made an admin change: the X-Actor header (a name the caller gives) or "admin", at the caller's address. */
+export function actorOf(request: FastifyRequest): string {
+  const header = request.headers['x-actor'];
+  const name = typeof header === 'string' && header !== '' ? header : 'admin';
+  return `${name}@${request.ip}`;
+}

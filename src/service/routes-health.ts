@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from './app.ts';
+import { databaseHealth } from './health.ts';
+
+/** GET /healthz (503 when the database does not answer) and GET /metrics (Prometheus text). */
+export function healthRoutes(app: FastifyInstance, context: AppContext): void {
+  const startedAt = Date.now();
+  app.get('/healthz', async (_request, reply) => {
+    const database = await databaseHealth(context.db);
+    const body = {
+      status: database.reachable ? 'ok' : 'unavailable',
+      pack: context.pack,
+      database: { url: context.db.url, reachable: database.reachable, schemaVersion: database.schemaVersion, expectedVersion: context.expectedVersion, error: database.error },
+      lastCycle: context.lastCycle(),
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    };
+    return reply.code(database.reachable ? 200 : 503).send(body);
+  });
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', context.metrics.contentType).send(await context.metrics.text());
+  });
+}

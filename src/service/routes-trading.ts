@@ -1,0 +1,45 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from './app.ts';
+import { actorOf, requireAdminToken } from './auth.ts';
+import { ACTOR_HEADERS, PROFILE, REASON } from './schemas.ts';
+import { readTradingStatus, setTradingState, type TradingState } from './trading-status.ts';
+
+interface StatusQuery {
+  readonly profile?: string;
+}
+
+interface ChangeBody {
+  readonly profile: string;
+  readonly reason: string;
+}
+
+const STATUS_QUERY = { type: 'object', additionalProperties: false, properties: { profile: PROFILE } } as const;
+const CHANGE_BODY = { type: 'object', additionalProperties: false, required: ['profile', 'reason'], properties: { profile: PROFILE, reason: REASON } } as const;
+
+/**
+ * GET /internal/trading/status[?profile=ID]: RUNNING or PAUSED from trading_status. With a profile,
+ * `{ profile, state, … }` (the shape recon's `url` pause source reads); without, `{ profiles: […] }`.
+ * POST /internal/trading/pause and /resume `{ profile, reason }`, with the admin token only.
+ */
+export function tradingRoutes(app: FastifyInstance, context: AppContext): void {
+  app.get<{ Querystring: StatusQuery }>('/internal/trading/status', { schema: { querystring: STATUS_QUERY } }, async (request) => {
+    const rows = await readTradingStatus(context.db, request.query.profile);
+    return request.query.profile === undefined ? { profiles: rows } : rows[0];
+  });
+  if (context.adminToken === null) return;
+  const guard = requireAdminToken(context.adminToken);
+  const change = (state: TradingState) => async (request: FastifyRequest<{ Body: ChangeBody }>) => {
+    const actor = actorOf(request);
+    const result = await setTradingState(context.db, { profile: request.body.profile, state, reason: request.body.reason, actor });
+    if (result.changed) {
+      context.metrics.statusChange(state);
+      context.log.info({ profile: result.status.profile, state, previous: result.previous, reason: result.status.reason, actor }, `Profile ${result.status.profile} ${state} by ${actor}`);
+    } else {
+      context.log.info({ profile: result.status.profile, state, actor }, `Profile ${result.status.profile} was already ${state}; nothing changed (asked by ${actor})`);
+    }
+    return { ...result.status, previous: result.previous, changed: result.changed };
+  };
+  const options = { onRequest: guard, schema: { body: CHANGE_BODY, headers: ACTOR_HEADERS } };
+  app.post<{ Body: ChangeBody }>('/internal/trading/pause', options, change('PAUSED'));
+  app.post<{ Body: ChangeBody }>('/internal/trading/resume', options, change('RUNNING'));
+}
