@@ -1,9 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { driverErrorCode, errorMessage, isTradeledgerError } from '../errors.ts';
+import { demoCommand } from './demo-command.ts';
+import { generateCommand } from './generate-command.ts';
 import type { CliIo } from './io.ts';
 import { lifecycleCommand } from './lifecycle-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { reconCommand } from './recon-command.ts';
+import { serveCommand } from './serve-command.ts';
 
 /** The version tradeledger reports. */
 export const VERSION = '0.1.0';
@@ -18,6 +21,9 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(migrateCommand(io));
   program.addCommand(lifecycleCommand(io));
   program.addCommand(reconCommand(io));
+  program.addCommand(generateCommand(io));
+  program.addCommand(serveCommand(io));
+  program.addCommand(demoCommand(io));
   // Every subcommand reports usage errors through the same handler as the root.
   const configure = (command: Command) => {
     command.exitOverride().configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });

@@ -112,7 +112,11 @@ export const PROOF_ORDERS_SQL = `
 SELECT profile_id, trade_id, order_id FROM orders
  WHERE (profile_id, trade_id) IN (SELECT p, t FROM unnest($1::text[], $2::text[]) AS k(p, t))`;
 
-/** The trade_history rows of some keys; a NULL trade id stands for the profile's rows without one. */
+/**
+ * The trade_history rows of some keys (`$1` profile ids, `$2` trade ids, `$3` symbols); a NULL
+ * trade id stands for that profile's rows without one on that symbol, as the report groups them.
+ */
 export const PROOF_HISTORY_SQL = `
-SELECT h.profile_id, h.trade_id, h.id::text AS id FROM trade_history h
-  JOIN unnest($1::text[], $2::text[]) AS k(p, t) ON h.profile_id = k.p AND h.trade_id IS NOT DISTINCT FROM k.t`;
+SELECT h.profile_id, h.trade_id, h.symbol, h.id::text AS id FROM trade_history h
+  JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(p, t, s)
+    ON h.profile_id = k.p AND (h.trade_id = k.t OR (k.t IS NULL AND h.trade_id IS NULL AND h.symbol = k.s))`;

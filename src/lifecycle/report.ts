@@ -40,36 +40,37 @@ interface ReportRow {
   readonly position_key: string | null;
 }
 
-const keyOf = (profileId: string, tradeId: string | null) => `${profileId}\u0000${tradeId ?? '\u0001'}`;
+// A NULL trade id stands for the rows without one on a symbol, so the symbol is part of its key.
+const keyOf = (profileId: string, tradeId: string | null, symbol: string | null) => `${profileId}\u0000${tradeId ?? `\u0001${symbol ?? ''}`}`;
 
 /** Fetches the rows behind the anomalous keys only: one query per table, none when nothing is wrong. */
 async function proofRows(db: Database, rows: readonly ReportRow[]): Promise<(row: ReportRow) => AnomalyRow[]> {
   const orderKeys = new Map<string, [string, string]>();
-  const historyKeys = new Map<string, [string, string | null]>();
+  const historyKeys = new Map<string, [string, string | null, string | null]>();
   for (const row of rows) {
-    for (const t of row.order_keys ?? []) orderKeys.set(keyOf(row.profile_id, t), [row.profile_id, t]);
-    for (const t of row.history_keys ?? []) historyKeys.set(keyOf(row.profile_id, t), [row.profile_id, t]);
+    for (const t of row.order_keys ?? []) orderKeys.set(keyOf(row.profile_id, t, null), [row.profile_id, t]);
+    for (const t of row.history_keys ?? []) historyKeys.set(keyOf(row.profile_id, t, row.symbol), [row.profile_id, t, row.symbol]);
   }
   const orders = new Map<string, string[]>();
   const history = new Map<string, string[]>();
   if (orderKeys.size > 0) {
     const keys = [...orderKeys.values()];
     for (const r of await db.query<{ profile_id: string; trade_id: string; order_id: string }>(PROOF_ORDERS_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1])])) {
-      const key = keyOf(r.profile_id, r.trade_id);
+      const key = keyOf(r.profile_id, r.trade_id, null);
       orders.set(key, [...(orders.get(key) ?? []), r.order_id]);
     }
   }
   if (historyKeys.size > 0) {
     const keys = [...historyKeys.values()];
-    for (const r of await db.query<{ profile_id: string; trade_id: string | null; id: string }>(PROOF_HISTORY_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1])])) {
-      const key = keyOf(r.profile_id, r.trade_id);
+    for (const r of await db.query<{ profile_id: string; trade_id: string | null; symbol: string; id: string }>(PROOF_HISTORY_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])])) {
+      const key = keyOf(r.profile_id, r.trade_id, r.symbol);
       history.set(key, [...(history.get(key) ?? []), r.id]);
     }
   }
   return (row) => [
-    ...(row.order_keys ?? []).flatMap((t) => orders.get(keyOf(row.profile_id, t)) ?? []).sort().map((key) => ({ table: 'orders' as const, key })),
+    ...(row.order_keys ?? []).flatMap((t) => orders.get(keyOf(row.profile_id, t, null)) ?? []).sort().map((key) => ({ table: 'orders' as const, key })),
     ...(row.history_keys ?? [])
-      .flatMap((t) => history.get(keyOf(row.profile_id, t)) ?? [])
+      .flatMap((t) => history.get(keyOf(row.profile_id, t, row.symbol)) ?? [])
       .sort((a, b) => Number(a) - Number(b))
       .map((key) => ({ table: 'trade_history' as const, key })),
     ...(row.position_key === null ? [] : [{ table: 'positions' as const, key: row.position_key }]),

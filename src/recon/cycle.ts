@@ -86,7 +86,8 @@ export async function runReconCycle(
   const looked = await cycleKeys(db, options.scope?.profileId, now, options.full === true);
   const scope = { ...options.scope, keys: looked.keys };
   const evidence = await gatherEvidence(db, deps.evidence, deps.flags, scope, now);
-  const batchId = newReconBatchId(now);
+  // The id carries the wall clock even when `now` is a replayed time, so ids sort by when they were made.
+  const batchId = newReconBatchId();
   return inBatchTransaction(db, evidence.keys(), async (tx) => {
     const { decisions, mismatches } = await decideAll(tx, evidence, deps.flags, deps.pause, scope);
     await saveOpenSet(tx, looked, decisions.map((d) => d.lifecycle), options.scope?.profileId, now);
