@@ -2,16 +2,11 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database, LockOptions, Queryable, Row, StatementTracer } from './port.ts';
 import { LockHeldError } from './lock-held-error.ts';
+import { withQueryContext } from './query-context.ts';
 
 /** The slice of a node-postgres client that tradeledger uses. */
 interface PgClientLike {
   query(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
-}
-
-function withQueryContext(error: unknown, sql: string): unknown {
-  // Keep the driver error (and its SQLSTATE) but say which statement raised it, as PGlite does.
-  if (error instanceof Error && !('query' in error)) Object.assign(error, { query: sql });
-  return error;
 }
 
 function queryable(client: PgClientLike, trace: StatementTracer | undefined): Queryable {

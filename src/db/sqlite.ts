@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { Database, LockOptions, Queryable, Row, StatementTracer } from './port.ts';
 import { acquireFileLock } from './file-lock.ts';
+import { withQueryContext } from './query-context.ts';
 
 function toSqliteValue(value: unknown): SQLInputValue {
   if (value === undefined || value === null) return null;
@@ -16,12 +17,6 @@ function toSqliteValue(value: unknown): SQLInputValue {
 /** PostgreSQL's `$1` placeholders as SQLite's numbered `?1`, so callers write one form for both. */
 function numberedPlaceholders(sql: string): string {
   return sql.replace(/\$(\d+)/g, '?$1');
-}
-
-function withQueryContext(error: unknown, sql: string): unknown {
-  // node:sqlite errors keep `errcode` / `errstr`; add the statement, as the PostgreSQL adapters do.
-  if (error instanceof Error && !('query' in error)) Object.assign(error, { query: sql });
-  return error;
 }
 
 function queryable(db: DatabaseSync, trace: StatementTracer | undefined): Queryable {
