@@ -56,6 +56,8 @@ export interface EvidenceSource {
   readonly kind: 'table' | 'file' | 'ccxt';
   /** Gathers fills and positions; a failure is reported as incomplete evidence, not thrown. */
   gather(query: EvidenceQuery): Promise<EvidenceResult>;
+  /** The same for several profiles at once, when the source can do it in fewer round trips (one result per profile). */
+  gatherMany?(queries: readonly EvidenceQuery[]): Promise<ReadonlyMap<string, EvidenceResult>>;
   /** Releases connections the source holds. */
   close(): Promise<void>;
 }

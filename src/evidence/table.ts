@@ -5,6 +5,7 @@ import { requireBotLedger } from '../lifecycle/require-schema.ts';
 import type { EvidenceFill, EvidencePosition, EvidenceQuery, EvidenceResult, EvidenceSource } from './port.ts';
 
 interface FillRow {
+  readonly profile_id: string;
   readonly id: string;
   readonly symbol: string;
   readonly exchange_order_id: string | null;
@@ -17,6 +18,7 @@ interface FillRow {
 }
 
 interface PositionRow {
+  readonly profile_id: string;
   readonly symbol: string;
   readonly quantity: string;
   readonly observed_at: Date | string;
@@ -24,16 +26,16 @@ interface PositionRow {
 
 // Quantities come back as text so that NUMERIC keeps every digit on its way into Decimal;
 // profile_id leads every WHERE because it is the ledger's distribution key (see DESIGN.md).
-const FILLS_SQL = `SELECT id::text AS id, symbol, exchange_order_id, exchange_trade_id, client_order_id, side,
-       quantity::text AS quantity, price::text AS price, filled_at
-  FROM exchange_fills
- WHERE profile_id = $1 AND symbol = ANY($2::text[])
-   AND filled_at >= $3::timestamptz AND filled_at <= $4::timestamptz
- ORDER BY filled_at, exchange_trade_id`;
+const FILLS_SQL = `SELECT f.profile_id, f.id::text AS id, f.symbol, f.exchange_order_id, f.exchange_trade_id, f.client_order_id, f.side,
+       f.quantity::text AS quantity, f.price::text AS price, f.filled_at
+  FROM exchange_fills f
+  JOIN unnest($1::text[], $2::text[]) AS k(p, s) ON f.profile_id = k.p AND f.symbol = k.s
+ WHERE f.filled_at >= $3::timestamptz AND f.filled_at <= $4::timestamptz
+ ORDER BY f.profile_id, f.filled_at, f.exchange_trade_id`;
 
-const POSITIONS_SQL = `SELECT symbol, quantity::text AS quantity, observed_at
-  FROM exchange_positions
- WHERE profile_id = $1 AND symbol = ANY($2::text[])`;
+const POSITIONS_SQL = `SELECT e.profile_id, e.symbol, e.quantity::text AS quantity, e.observed_at
+  FROM exchange_positions e
+  JOIN unnest($1::text[], $2::text[]) AS k(p, s) ON e.profile_id = k.p AND e.symbol = k.s`;
 
 function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);
@@ -59,35 +61,56 @@ function toFill(profileId: string, row: FillRow): EvidenceFill | string {
   };
 }
 
-/** Reads the whole mirror for one query; a failed query or an unusable row makes the result incomplete. */
-async function gatherFromTables(db: Database, query: EvidenceQuery): Promise<EvidenceResult> {
-  const fills: EvidenceFill[] = [];
-  const positions = new Map<string, EvidencePosition>();
-  const problems: string[] = [];
-  if (query.symbols.length === 0) return { fills, positions, complete: true, problems };
-  const symbols = [...new Set(query.symbols)];
-  try {
-    const rows = await db.query<FillRow>(FILLS_SQL, [query.profileId, symbols, query.since.toISOString(), query.until.toISOString()]);
-    for (const row of rows) {
-      const fill = toFill(query.profileId, row);
-      if (typeof fill === 'string') problems.push(fill);
-      else fills.push(fill);
-    }
-  } catch (error) {
-    problems.push(`exchange_fills could not be read: ${errorMessage(error)}`);
+/**
+ * Reads the mirror for several profiles over one window in two statements (fills, positions),
+ * whatever the number of profiles, so that a cycle costs the same round trips for one or a
+ * hundred. A failed query or an unusable row makes that profile's result incomplete.
+ */
+async function gatherFromTables(db: Database, queries: readonly EvidenceQuery[]): Promise<Map<string, EvidenceResult>> {
+  const results = new Map<string, { fills: EvidenceFill[]; positions: Map<string, EvidencePosition>; problems: string[] }>();
+  const pairs: [string, string][] = [];
+  for (const query of queries) {
+    results.set(query.profileId, { fills: [], positions: new Map(), problems: [] });
+    for (const symbol of new Set(query.symbols)) pairs.push([query.profileId, symbol]);
   }
-  try {
-    const rows = await db.query<PositionRow>(POSITIONS_SQL, [query.profileId, symbols]);
-    for (const row of rows) {
-      positions.set(row.symbol, { profileId: query.profileId, symbol: row.symbol, quantity: new Decimal(row.quantity), observedAt: toDate(row.observed_at) });
+  const everyone = (problem: string) => results.forEach((result) => result.problems.push(problem));
+  const first = queries[0];
+  if (pairs.length > 0 && first !== undefined) {
+    const keys = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
+    try {
+      for (const row of await db.query<FillRow>(FILLS_SQL, [...keys, first.since.toISOString(), first.until.toISOString()])) {
+        const result = results.get(row.profile_id)!;
+        const fill = toFill(row.profile_id, row);
+        if (typeof fill === 'string') result.problems.push(fill);
+        else result.fills.push(fill);
+      }
+    } catch (error) {
+      everyone(`exchange_fills could not be read: ${errorMessage(error)}`);
     }
-  } catch (error) {
-    problems.push(`exchange_positions could not be read: ${errorMessage(error)}`);
+    try {
+      for (const row of await db.query<PositionRow>(POSITIONS_SQL, keys)) {
+        results.get(row.profile_id)!.positions.set(row.symbol, { profileId: row.profile_id, symbol: row.symbol, quantity: new Decimal(row.quantity), observedAt: toDate(row.observed_at) });
+      }
+    } catch (error) {
+      everyone(`exchange_positions could not be read: ${errorMessage(error)}`);
+    }
   }
   // The mirror is the bot's own record of the exchange: its fills are complete unless a read failed
   // or a row was unusable. A symbol never observed is simply absent from `positions`, which the
   // decision treats as incomplete evidence for that symbol alone.
-  return { fills, positions, complete: problems.length === 0, problems };
+  return new Map([...results].map(([profileId, r]) => [profileId, { fills: r.fills, positions: r.positions, complete: r.problems.length === 0, problems: r.problems }]));
+}
+
+/** Groups queries by their window, so that each window is read in one pass. */
+async function gatherByWindow(db: Database, queries: readonly EvidenceQuery[]): Promise<Map<string, EvidenceResult>> {
+  const windows = new Map<string, EvidenceQuery[]>();
+  for (const query of queries) {
+    const key = `${query.since.toISOString()}/${query.until.toISOString()}`;
+    windows.set(key, [...(windows.get(key) ?? []), query]);
+  }
+  const all = new Map<string, EvidenceResult>();
+  for (const group of windows.values()) for (const [profileId, result] of await gatherFromTables(db, group)) all.set(profileId, result);
+  return all;
 }
 
 /**
@@ -98,7 +121,8 @@ export async function tableEvidence(db: Database): Promise<EvidenceSource> {
   await requireBotLedger(db, ['exchange_fills', 'exchange_positions']);
   return {
     kind: 'table',
-    gather: (query) => gatherFromTables(db, query),
+    gather: async (query) => (await gatherFromTables(db, [query])).get(query.profileId)!,
+    gatherMany: (queries) => gatherByWindow(db, queries),
     // The database belongs to the caller, who opened it for the whole cycle.
     close: async () => {},
   };

@@ -57,9 +57,14 @@ export function partitionParams(partitions: readonly Partition[]): [string[], st
   return [partitions.map((p) => p.profileId), partitions.map((p) => p.symbol)];
 }
 
-/** SQL that limits `alias` to the partitions passed as $1 and $2. */
+/**
+ * SQL that limits `alias` to the partitions passed as $1 and $2. The `= ANY` conditions let the
+ * planner walk the (profile_id, symbol, …) index instead of hashing the whole table against the
+ * list; the pair test then keeps exactly the partitions asked for.
+ */
 export function inPartitionsSql(alias: string): string {
-  return `(${alias}.profile_id, ${alias}.symbol) IN (SELECT p, s FROM unnest($1::text[], $2::text[]) AS u(p, s))`;
+  return `${alias}.profile_id = ANY ($1::text[]) AND ${alias}.symbol = ANY ($2::text[])
+      AND (${alias}.profile_id, ${alias}.symbol) IN (SELECT p, s FROM unnest($1::text[], $2::text[]) AS u(p, s))`;
 }
 
 /** The bot and backfill rows of some partitions, as the walk reads them (one query for the batch). */

@@ -117,12 +117,20 @@ export async function cycleLifecycles(db: Queryable, profileId?: string, keys?: 
   });
 }
 
-/** Exchange order ids a filled EXIT order already records, so their fills are not evidence again. */
-export async function recordedExitOrders(db: Queryable, profileId: string, symbols: readonly string[]): Promise<Set<string>> {
-  const rows = await db.query<{ exchange_order_id: string }>(
-    `SELECT DISTINCT exchange_order_id FROM orders
-      WHERE profile_id = $1 AND symbol = ANY ($2::text[]) AND action = 'EXIT' AND exchange_order_id IS NOT NULL AND status IN (${FILLED})`,
-    [profileId, [...symbols]],
+/**
+ * Exchange order ids that a filled EXIT order already records, per profile, for the symbols of the
+ * given lifecycles: their fills are not evidence again. One read for every profile.
+ */
+export async function recordedExitOrders(db: Queryable, lifecycles: readonly Pick<CycleLifecycle, 'profileId' | 'symbol'>[]): Promise<Map<string, Set<string>>> {
+  const pairs = [...new Map(lifecycles.map((l) => [`${l.profileId}\u0000${l.symbol}`, l])).values()];
+  const result = new Map<string, Set<string>>();
+  if (pairs.length === 0) return result;
+  const rows = await db.query<{ profile_id: string; exchange_order_id: string }>(
+    `SELECT DISTINCT o.profile_id, o.exchange_order_id FROM orders o
+       JOIN unnest($1::text[], $2::text[]) AS k(p, s) ON o.profile_id = k.p AND o.symbol = k.s
+      WHERE o.action = 'EXIT' AND o.exchange_order_id IS NOT NULL AND o.status IN (${FILLED})`,
+    [pairs.map((p) => p.profileId), pairs.map((p) => p.symbol)],
   );
-  return new Set(rows.map((row) => row.exchange_order_id));
+  for (const row of rows) result.set(row.profile_id, (result.get(row.profile_id) ?? new Set()).add(row.exchange_order_id));
+  return result;
 }

@@ -4,7 +4,7 @@ import { allocateEvidence } from './allocate.ts';
 import { decide, type Decision } from './decide.ts';
 import { cycleLifecycles, recordedExitOrders, type CycleLifecycle, type LifecycleKey } from './detect.ts';
 import type { ReconFlags } from './flags.ts';
-import { isPaused, type PauseSource } from './pause.ts';
+import { pausedProfiles, type PauseSource } from './pause.ts';
 
 /** One lifecycle and what was decided for it. */
 export interface LifecycleDecision {
@@ -35,10 +35,11 @@ export async function gatherEvidence(db: Database, source: EvidenceSource, flags
   const open = await cycleLifecycles(db, scope.profileId, scope.keys);
   const symbols = new Map<string, Set<string>>();
   for (const l of open) symbols.set(l.profileId, (symbols.get(l.profileId) ?? new Set()).add(l.symbol));
+  const since = new Date(now.getTime() - flags.lookbackMs);
+  const queries = [...symbols].map(([profileId, set]) => ({ profileId, symbols: [...set].sort(), since, until: now }));
+  if (source.gatherMany !== undefined) return source.gatherMany(queries);
   const result = new Map<string, EvidenceResult>();
-  for (const [profileId, set] of symbols) {
-    result.set(profileId, await source.gather({ profileId, symbols: [...set].sort(), since: new Date(now.getTime() - flags.lookbackMs), until: now }));
-  }
+  for (const query of queries) result.set(query.profileId, await source.gather(query));
   return result;
 }
 
@@ -58,10 +59,13 @@ export async function decideAll(
   for (const l of open) byProfile.set(l.profileId, [...(byProfile.get(l.profileId) ?? []), l]);
   const decisions: LifecycleDecision[] = [];
   const mismatches: MismatchEvent[] = [];
+  // One read for every profile's pause state and recorded exits, whatever the number of profiles.
+  const pausedBy = await pausedProfiles(tx, pause, [...byProfile.keys()]);
+  const recordedBy = await recordedExitOrders(tx, open);
   for (const [profileId, lifecycles] of byProfile) {
     const symbols = [...new Set(lifecycles.map((l) => l.symbol))].sort();
-    const paused = await isPaused(tx, pause, profileId);
-    const recorded = await recordedExitOrders(tx, profileId, symbols);
+    const paused = pausedBy.get(profileId) ?? null;
+    const recorded = recordedBy.get(profileId) ?? new Set<string>();
     const found: EvidenceResult = evidence.get(profileId) ?? { fills: [], positions: new Map(), complete: false, problems: ['no evidence was gathered for this profile'] };
     const unrecorded = found.fills.filter((fill) => !recorded.has(fill.exchangeOrderId));
     for (const symbol of symbols) {
@@ -92,7 +96,11 @@ export async function decideAll(
 
 /** Takes each profile's reconciliation lock for the transaction, in a fixed order so two runs cannot deadlock. */
 export async function lockProfiles(tx: Queryable, profileIds: Iterable<string>): Promise<void> {
-  for (const profileId of [...new Set(profileIds)].sort()) {
-    await tx.query(`SELECT pg_advisory_xact_lock(1414284370, hashtext($1))`, [profileId]);
-  }
+  const sorted = [...new Set(profileIds)].sort();
+  if (sorted.length === 0) return;
+  // One statement; WITH ORDINALITY keeps the order, so every run takes the locks in the same sequence.
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(1414284370, hashtext(p)) FROM unnest($1::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n`,
+    [sorted],
+  );
 }

@@ -28,3 +28,14 @@ export async function isPaused(db: Queryable, source: PauseSource, profileId: st
     return null;
   }
 }
+
+/** Every profile's pause state in one read for the table source (one request each for a URL). */
+export async function pausedProfiles(db: Queryable, source: PauseSource, profileIds: readonly string[]): Promise<Map<string, boolean | null>> {
+  if (source.kind === 'url') {
+    return new Map(await Promise.all(profileIds.map(async (id) => [id, await isPaused(db, source, id)] as const)));
+  }
+  const rows = await db.query<{ profile_id: string; state: string }>('SELECT profile_id, state FROM trading_status WHERE profile_id = ANY ($1::text[])', [[...profileIds]]);
+  const states = new Map(rows.map((row) => [row.profile_id, row.state]));
+  // A profile with no trading_status row runs.
+  return new Map(profileIds.map((id) => [id, states.get(id) === 'PAUSED']));
+}
