@@ -26,16 +26,20 @@ interface PositionRow {
 
 // Quantities come back as text so that NUMERIC keeps every digit on its way into Decimal;
 // profile_id leads every WHERE because it is the ledger's distribution key (see DESIGN.md).
+// The = ANY conditions let the planner walk the (profile_id, symbol, …) indexes instead of hashing
+// the tables against the key list; the join keeps exactly the pairs asked for.
 const FILLS_SQL = `SELECT f.profile_id, f.id::text AS id, f.symbol, f.exchange_order_id, f.exchange_trade_id, f.client_order_id, f.side,
        f.quantity::text AS quantity, f.price::text AS price, f.filled_at
   FROM exchange_fills f
   JOIN unnest($1::text[], $2::text[]) AS k(p, s) ON f.profile_id = k.p AND f.symbol = k.s
- WHERE f.filled_at >= $3::timestamptz AND f.filled_at <= $4::timestamptz
+ WHERE f.profile_id = ANY ($1::text[]) AND f.symbol = ANY ($2::text[])
+   AND f.filled_at >= $3::timestamptz AND f.filled_at <= $4::timestamptz
  ORDER BY f.profile_id, f.filled_at, f.exchange_trade_id`;
 
 const POSITIONS_SQL = `SELECT e.profile_id, e.symbol, e.quantity::text AS quantity, e.observed_at
   FROM exchange_positions e
-  JOIN unnest($1::text[], $2::text[]) AS k(p, s) ON e.profile_id = k.p AND e.symbol = k.s`;
+  JOIN unnest($1::text[], $2::text[]) AS k(p, s) ON e.profile_id = k.p AND e.symbol = k.s
+ WHERE e.profile_id = ANY ($1::text[]) AND e.symbol = ANY ($2::text[])`;
 
 function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);

@@ -66,9 +66,11 @@ export async function applyChanges(db: Queryable, batchId: string | null, change
       `WITH v AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(row_key, profile_id, step, old_id, new_id)
        ), changed AS (
+         -- The = ANY on the key lets the planner use the primary key instead of hashing the table.
          UPDATE ${table} t SET trade_id = v.new_id${table === 'orders' ? ', updated_at = now()' : ''}
            FROM v
           WHERE ${key} = v.row_key AND t.profile_id = v.profile_id AND t.trade_id IS NOT DISTINCT FROM v.old_id
+            AND ${table === 'orders' ? 't.order_id = ANY ($1::text[])' : 't.id = ANY ($1::bigint[])'}
          RETURNING ${key} AS row_key, t.profile_id, v.step, v.old_id, v.new_id
        )${
          batchId === null

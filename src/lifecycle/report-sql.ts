@@ -110,7 +110,8 @@ SELECT '_summary', s.profile_id, NULL, NULL,
 /** The orders of some (profile_id, trade_id) keys: `$1` profile ids, `$2` trade ids. */
 export const PROOF_ORDERS_SQL = `
 SELECT profile_id, trade_id, order_id FROM orders
- WHERE (profile_id, trade_id) IN (SELECT p, t FROM unnest($1::text[], $2::text[]) AS k(p, t))`;
+ WHERE profile_id = ANY ($1::text[]) AND trade_id = ANY ($2::text[])
+   AND (profile_id, trade_id) IN (SELECT p, t FROM unnest($1::text[], $2::text[]) AS k(p, t))`;
 
 /**
  * The trade_history rows of some keys (`$1` profile ids, `$2` trade ids, `$3` symbols); a NULL

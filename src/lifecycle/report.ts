@@ -107,8 +107,15 @@ async function walkAnomalies(db: Database, partitions: readonly Partition[]): Pr
  * prove it. Read-only; one aggregate pass per table, the proving rows of anomalous keys only, and
  * a walk of the partitions that hold NULL-trade_id bot rows.
  */
-export async function lifecycleReport(db: Database, profileId?: string): Promise<LifecycleReport> {
-  const rows = await db.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
+export async function lifecycleReport(db: Database, profileId?: string, options: { readonly gentle?: boolean } = {}): Promise<LifecycleReport> {
+  // Gentle: one core for the scan, so that a check run beside live writers (tighten) leaves them the rest.
+  const rows =
+    options.gentle === true && db.capabilities.concurrentSessions
+      ? await db.transaction(async (tx) => {
+          await tx.exec('SET LOCAL max_parallel_workers_per_gather = 0');
+          return tx.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
+        })
+      : await db.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
   const proof = await proofRows(db, rows.filter((row) => !row.kind.startsWith('_')));
   const anomalies: Anomaly[] = [];
   const walk: Partition[] = [];

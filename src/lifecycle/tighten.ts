@@ -70,7 +70,7 @@ export async function guardrailStates(db: Database): Promise<GuardrailState[]> {
 export async function tighten(db: Database, settings: ShortTransactionSettings, force = false): Promise<TightenResult> {
   const before = await guardrailStates(db);
   const blockers = before.filter((g) => g.violations > 0).map((g) => `${g.name}: ${g.violations} row(s) would violate it`);
-  const report = await lifecycleReport(db);
+  const report = await lifecycleReport(db, undefined, { gentle: true });
   for (const kind of ['missing_entry_order', 'orphan_exit'] as const) {
     const found = report.anomalies.filter((a) => a.kind === kind);
     if (found.length > 0) blockers.push(`${kind}: ${found.length} (first: profile ${found[0]!.profileId}, ${found[0]!.rows.map((r) => `${r.table} ${r.key}`).slice(0, 3).join(', ')})`);

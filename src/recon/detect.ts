@@ -89,7 +89,9 @@ export async function cycleLifecycles(db: Queryable, profileId?: string, keys?: 
               array_agg(order_id ORDER BY order_id) FILTER (WHERE status NOT IN (${TERMINAL})) AS blockers
          FROM orders
         WHERE ($1::text IS NULL OR profile_id = $1::text)
-          AND ($2::text[] IS NULL OR (profile_id, trade_id) IN (SELECT p, t FROM unnest($2::text[], $3::text[]) AS k(p, t)))
+          -- = ANY lets the planner walk the (profile_id, trade_id) index; the pair test keeps exactly the keys.
+          AND ($2::text[] IS NULL OR (profile_id = ANY ($2::text[]) AND trade_id = ANY ($3::text[])
+               AND (profile_id, trade_id) IN (SELECT p, t FROM unnest($2::text[], $3::text[]) AS k(p, t))))
           AND trade_id IS NOT NULL
         GROUP BY profile_id, symbol, trade_id
      )
@@ -128,7 +130,7 @@ export async function recordedExitOrders(db: Queryable, lifecycles: readonly Pic
   const rows = await db.query<{ profile_id: string; exchange_order_id: string }>(
     `SELECT DISTINCT o.profile_id, o.exchange_order_id FROM orders o
        JOIN unnest($1::text[], $2::text[]) AS k(p, s) ON o.profile_id = k.p AND o.symbol = k.s
-      WHERE o.action = 'EXIT' AND o.exchange_order_id IS NOT NULL AND o.status IN (${FILLED})`,
+      WHERE o.profile_id = ANY ($1::text[]) AND o.symbol = ANY ($2::text[]) AND o.action = 'EXIT' AND o.exchange_order_id IS NOT NULL AND o.status IN (${FILLED})`,
     [pairs.map((p) => p.profileId), pairs.map((p) => p.symbol)],
   );
   for (const row of rows) result.set(row.profile_id, (result.get(row.profile_id) ?? new Set()).add(row.exchange_order_id));
