@@ -13,16 +13,13 @@ export async function backfillThroughput(context: BenchContext, template: string
   for (let run = 1; run <= context.sizes.runs; run++) {
     await copyDatabase(context.server, template, 'bench_backfill');
     await withDb(context.server, 'bench_backfill', async (db) => {
-      let last = performance.now();
       let slowest = 0;
       const result = await timed(() =>
         runBackfill(db, {
           apply: true,
           settings: jobSettings(),
-          onProgress: () => {
-            const now = performance.now();
-            slowest = Math.max(slowest, now - last);
-            last = now;
+          onProgress: (progress) => {
+            slowest = Math.max(slowest, progress.transactionMs);
           },
         }),
       );
@@ -44,7 +41,7 @@ export async function backfillThroughput(context: BenchContext, template: string
   const bench = '4 backfill throughput';
   return [
     { bench, figure: 'lifecycle backfill --apply (orders + trade_history rows changed)', value: median(rates), unit: 'rows/s' },
-    { bench, figure: 'longest single transaction (incl. its planning)', value: slowest, unit: 'ms', target: '≤ 1000 ms', met: slowest <= 1000 },
+    { bench, figure: 'longest single transaction (its planning and writes)', value: slowest, unit: 'ms', target: '≤ 1000 ms', met: slowest <= 1000 },
     { bench, figure: 'one UPDATE of the same orders rows', value: median(plainRates), unit: 'rows/s' },
     { bench, figure: 'one UPDATE ÷ backfill (rows/s)', value: median(plainRates) / median(rates), unit: '×' },
   ];

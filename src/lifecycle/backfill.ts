@@ -30,6 +30,8 @@ export interface BackfillProgress {
   readonly partitionsDone: number;
   readonly partitionsTotal: number;
   readonly rowsChanged: number;
+  /** How long the transaction just finished held its locks (0 for a dry run). */
+  readonly transactionMs: number;
 }
 
 /** What a backfill did (or, dry, would do). */
@@ -137,6 +139,7 @@ export async function runBackfill(db: Database, options: BackfillOptions): Promi
     let rowsChanged = 0;
     for (const chunk of chunks) {
       if (options.signal?.aborted === true) break;
+      const started = performance.now();
       const result = options.apply
         ? await shortTransaction(db, options.settings, async (tx) => {
             const planned = await planChunk(tx, chunk, guarded);
@@ -158,7 +161,7 @@ export async function runBackfill(db: Database, options: BackfillOptions): Promi
       orphanExits.push(...result.orphanExits);
       done += chunk.length;
       rowsChanged += options.apply ? result.written : result.changes.length;
-      options.onProgress?.({ partitionsDone: done, partitionsTotal: partitions.length, rowsChanged });
+      options.onProgress?.({ partitionsDone: done, partitionsTotal: partitions.length, rowsChanged, transactionMs: options.apply ? performance.now() - started : 0 });
     }
     const completed = done === partitions.length;
     if (options.apply && completed) {
