@@ -1,4 +1,7 @@
+import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
+import { cli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { at, insertOrders } from '../helpers/ledger-fixture.ts';
 
 /** Inserts exchange fills (sells unless told) for a profile. */
@@ -66,4 +69,18 @@ export async function loadReconFixture(db: Database): Promise<void> {
   await exchangePosition(db, 'p2', 'BTC', '0');
   await tradingState(db, 'p1', 'PAUSED');
   await tradingState(db, 'p2', 'RUNNING');
+}
+
+/** A new bot-ledger database of `kind`, at the latest version, holding the reconciliation fixture. */
+export async function reconLedger(kind: 'pglite' | 'postgres'): Promise<TestDatabase> {
+  const test = await createTestDatabase(kind);
+  const up = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
+  if (up.code !== 0) throw new Error(`migrate up failed: ${up.stderr}`);
+  const db = await openDatabase(test.url);
+  try {
+    await loadReconFixture(db);
+  } finally {
+    await db.close();
+  }
+  return test;
 }

@@ -2,11 +2,9 @@
 // exchange evidence (the recon fixture): the compensating EXIT rows appear and the audit is served.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase } from '../../src/db/open.ts';
-import { cli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import type { TestDatabase } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/processes.ts';
-import { loadReconFixture } from '../recon/fixture.ts';
+import { reconLedger } from '../recon/fixture.ts';
 import { APPLY_ENV, metric, startInProcess, type InProcessDaemon } from './daemon.ts';
 
 interface Batch {
@@ -21,15 +19,7 @@ describe('tradeledger serve applies a reconciliation cycle (PGlite, dry-run off)
   let test: TestDatabase;
   let running: InProcessDaemon;
   before(async () => {
-    test = await createTestDatabase('pglite');
-    const up = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
-    assert.equal(up.code, 0, up.stderr);
-    const db = await openDatabase(test.url);
-    try {
-      await loadReconFixture(db);
-    } finally {
-      await db.close();
-    }
+    test = await reconLedger('pglite');
     running = await startInProcess(test.url, test.dir, { env: APPLY_ENV, yaml: 'serve:\n  port: 0\n  interval: 200ms\n' });
   });
   after(async () => {

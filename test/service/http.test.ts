@@ -6,11 +6,9 @@ import type { Database } from '../../src/db/port.ts';
 import { ANOMALY_KINDS } from '../../src/lifecycle/anomalies.ts';
 import { lifecycleReport } from '../../src/lifecycle/report.ts';
 import { isPaused } from '../../src/recon/pause.ts';
-import { cli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import type { TestDatabase } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/processes.ts';
-import { openDatabase } from '../../src/db/open.ts';
-import { loadReconFixture } from '../recon/fixture.ts';
+import { reconLedger } from '../recon/fixture.ts';
 import { BOT_LEDGER_LATEST, metric, post, startInProcess, TOKEN, type InProcessDaemon } from './daemon.ts';
 
 async function statusRow(db: Database, profile: string): Promise<{ state: string; reason: string | null; updated_by: string | null } | undefined> {
@@ -29,17 +27,8 @@ async function metricsText(base: string): Promise<string> {
   return response.text();
 }
 
-async function ledger(): Promise<TestDatabase> {
-  const test = await createTestDatabase('pglite');
-  const up = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
-  assert.equal(up.code, 0, up.stderr);
-  const db = await openDatabase(test.url);
-  try {
-    await loadReconFixture(db);
-  } finally {
-    await db.close();
-  }
-  return test;
+function ledger(): Promise<TestDatabase> {
+  return reconLedger('pglite');
 }
 
 describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () => {

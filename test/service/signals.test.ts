@@ -9,26 +9,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { openDatabase } from '../../src/db/open.ts';
 import { backfillOrderId } from '../../src/recon/backfill-id.ts';
-import { cli } from '../helpers/cli.ts';
-import { createTestDatabase, postgresAdminUrl, type TestDatabase } from '../helpers/databases.ts';
+import { postgresAdminUrl, type TestDatabase } from '../helpers/databases.ts';
 import { at } from '../helpers/ledger-fixture.ts';
 import { connect, disconnect, reap, waitFor } from '../helpers/processes.ts';
-import { loadReconFixture } from '../recon/fixture.ts';
+import { reconLedger } from '../recon/fixture.ts';
 import { APPLY_ENV, spawnDaemon, startInProcess, type ChildDaemon } from './daemon.ts';
 
-async function ledger(): Promise<TestDatabase> {
-  const test = await createTestDatabase('postgres');
-  const up = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
-  assert.equal(up.code, 0, up.stderr);
-  const db = await openDatabase(test.url);
-  try {
-    await loadReconFixture(db);
-  } finally {
-    await db.close();
-  }
-  return test;
+function ledger(): Promise<TestDatabase> {
+  return reconLedger('postgres');
 }
 
 /** Opens a transaction that inserts one of the batch's order_ids and keeps it open: the daemon's INSERT waits for it. */
