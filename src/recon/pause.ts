@@ -8,10 +8,7 @@ export type PauseSource = { readonly kind: 'table' } | { readonly kind: 'url'; r
  * null when the state cannot be read: an unreadable state never counts as paused.
  */
 export async function isPaused(db: Queryable, source: PauseSource, profileId: string): Promise<boolean | null> {
-  if (source.kind === 'table') {
-    const rows = await db.query<{ state: string }>('SELECT state FROM trading_status WHERE profile_id = $1', [profileId]);
-    return rows[0]?.state === 'PAUSED';
-  }
+  if (source.kind === 'table') return (await pausedProfiles(db, source, [profileId])).get(profileId) ?? null;
   try {
     const url = new URL(source.url);
     url.searchParams.set('profile', profileId);

@@ -31,7 +31,8 @@ export function scratchDir(prefix = 'case-'): string {
   return mkdtempSync(join(sharedRoot(), prefix));
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement as the superuser on the test server's `postgres` database (databases, roles). */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: postgresAdminUrl() });
   await client.connect();
   try {

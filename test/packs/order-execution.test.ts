@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database, Queryable } from '../../src/db/port.ts';
 import { driverErrorCode } from '../../src/errors.ts';
-import { createTestDatabase, postgresAdminUrl, type TestDatabase } from '../helpers/databases.ts';
+import { adminQuery, createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { catalogSnapshot } from '../helpers/catalog.ts';
 import { cli } from '../helpers/cli.ts';
 
@@ -22,16 +21,6 @@ async function withDb<T>(url: string, fn: (db: Database) => Promise<T>): Promise
     return await fn(db);
   } finally {
     await db.close();
-  }
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresAdminUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }
 
