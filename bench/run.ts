@@ -28,7 +28,9 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 
 const scratch = mkdtempSync(join(tmpdir(), 'tradeledger-bench-'));
 // Benchmarks want a server tuned like a small production box, not initdb's defaults.
-const server = await startEmbeddedPostgres({ settings: { shared_buffers: '512MB', work_mem: '64MB', maintenance_work_mem: '256MB', max_wal_size: '4GB', synchronous_commit: 'on' } });
+const server = await startEmbeddedPostgres({
+  settings: { shared_buffers: '512MB', work_mem: '64MB', maintenance_work_mem: '256MB', max_wal_size: '4GB', synchronous_commit: 'on' },
+});
 const context: BenchContext = { server, sizes, scratch, log };
 const figures: Figure[] = [];
 const started = new Date();
@@ -87,14 +89,20 @@ const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}
 const lines = [
   `| benchmark | figure | value | target | met |`,
   `|---|---|---|---|---|`,
-  ...figures.map((f) => `| ${f.bench} | ${f.figure}${f.note === undefined ? '' : ` (${f.note})`} | ${round(f.value)} ${f.unit} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} |`),
+  ...figures.map(
+    (f) =>
+      `| ${f.bench} | ${f.figure}${f.note === undefined ? '' : ` (${f.note})`} | ${round(f.value)} ${f.unit} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} |`,
+  ),
 ];
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
 const here = fileURLToPath(new URL('.', import.meta.url));
 mkdirSync(join(here, 'results'), { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');
-writeFileSync(join(here, 'results', `${stamp}${quick ? '-quick' : ''}.json`), `${JSON.stringify({ started: started.toISOString(), quick, sizes, machine, figures }, null, 2)}\n`);
+writeFileSync(
+  join(here, 'results', `${stamp}${quick ? '-quick' : ''}.json`),
+  `${JSON.stringify({ started: started.toISOString(), quick, sizes, machine, figures }, null, 2)}\n`,
+);
 if (!quick && only === undefined) {
   const readmePath = join(here, 'README.md');
   const readme = readFileSync(readmePath, 'utf8');

@@ -30,7 +30,9 @@ export async function backfillThroughput(context: BenchContext, template: string
     });
     await copyDatabase(context.server, template, 'bench_backfill_plain');
     await withDb(context.server, 'bench_backfill_plain', async (db) => {
-      const update = await timed(() => db.query(`UPDATE orders SET trade_id = 'TRD-' || left(order_id, -1), updated_at = now() WHERE trade_id IS NULL AND source = 'bot'`));
+      const update = await timed(() =>
+        db.query(`UPDATE orders SET trade_id = 'TRD-' || left(order_id, -1), updated_at = now() WHERE trade_id IS NULL AND source = 'bot'`),
+      );
       const rows = Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE trade_id IS NOT NULL`))[0]!.n);
       plainRates.push(rows / (update.ms / 1000));
     });

@@ -42,7 +42,9 @@ export async function migrationUnderLoad(context: BenchContext, template: string
         });
       });
       (kind === 'ours' ? ours : naive).push({ p99: load.p99Ms, max: load.maxMs });
-      context.log(`  run ${run} ${kind}: writer p99 ${round(load.p99Ms)} ms, max ${round(load.maxMs)} ms over ${load.operations} writes (${load.errors} errors)`);
+      context.log(
+        `  run ${run} ${kind}: writer p99 ${round(load.p99Ms)} ms, max ${round(load.maxMs)} ms over ${load.operations} writes (${load.errors} errors)`,
+      );
       await admin(context.server, `DROP DATABASE ${name} WITH (FORCE)`);
     }
   }

@@ -57,7 +57,10 @@ export async function orderExecutionLoad(context: BenchContext): Promise<Figure[
   let tool: string;
   if (hasPgbench()) {
     const script = join(context.scratch, 'recent-orders.sql');
-    writeFileSync(script, `\\set t random(0, 999)\nSELECT * FROM orders WHERE trader_id = ('00000000-0000-4000-8000-' || lpad(to_hex(:t), 12, '0'))::uuid ORDER BY created_at DESC LIMIT 20;\n`);
+    writeFileSync(
+      script,
+      `\\set t random(0, 999)\nSELECT * FROM orders WHERE trader_id = ('00000000-0000-4000-8000-' || lpad(to_hex(:t), 12, '0'))::uuid ORDER BY created_at DESC LIMIT 20;\n`,
+    );
     const log = join(context.scratch, 'pgbench');
     execFileSync('pgbench', ['-n', '-c', String(CLIENTS), '-t', '500', '-f', script, '-l', '--log-prefix', log, url], { stdio: 'ignore' });
     const { readdirSync, readFileSync } = await import('node:fs');

@@ -28,7 +28,9 @@ export async function reportSpeed(context: BenchContext, database: string): Prom
       context.log(`  run ${run}: report ${Math.round(report.at(-1)!)} ms, bound ${Math.round(bound.at(-1)!)} ms`);
     }
     const trades = Number((await db.query<{ n: string }>('SELECT count(DISTINCT (profile_id, trade_id)) AS n FROM orders'))[0]!.n);
-    const sample = await db.query<{ profile_id: string; trade_id: string }>('SELECT DISTINCT profile_id, trade_id FROM orders WHERE trade_id IS NOT NULL LIMIT 2000');
+    const sample = await db.query<{ profile_id: string; trade_id: string }>(
+      'SELECT DISTINCT profile_id, trade_id FROM orders WHERE trade_id IS NOT NULL LIMIT 2000',
+    );
     const loop = await timed(async () => {
       for (const key of sample) await db.query(PER_TRADE, [key.profile_id, key.trade_id]);
     });

@@ -17,10 +17,16 @@ function legacyStateFile(path: string, rows: number): void {
   db.exec(up);
   db.exec('BEGIN');
   const per = Math.floor(rows / 4);
-  const enforcement = db.prepare(`INSERT INTO enforcement_log (timestamp, account_id, rule_id, action, reason, success) VALUES (?, ?, 'RULE-001', 'close_all', 'daily loss', 1)`);
-  const orders = db.prepare(`INSERT INTO orders (account_id, contract_id, type, side, size, state, created_at) VALUES (?, 'CON.F.US.MNQ', 2, 'BUY', '1', 2, ?)`);
+  const enforcement = db.prepare(
+    `INSERT INTO enforcement_log (timestamp, account_id, rule_id, action, reason, success) VALUES (?, ?, 'RULE-001', 'close_all', 'daily loss', 1)`,
+  );
+  const orders = db.prepare(
+    `INSERT INTO orders (account_id, contract_id, type, side, size, state, created_at) VALUES (?, 'CON.F.US.MNQ', 2, 'BUY', '1', 2, ?)`,
+  );
   const trades = db.prepare(`INSERT INTO trade_history (account_id, contract_id, timestamp, quantity, price) VALUES (?, 'CON.F.US.MNQ', ?, '1', '21000.25')`);
-  const positions = db.prepare(`INSERT INTO positions (account_id, contract_id, type, size, average_price, created_at, updated_at) VALUES (?, 'CON.F.US.MNQ', 1, '1', '21000.25', ?, ?)`);
+  const positions = db.prepare(
+    `INSERT INTO positions (account_id, contract_id, type, size, average_price, created_at, updated_at) VALUES (?, 'CON.F.US.MNQ', 1, '1', '21000.25', ?, ?)`,
+  );
   for (let i = 0; i < per; i++) {
     const at = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
     enforcement.run(i % 50, at);
@@ -49,5 +55,12 @@ export async function sqliteUpgrade(context: BenchContext): Promise<Figure[]> {
       await db.close();
     }
   }
-  return [{ bench: '6 SQLite risk-state v1 → v2', figure: `${context.sizes.sqliteRows} rows: backup, integrity check, migrate, verify`, value: median(times), unit: 'ms' }];
+  return [
+    {
+      bench: '6 SQLite risk-state v1 → v2',
+      figure: `${context.sizes.sqliteRows} rows: backup, integrity check, migrate, verify`,
+      value: median(times),
+      unit: 'ms',
+    },
+  ];
 }

@@ -9,7 +9,10 @@ export const SYMBOLS = ['BTC', 'ETH', 'SOL', 'ADA', 'XRP', 'DOT', 'LTC', 'BNB', 
  * validated), plus a matching trade_history row. Deterministic: the same sizes give the same rows.
  * `nullTradeIds` leaves the bot rows' trade_id NULL, as the backfill finds them.
  */
-export async function loadClosedLifecycles(db: Queryable, options: { lifecycles: number; profiles: number; nullTradeIds?: boolean; history?: boolean; offset?: number }): Promise<void> {
+export async function loadClosedLifecycles(
+  db: Queryable,
+  options: { lifecycles: number; profiles: number; nullTradeIds?: boolean; history?: boolean; offset?: number },
+): Promise<void> {
   const chunk = 250_000;
   const offset = options.offset ?? 0;
   for (let from = 1; from <= options.lifecycles; from += chunk) {

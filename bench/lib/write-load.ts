@@ -15,7 +15,9 @@ export interface WriteLoad {
  * writer's latencies for operations that overlapped it (the stall a bot would feel).
  */
 export async function underWriteLoad(url: string, existingLifecycles: number, operation: () => Promise<void>): Promise<WriteLoad> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../writer.ts', import.meta.url)), url, String(existingLifecycles)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../writer.ts', import.meta.url)), url, String(existingLifecycles)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (data: Buffer) => (output += data.toString()));
   await new Promise<void>((resolve, reject) => {

@@ -47,7 +47,10 @@ export function durationArgument(value: string): number {
 /** Adds --db, --config and --json. */
 export function withDatabaseFlags(command: Command, json = true): Command {
   command
-    .option('--db <url>', 'database URL: pglite:<dir>, postgres://… or sqlite:<file> (default: DATABASE_URL, tradeledger.yaml, then pglite:.tradeledger/pglite)')
+    .option(
+      '--db <url>',
+      'database URL: pglite:<dir>, postgres://… or sqlite:<file> (default: DATABASE_URL, tradeledger.yaml, then pglite:.tradeledger/pglite)',
+    )
     .option('--config <path>', 'configuration file (default: TRADELEDGER_CONFIG, then ./tradeledger.yaml)');
   if (json) command.option('--json', 'print the result as JSON');
   return command;

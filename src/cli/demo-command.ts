@@ -24,7 +24,10 @@ async function demo(io: CliIo, flags: Flags): Promise<void> {
     if (flags.db !== undefined) {
       const tables = await db.query<{ n: string }>(`SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()`);
       if (Number(tables[0]?.n ?? 0) > 0) {
-        throw new SafetyError(`${db.url} is not empty: the demo builds its schema and sample data from nothing; give it an empty database (or leave out --db to use ${DEMO_DATABASE_URL})`, 'NOT_EMPTY');
+        throw new SafetyError(
+          `${db.url} is not empty: the demo builds its schema and sample data from nothing; give it an empty database (or leave out --db to use ${DEMO_DATABASE_URL})`,
+          'NOT_EMPTY',
+        );
       }
     }
     io.out(`tradeledger demo on ${db.url}\n`);
@@ -34,7 +37,9 @@ async function demo(io: CliIo, flags: Flags): Promise<void> {
       for (const line of lines) io.out(`    ${line}`);
     });
     const blockingLeft = result.finalReport.anomalies.some((a) => a.blocking);
-    io.out(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s; ${blockingLeft ? 'blocking anomalies remain' : 'the report is clean of blocking anomalies'}`);
+    io.out(
+      `\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s; ${blockingLeft ? 'blocking anomalies remain' : 'the report is clean of blocking anomalies'}`,
+    );
     if (blockingLeft) io.exitCode = 1;
   });
 }

@@ -50,16 +50,31 @@ function progressReporter(io: CliIo): { update: (p: GenerateProgress) => void; s
 
 function printSummary(io: CliIo, result: GenerateResult): void {
   const { summary, expected } = result;
-  io.out(`seed ${summary.seed}: ${summary.profiles} profile(s), ${summary.lifecycles} lifecycles (${summary.openLifecycles} open), history to ${summary.endAt}`);
-  io.out(table(['table', 'rows'], Object.entries(summary.rows).map(([name, n]) => [name, n])));
+  io.out(
+    `seed ${summary.seed}: ${summary.profiles} profile(s), ${summary.lifecycles} lifecycles (${summary.openLifecycles} open), history to ${summary.endAt}`,
+  );
+  io.out(
+    table(
+      ['table', 'rows'],
+      Object.entries(summary.rows).map(([name, n]) => [name, n]),
+    ),
+  );
   const total = Object.values(summary.rows).reduce((a, b) => a + b, 0);
   io.out(`\n${total} rows in ${(summary.elapsedMs / 1000).toFixed(1)} s (${summary.rowsPerSecond} rows/s)`);
   const byKind = new Map<string, number>();
   for (const i of expected.injections) byKind.set(i.injection, (byKind.get(i.injection) ?? 0) + 1);
   io.out(`\n${summary.injected} injected anomalies at rate ${summary.anomalyRate}${summary.unplaced > 0 ? ` (${summary.unplaced} more found no place)` : ''}:`);
-  if (byKind.size > 0) io.out(table(['injection', 'count'], [...byKind.entries()].sort().map(([kind, n]) => [kind, n])));
+  if (byKind.size > 0)
+    io.out(
+      table(
+        ['injection', 'count'],
+        [...byKind.entries()].sort().map(([kind, n]) => [kind, n]),
+      ),
+    );
   const closes = expected.recon.decisions.filter((d) => d.decision === 'close').length;
-  io.out(`\nexpected: ${expected.anomalies.length} report anomalies, ${expected.backfill.assigned} trade_id(s) for the backfill, ${closes} ghost(s) recon closes at ${expected.recon.now}; print them with --expected`);
+  io.out(
+    `\nexpected: ${expected.anomalies.length} report anomalies, ${expected.backfill.assigned} trade_id(s) for the backfill, ${closes} ghost(s) recon closes at ${expected.recon.now}; print them with --expected`,
+  );
 }
 
 async function generate(io: CliIo, flags: Flags): Promise<void> {
@@ -68,7 +83,11 @@ async function generate(io: CliIo, flags: Flags): Promise<void> {
     const progress = progressReporter(io);
     let result: GenerateResult;
     try {
-      result = await generateLedger(db, { profiles: flags.profiles, orders: flags.orders, anomalyRate: flags.anomalyRate, seed: flags.seed, endAt: flags.endAt, batchRows: flags.batchRows }, progress.update);
+      result = await generateLedger(
+        db,
+        { profiles: flags.profiles, orders: flags.orders, anomalyRate: flags.anomalyRate, seed: flags.seed, endAt: flags.endAt, batchRows: flags.batchRows },
+        progress.update,
+      );
     } finally {
       progress.stop();
     }

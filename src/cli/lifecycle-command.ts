@@ -40,26 +40,64 @@ async function snapshot(io: CliIo, flags: Flags): Promise<void> {
     const differences = previous === undefined ? undefined : compareSnapshots(previous, taken);
     if (flags.json === true) return io.out(json({ snapshot: taken, ...(previous === undefined ? {} : { comparedWith: previous.snapshotId, differences }) }));
     io.out(`snapshot ${taken.snapshotId} at ${taken.takenAt}${taken.label === null ? '' : ` (${taken.label})`}`);
-    io.out(table(
-      ['profile', 'orders', 'orders_missing_trade_id', 'orders_trade_ids', 'history', 'history_missing_trade_id', 'history_trade_ids'],
-      taken.profiles.map((p) => [p.profileId === '*' ? 'total' : p.profileId, p.ordersTotal, p.ordersMissingTradeId, p.ordersDistinctTradeIds, p.historyTotal, p.historyMissingTradeId, p.historyDistinctTradeIds]),
-    ));
+    io.out(
+      table(
+        ['profile', 'orders', 'orders_missing_trade_id', 'orders_trade_ids', 'history', 'history_missing_trade_id', 'history_trade_ids'],
+        taken.profiles.map((p) => [
+          p.profileId === '*' ? 'total' : p.profileId,
+          p.ordersTotal,
+          p.ordersMissingTradeId,
+          p.ordersDistinctTradeIds,
+          p.historyTotal,
+          p.historyMissingTradeId,
+          p.historyDistinctTradeIds,
+        ]),
+      ),
+    );
     if (previous !== undefined && differences !== undefined) {
-      io.out(`\ncompared with snapshot ${previous.snapshotId} (${previous.takenAt}): ${differences.length === 0 ? 'no differences' : `${differences.length} difference(s)`}`);
-      if (differences.length > 0) io.out(table(['profile', 'figure', 'before', 'after', 'change'], differences.map((d) => [d.profileId === '*' ? 'total' : d.profileId, d.figure, d.before, d.after, d.after - d.before > 0 ? `+${d.after - d.before}` : d.after - d.before])));
+      io.out(
+        `\ncompared with snapshot ${previous.snapshotId} (${previous.takenAt}): ${differences.length === 0 ? 'no differences' : `${differences.length} difference(s)`}`,
+      );
+      if (differences.length > 0)
+        io.out(
+          table(
+            ['profile', 'figure', 'before', 'after', 'change'],
+            differences.map((d) => [
+              d.profileId === '*' ? 'total' : d.profileId,
+              d.figure,
+              d.before,
+              d.after,
+              d.after - d.before > 0 ? `+${d.after - d.before}` : d.after - d.before,
+            ]),
+          ),
+        );
     }
   });
 }
 
 function printBackfill(io: CliIo, summary: BackfillSummary): void {
   const verb = summary.applied ? 'changed' : 'would change';
-  io.out(`${summary.applied ? `batch ${summary.batchId}${summary.resumed ? ' (resumed)' : ''}` : 'dry run (nothing written; --apply to write)'}: ${summary.partitions} partition(s) to visit`);
+  io.out(
+    `${summary.applied ? `batch ${summary.batchId}${summary.resumed ? ' (resumed)' : ''}` : 'dry run (nothing written; --apply to write)'}: ${summary.partitions} partition(s) to visit`,
+  );
   io.out(`  normalise blank trade_id → NULL: ${summary.normalised} row(s) ${verb}`);
   io.out(`  deterministic trade_id for bot ENTRY/EXIT rows: ${summary.assigned} row(s) ${verb}`);
   io.out(`  trade_history trade_id from its orders: ${summary.history} row(s) ${verb}`);
   io.out(`  orphan EXIT rows left NULL (see lifecycle report): ${summary.orphanExits.length}`);
   if (summary.sample.length > 0) {
-    io.out(table(['table', 'row', 'profile', 'step', 'old', 'new'], summary.sample.map((c) => [c.table, c.rowKey, c.profileId, c.step, c.oldTradeId === null ? 'NULL' : JSON.stringify(c.oldTradeId), c.newTradeId ?? 'NULL'])));
+    io.out(
+      table(
+        ['table', 'row', 'profile', 'step', 'old', 'new'],
+        summary.sample.map((c) => [
+          c.table,
+          c.rowKey,
+          c.profileId,
+          c.step,
+          c.oldTradeId === null ? 'NULL' : JSON.stringify(c.oldTradeId),
+          c.newTradeId ?? 'NULL',
+        ]),
+      ),
+    );
   }
   if (summary.applied && !summary.completed) io.out(`stopped before the end; run the same command again to resume batch ${summary.batchId}`);
   if (summary.applied && summary.batchId !== null) io.out(`undo with: tradeledger lifecycle backfill --revert ${summary.batchId}`);
@@ -71,12 +109,21 @@ async function backfill(io: CliIo, flags: Flags): Promise<void> {
     if (flags.batches === true) {
       const batches = await listBackfillBatches(db);
       if (flags.json === true) return io.out(json(batches));
-      return io.out(table(['batch', 'status', 'profile', 'rows_changed', 'started_at', 'finished_at', 'reverted_at'], batches.map((b) => [b.batchId, b.status, b.profileId ?? 'all', b.rowsChanged, b.startedAt, b.finishedAt, b.revertedAt])));
+      return io.out(
+        table(
+          ['batch', 'status', 'profile', 'rows_changed', 'started_at', 'finished_at', 'reverted_at'],
+          batches.map((b) => [b.batchId, b.status, b.profileId ?? 'all', b.rowsChanged, b.startedAt, b.finishedAt, b.revertedAt]),
+        ),
+      );
     }
     if (flags.revert !== undefined) {
       const result = await revertBackfill(db, flags.revert, settings);
       if (flags.json === true) return io.out(json(result));
-      return io.out(result.alreadyReverted ? `batch ${result.batchId} was already reverted; nothing changed` : `batch ${result.batchId} reverted: ${result.restored} value(s) restored, ${result.conflicts} changed since and left as they are`);
+      return io.out(
+        result.alreadyReverted
+          ? `batch ${result.batchId} was already reverted; nothing changed`
+          : `batch ${result.batchId} reverted: ${result.restored} value(s) restored, ${result.conflicts} changed since and left as they are`,
+      );
     }
     const controller = new AbortController();
     const stop = () => {
@@ -110,28 +157,58 @@ function printReport(io: CliIo, report: LifecycleReport, format: 'table' | 'json
   if (format === 'json') return io.out(json(report));
   const proof = (rows: readonly { table: string; key: string }[]) => rows.map((r) => `${r.table}:${r.key}`);
   if (format === 'csv') {
-    return io.out(csv(['kind', 'profile_id', 'symbol', 'trade_id', 'blocking', 'detail', 'rows'], report.anomalies.map((a) => [a.kind, a.profileId, a.symbol, a.tradeId, a.blocking, a.detail, proof(a.rows).join(';')])));
+    return io.out(
+      csv(
+        ['kind', 'profile_id', 'symbol', 'trade_id', 'blocking', 'detail', 'rows'],
+        report.anomalies.map((a) => [a.kind, a.profileId, a.symbol, a.tradeId, a.blocking, a.detail, proof(a.rows).join(';')]),
+      ),
+    );
   }
-  io.out(table(
-    ['profile', 'orders', 'lifecycles', 'open', 'closed', 'history', 'positions', 'anomalies'],
-    report.profiles.map((p) => [p.profileId, p.orders, p.lifecycles, p.openLifecycles, p.closedLifecycles, p.historyRows, p.openPositions, Object.entries(p.anomalies).map(([k, n]) => `${k}=${n}`).join(' ') || 'none']),
-  ));
+  io.out(
+    table(
+      ['profile', 'orders', 'lifecycles', 'open', 'closed', 'history', 'positions', 'anomalies'],
+      report.profiles.map((p) => [
+        p.profileId,
+        p.orders,
+        p.lifecycles,
+        p.openLifecycles,
+        p.closedLifecycles,
+        p.historyRows,
+        p.openPositions,
+        Object.entries(p.anomalies)
+          .map(([k, n]) => `${k}=${n}`)
+          .join(' ') || 'none',
+      ]),
+    ),
+  );
   if (report.anomalies.length === 0) return io.out('\nno anomalies');
   io.out('');
-  io.out(table(
-    ['kind', 'profile', 'symbol', 'trade_id', 'blocks', 'detail', 'rows'],
-    report.anomalies.map((a) => {
-      const rows = proof(a.rows);
-      return [a.kind, a.profileId, a.symbol, a.tradeId, a.blocking ? 'yes' : 'no', a.detail, rows.slice(0, 4).join(' ') + (rows.length > 4 ? ` +${rows.length - 4}` : '')];
-    }),
-  ));
-  io.out(`\n${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'}; ${report.blocking ? 'some block validation (exit 1)' : 'none blocks validation'}`);
+  io.out(
+    table(
+      ['kind', 'profile', 'symbol', 'trade_id', 'blocks', 'detail', 'rows'],
+      report.anomalies.map((a) => {
+        const rows = proof(a.rows);
+        return [
+          a.kind,
+          a.profileId,
+          a.symbol,
+          a.tradeId,
+          a.blocking ? 'yes' : 'no',
+          a.detail,
+          rows.slice(0, 4).join(' ') + (rows.length > 4 ? ` +${rows.length - 4}` : ''),
+        ];
+      }),
+    ),
+  );
+  io.out(
+    `\n${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'}; ${report.blocking ? 'some block validation (exit 1)' : 'none blocks validation'}`,
+  );
 }
 
 async function report(io: CliIo, flags: Flags): Promise<void> {
   await onLedger(flags, async (db) => {
     const result = await lifecycleReport(db, flags.profile);
-    printReport(io, result, flags.json === true ? 'json' : flags.format ?? 'table');
+    printReport(io, result, flags.json === true ? 'json' : (flags.format ?? 'table'));
     if (result.blocking) io.exitCode = 1;
   });
 }
@@ -141,7 +218,12 @@ async function tightenCommand(io: CliIo, flags: Flags): Promise<void> {
     const result = await tighten(db, resolveJobSettings(config), flags.force === true);
     if (flags.json === true) return io.out(json(result));
     if (result.forced) io.err(`--force: validating despite ${result.blockers.length} blocker(s):\n  ${result.blockers.join('\n  ')}`);
-    io.out(table(['table', 'constraint', 'convalidated', 'violations'], result.constraints.map((c) => [c.table, c.name, String(c.convalidated), c.violations])));
+    io.out(
+      table(
+        ['table', 'constraint', 'convalidated', 'violations'],
+        result.constraints.map((c) => [c.table, c.name, String(c.convalidated), c.violations]),
+      ),
+    );
   });
 }
 
@@ -149,7 +231,11 @@ async function loosenCommand(io: CliIo, flags: Flags): Promise<void> {
   await onLedger(flags, async (db, config) => {
     const result = await loosen(db, resolveSettings(config));
     if (flags.json === true) return io.out(json(result));
-    io.out(result.reverted.length === 0 ? 'the guardrails are not in place; nothing to loosen' : 'dropped the five guardrail constraints (bot-ledger 007 rolled back); the trade_id indexes stay');
+    io.out(
+      result.reverted.length === 0
+        ? 'the guardrails are not in place; nothing to loosen'
+        : 'dropped the five guardrail constraints (bot-ledger 007 rolled back); the trade_id indexes stay',
+    );
   });
 }
 

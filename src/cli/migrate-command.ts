@@ -32,7 +32,9 @@ import {
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
 
-type Flags = DatabaseFlags & SourceFlags & RunnerFlags & { readonly to?: number; readonly steps?: number; readonly allowUnsafe?: boolean; readonly allowDataLoss?: boolean; readonly yes?: boolean };
+type Flags = DatabaseFlags &
+  SourceFlags &
+  RunnerFlags & { readonly to?: number; readonly steps?: number; readonly allowUnsafe?: boolean; readonly allowDataLoss?: boolean; readonly yes?: boolean };
 
 const version = (value: string) => integerArgument(value, undefined, 'version');
 
@@ -74,14 +76,37 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
     const rows = source.migrations.map((m) => {
       const row = applied.get(m.version) ?? failed.get(m.version);
       const stateName = drifted.has(m.version) ? 'drifted' : applied.has(m.version) ? 'applied' : failed.has(m.version) ? 'failed' : 'pending';
-      return { version: m.version, description: m.description, state: stateName, appliedAt: row?.appliedAt ?? null, error: failed.get(m.version)?.errorMessage ?? null };
+      return {
+        version: m.version,
+        description: m.description,
+        state: stateName,
+        appliedAt: row?.appliedAt ?? null,
+        error: failed.get(m.version)?.errorMessage ?? null,
+      };
     });
     for (const row of s.unknown) rows.push({ version: row.version, description: row.description, state: 'unknown', appliedAt: row.appliedAt, error: null });
     if (flags.json === true) {
-      io.out(json({ database: db.url, source: source.label, current: s.current, latest: s.latest, pending: s.pending.map((m) => m.version), failed: s.failed.map((r) => r.version), drifted: [...drifted], unknown: s.unknown.map((r) => r.version), migrations: rows }));
+      io.out(
+        json({
+          database: db.url,
+          source: source.label,
+          current: s.current,
+          latest: s.latest,
+          pending: s.pending.map((m) => m.version),
+          failed: s.failed.map((r) => r.version),
+          drifted: [...drifted],
+          unknown: s.unknown.map((r) => r.version),
+          migrations: rows,
+        }),
+      );
     } else {
       io.out(`${db.url} — ${source.label} — version ${s.current} of ${s.latest}, ${s.pending.length} pending`);
-      io.out(table(['version', 'description', 'state', 'applied_at', 'error'], rows.map((r) => [r.version, r.description, r.state, r.appliedAt, r.error])));
+      io.out(
+        table(
+          ['version', 'description', 'state', 'applied_at', 'error'],
+          rows.map((r) => [r.version, r.description, r.state, r.appliedAt, r.error]),
+        ),
+      );
     }
     if (s.drifted.length > 0 || s.failed.length > 0 || s.unknown.length > 0) io.exitCode = 1;
   });
@@ -96,7 +121,13 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
     assertConsistent(state.status, source.label);
     const p = planUp(state.status, state.context, flags.to);
     if (flags.json === true) {
-      io.out(json({ from: p.from, to: p.to, steps: p.steps.map((s) => ({ version: s.migration.version, file: s.migration.fileName, kind: s.kind, sql: s.chunks.map((c) => c.sql) })) }));
+      io.out(
+        json({
+          from: p.from,
+          to: p.to,
+          steps: p.steps.map((s) => ({ version: s.migration.version, file: s.migration.fileName, kind: s.kind, sql: s.chunks.map((c) => c.sql) })),
+        }),
+      );
     } else if (p.steps.length === 0) {
       io.err(`nothing to apply: ${db.url} is at version ${p.from}`);
     } else {
@@ -118,7 +149,11 @@ async function up(io: CliIo, flags: Flags): Promise<void> {
     for (const finding of result.lint) io.err(`warning (--allow-unsafe): ${formatFinding(finding)}`);
     if (flags.json === true) return io.out(json(result));
     if (result.backup !== null) io.out(`backup: ${result.backup}`);
-    io.out(result.applied.length === 0 ? `${db.url} is up to date at version ${result.from}` : `${db.url}: version ${result.from} → ${result.to} (${result.applied.length} applied)`);
+    io.out(
+      result.applied.length === 0
+        ? `${db.url} is up to date at version ${result.from}`
+        : `${db.url}: version ${result.from} → ${result.to} (${result.applied.length} applied)`,
+    );
     if (result.verify !== null) io.out(`verified: ${result.verify.checks.map((c) => c.name).join(', ')}`);
   });
 }
@@ -137,7 +172,11 @@ async function down(io: CliIo, flags: Flags): Promise<void> {
     });
     if (flags.json === true) return io.out(json(result));
     if (result.backup !== null) io.out(`backup: ${result.backup}`);
-    io.out(result.reverted.length === 0 ? `nothing to roll back: ${db.url} is at version ${result.from}` : `${db.url}: version ${result.from} → ${result.to} (${result.reverted.length} rolled back)`);
+    io.out(
+      result.reverted.length === 0
+        ? `nothing to roll back: ${db.url} is at version ${result.from}`
+        : `${db.url}: version ${result.from} → ${result.to} (${result.reverted.length} rolled back)`,
+    );
   });
 }
 
@@ -147,7 +186,9 @@ async function stamp(io: CliIo, target: number, flags: Flags): Promise<void> {
   await withDatabase(resolveUrl(config), async (db) => {
     const result = await stampVersion(db, source, resolveSettings(config), target);
     if (flags.json === true) return io.out(json(result));
-    io.out(`${db.url}: stamped at version ${result.to} (was ${result.from}); marked ${result.marked.join(', ') || 'none'}, unmarked ${result.unmarked.join(', ') || 'none'}; no migration SQL was run`);
+    io.out(
+      `${db.url}: stamped at version ${result.to} (was ${result.from}); marked ${result.marked.join(', ') || 'none'}, unmarked ${result.unmarked.join(', ') || 'none'}; no migration SQL was run`,
+    );
   });
 }
 
@@ -157,10 +198,12 @@ async function history(io: CliIo, flags: Flags): Promise<void> {
     const h = await readHistory(db);
     if (flags.json === true) return io.out(json(h.rows));
     if (!h.exists) return io.out(`${db.url} has no schema_version table: no migration has been applied`);
-    io.out(table(
-      ['version', 'description', 'success', 'applied_at', 'ms', 'applied_by', 'error'],
-      h.rows.map((r) => [r.version, r.description, r.success ? 'yes' : 'no', r.appliedAt, r.executionTimeMs, r.appliedBy, r.errorMessage]),
-    ));
+    io.out(
+      table(
+        ['version', 'description', 'success', 'applied_at', 'ms', 'applied_by', 'error'],
+        h.rows.map((r) => [r.version, r.description, r.success ? 'yes' : 'no', r.appliedAt, r.executionTimeMs, r.appliedBy, r.errorMessage]),
+      ),
+    );
   });
 }
 
@@ -170,7 +213,13 @@ async function verify(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(resolveUrl(config), async (db) => {
     const report = await verifyDatabase(db, source, resolveSettings(config).packOptions);
     if (flags.json === true) io.out(json(report));
-    else io.out(table(['check', 'result', 'detail'], report.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail])));
+    else
+      io.out(
+        table(
+          ['check', 'result', 'detail'],
+          report.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail]),
+        ),
+      );
     if (!report.ok) io.exitCode = 1;
   });
 }
@@ -178,7 +227,8 @@ async function verify(io: CliIo, flags: Flags): Promise<void> {
 async function lint(io: CliIo, flags: Flags): Promise<void> {
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
-  if (source.dialects !== undefined && !source.dialects.includes('postgres')) throw new UsageError(`${source.label} is SQLite: squawk lints PostgreSQL migrations only`, 'LINT_DIALECT');
+  if (source.dialects !== undefined && !source.dialects.includes('postgres'))
+    throw new UsageError(`${source.label} is SQLite: squawk lints PostgreSQL migrations only`, 'LINT_DIALECT');
   const findings = await lintMigrations(source.migrations);
   if (flags.json === true) io.out(json(findings));
   else io.out(findings.length === 0 ? `squawk: no findings in ${source.migrations.length} migration(s)` : findings.map(formatFinding).join('\n'));
@@ -188,10 +238,13 @@ async function lint(io: CliIo, flags: Flags): Promise<void> {
 async function restore(io: CliIo, backupPath: string, flags: Flags): Promise<void> {
   const config = resolveConfig(flags);
   const parsed = parseDatabaseUrl(resolveUrl(config));
-  if (parsed.kind !== 'sqlite' || parsed.target === ':memory:') throw new UsageError(`migrate restore works on SQLite files; ${parsed.display} is not one — pass --db sqlite:<file>`, 'RESTORE_DIALECT');
+  if (parsed.kind !== 'sqlite' || parsed.target === ':memory:')
+    throw new UsageError(`migrate restore works on SQLite files; ${parsed.display} is not one — pass --db sqlite:<file>`, 'RESTORE_DIALECT');
   const result = await restoreBackup(parsed.target, backupPath);
   if (flags.json === true) return io.out(json(result));
-  io.out(`restored ${parsed.display} from ${result.restoredFrom}${result.failedCopy === null ? '' : `; the replaced file is ${result.failedCopy}`}; integrity_check: ${result.integrity}`);
+  io.out(
+    `restored ${parsed.display} from ${result.restoredFrom}${result.failedCopy === null ? '' : `; the replaced file is ${result.failedCopy}`}; integrity_check: ${result.integrity}`,
+  );
   if (result.integrity !== 'ok') io.exitCode = 1;
 }
 
@@ -221,7 +274,9 @@ export function migrateCommand(io: CliIo): Command {
     .action((target: number, flags: Flags) => stamp(io, target, flags));
   withDatabaseFlags(migrate.command('history').description('every row of schema_version')).action((flags: Flags) => history(io, flags));
   sourced('verify', "the pack's checks, the history, and PRAGMA integrity_check on SQLite (exit 1 on failure)").action((flags: Flags) => verify(io, flags));
-  withSourceFlags(withDatabaseFlags(migrate.command('lint').description('run squawk on PostgreSQL migrations (exit 1 on findings)'))).action((flags: Flags) => lint(io, flags));
+  withSourceFlags(withDatabaseFlags(migrate.command('lint').description('run squawk on PostgreSQL migrations (exit 1 on findings)'))).action((flags: Flags) =>
+    lint(io, flags),
+  );
   withDatabaseFlags(migrate.command('restore').description('SQLite: put a backup in place; the current file becomes <name>.failed_v<N>_<UTC ts>'))
     .argument('<backup>', 'the backup file')
     .action((backupPath: string, flags: Flags) => restore(io, backupPath, flags));

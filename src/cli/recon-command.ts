@@ -40,14 +40,19 @@ function reconConfig(flags: Flags): Config {
   if (flags.enable !== undefined) recon.enabled = flags.enable;
   if (flags.dryRun !== undefined) recon.dry_run = flags.dryRun;
   if (flags.requirePause !== undefined) recon.require_pause = flags.requirePause;
-  for (const [flag, key] of [['dustAbsQty', 'dust_abs_qty'], ['dustRelPct', 'dust_rel_pct']] as const) {
+  for (const [flag, key] of [
+    ['dustAbsQty', 'dust_abs_qty'],
+    ['dustRelPct', 'dust_rel_pct'],
+  ] as const) {
     const value = flags[flag];
     if (value === undefined) continue;
-    if (!DECIMAL.test(value)) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} '${value}' is not a non-negative decimal such as 0.001`, 'BAD_FLAG');
+    if (!DECIMAL.test(value))
+      throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} '${value}' is not a non-negative decimal such as 0.001`, 'BAD_FLAG');
     recon[key] = value;
   }
   if (flags.lookbackHours !== undefined) {
-    if (!DECIMAL.test(flags.lookbackHours) || Number(flags.lookbackHours) <= 0) throw new UsageError(`--lookback-hours '${flags.lookbackHours}' is not a positive number`, 'BAD_FLAG');
+    if (!DECIMAL.test(flags.lookbackHours) || Number(flags.lookbackHours) <= 0)
+      throw new UsageError(`--lookback-hours '${flags.lookbackHours}' is not a positive number`, 'BAD_FLAG');
     recon.lookback_hours = Number(flags.lookbackHours);
   }
   if (flags.evidence !== undefined) recon.evidence.source = flags.evidence;
@@ -78,12 +83,20 @@ function printCycle(io: CliIo, result: CycleResult, flags: Flags, throttleMs: nu
   }
   if (flags.json === true) return io.out(json(result));
   if (result.disabled) return io.out('reconciliation backfill is disabled (ENABLE_RECON_EXIT_BACKFILL=false); nothing was looked at or written');
-  io.out(`${result.mode}: ${result.lifecycles} open lifecycle(s); batch ${result.batchId ?? '(none: nothing to record)'}; ${Object.entries(result.counts).map(([k, n]) => `${k}=${n}`).join(' ') || 'no decisions'}`);
+  io.out(
+    `${result.mode}: ${result.lifecycles} open lifecycle(s); batch ${result.batchId ?? '(none: nothing to record)'}; ${
+      Object.entries(result.counts)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(' ') || 'no decisions'
+    }`,
+  );
   if (result.audit.length > 0) {
-    io.out(table(
-      ['profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'dust_qty', 'backfill_order_id'],
-      result.audit.map((a) => [a.profileId, a.symbol, a.tradeId, a.decision, a.reason, a.filledQty?.toString(), a.dustQty?.toString(), a.backfillOrderId]),
-    ));
+    io.out(
+      table(
+        ['profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'dust_qty', 'backfill_order_id'],
+        result.audit.map((a) => [a.profileId, a.symbol, a.tradeId, a.decision, a.reason, a.filledQty?.toString(), a.dustQty?.toString(), a.backfillOrderId]),
+      ),
+    );
   }
   if (result.mode === 'plan' && result.batchId !== null) io.out(`apply with: tradeledger recon apply --batch ${result.batchId}`);
   if (result.mode === 'apply' && result.batchId !== null) io.out(`undo with: tradeledger recon rollback --batch ${result.batchId}`);
@@ -121,17 +134,24 @@ export function reconCommand(io: CliIo): Command {
         await requireBotLedger(db, ['orders']);
         const rows = await detectOpenLifecycles(db, flags.profile);
         if (flags.json === true) return io.out(json(rows));
-        io.out(rows.length === 0 ? 'no open lifecycles' : table(['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'], rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty])));
+        io.out(
+          rows.length === 0
+            ? 'no open lifecycles'
+            : table(
+                ['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'],
+                rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty]),
+              ),
+        );
       });
     });
   withReconFlags(sub('run', 'one reconciliation cycle: audit only while dry-run is on; plan and apply in one batch when it is off'))
     .option('--full', 'look at every lifecycle, not only those open at the last cycle or written since')
     .action((flags: Flags) =>
-    withRecon(flags, async (db, deps, config) => {
-      const result = await runReconCycle(db, deps, { scope: { profileId: flags.profile }, full: flags.full === true });
-      printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
-    }),
-  );
+      withRecon(flags, async (db, deps, config) => {
+        const result = await runReconCycle(db, deps, { scope: { profileId: flags.profile }, full: flags.full === true });
+        printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
+      }),
+    );
   withReconFlags(sub('plan', 'record candidates as PENDING_APPLY under a new batch, with a hash of their evidence')).action((flags: Flags) =>
     withRecon(flags, async (db, deps, config) => {
       const result = await runReconCycle(db, deps, { mode: 'plan', scope: { profileId: flags.profile } });
@@ -143,7 +163,8 @@ export function reconCommand(io: CliIo): Command {
     .action((flags: Flags) =>
       withRecon(flags, async (db, deps, config) => {
         const batchId = requireBatch(flags);
-        if (!deps.flags.enabled) throw new UsageError('reconciliation backfill is disabled: set ENABLE_RECON_EXIT_BACKFILL=true (or --enable) to apply', 'DISABLED');
+        if (!deps.flags.enabled)
+          throw new UsageError('reconciliation backfill is disabled: set ENABLE_RECON_EXIT_BACKFILL=true (or --enable) to apply', 'DISABLED');
         printCycle(io, await applyBatch(db, deps, batchId), flags, config.recon.mismatch_throttle_ms);
       }),
     );
@@ -156,13 +177,25 @@ export function reconCommand(io: CliIo): Command {
         const result = await verifyRecon(db, flags.profile);
         if (flags.json === true) io.out(json(result));
         else {
-          io.out(result.stillOpen.length === 0 ? 'no lifecycle is open above 0.000001' : table(['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'], result.stillOpen.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty])));
-          io.out(table(['decision', 'rows'], result.decisions.map((d) => [d.decision, d.rows])));
+          io.out(
+            result.stillOpen.length === 0
+              ? 'no lifecycle is open above 0.000001'
+              : table(
+                  ['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'],
+                  result.stillOpen.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty]),
+                ),
+          );
+          io.out(
+            table(
+              ['decision', 'rows'],
+              result.decisions.map((d) => [d.decision, d.rows]),
+            ),
+          );
         }
         if (result.stillOpen.length > 0) io.exitCode = 1;
       });
     });
-  sub('rollback', '§9: cancel the batch\'s APPLIED and SKIP_EXISTING backfill orders (status only) and mark its audit rows')
+  sub('rollback', "§9: cancel the batch's APPLIED and SKIP_EXISTING backfill orders (status only) and mark its audit rows")
     .option('--batch <id>', 'the batch to roll back')
     .action(async (flags: Flags) => {
       const config = resolveConfig(flags);
@@ -170,7 +203,9 @@ export function reconCommand(io: CliIo): Command {
         await requireBotLedger(db, ['orders', 'reconciliation_backfill_audit']);
         const result = await rollbackBatch(db, requireBatch(flags));
         if (flags.json === true) return io.out(json(result));
-        io.out(`batch ${result.batchId}: ${result.canceled} backfill order(s) canceled, ${result.auditRowsMarked} audit row(s) marked reverted; nothing was deleted`);
+        io.out(
+          `batch ${result.batchId}: ${result.canceled} backfill order(s) canceled, ${result.auditRowsMarked} audit row(s) marked reverted; nothing was deleted`,
+        );
       });
     });
   sub('audit', 'the §5 listing, newest first')
@@ -182,7 +217,23 @@ export function reconCommand(io: CliIo): Command {
         await requireBotLedger(db, ['reconciliation_backfill_audit']);
         const rows = await listAudit(db, { batchId: flags.batch, profileId: flags.profile });
         if (flags.json === true) return io.out(json(rows));
-        io.out(table(['batch', 'profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'backfill_order_id', 'created_at', 'reverted_at'], rows.map((r) => [r.batchId, r.profileId, r.symbol, r.tradeId, r.decision, r.reason, r.filledQty ?? r.dustQty, r.backfillOrderId, r.createdAt, r.revertedAt])));
+        io.out(
+          table(
+            ['batch', 'profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'backfill_order_id', 'created_at', 'reverted_at'],
+            rows.map((r) => [
+              r.batchId,
+              r.profileId,
+              r.symbol,
+              r.tradeId,
+              r.decision,
+              r.reason,
+              r.filledQty ?? r.dustQty,
+              r.backfillOrderId,
+              r.createdAt,
+              r.revertedAt,
+            ]),
+          ),
+        );
       });
     });
   return recon;

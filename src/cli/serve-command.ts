@@ -54,7 +54,10 @@ function nextSignal(): Promise<NodeJS.Signals> {
 export function serveCommand(io: CliIo): Command {
   return withDatabaseFlags(new Command('serve'), false)
     .description('run the daemon: check the schema at start-up, serve trading status, health, metrics and the audit over HTTP, and reconcile every --interval')
-    .option('--pack <name>', `the pack whose schema it checks (${packNames().join(', ')}; default: serve.pack, migrations.pack, else bot-ledger on PostgreSQL and risk-state on SQLite)`)
+    .option(
+      '--pack <name>',
+      `the pack whose schema it checks (${packNames().join(', ')}; default: serve.pack, migrations.pack, else bot-ledger on PostgreSQL and risk-state on SQLite)`,
+    )
     .option('--host <address>', 'the address to listen on (default 127.0.0.1)')
     .option('--port <n>', 'the port to listen on; 0 picks a free one (default 8080)', portArgument)
     .option('--interval <duration>', 'time from the end of one reconciliation cycle to the start of the next (default 60s)', intervalArgument)
@@ -65,7 +68,10 @@ export function serveCommand(io: CliIo): Command {
       const signal = await nextSignal();
       const { clean } = await daemon.stop(signal);
       if (!clean) {
-        throw new CheckFailedError(`the running reconciliation cycle did not finish within ${daemon.settings.shutdownGraceMs} ms of ${signal}; it commits or rolls back as a whole`, 'SHUTDOWN_TIMEOUT');
+        throw new CheckFailedError(
+          `the running reconciliation cycle did not finish within ${daemon.settings.shutdownGraceMs} ms of ${signal}; it commits or rolls back as a whole`,
+          'SHUTDOWN_TIMEOUT',
+        );
       }
     });
 }

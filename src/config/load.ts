@@ -93,10 +93,17 @@ function readConfigFile(path: string): Record<string, unknown> {
     parsed = parseYaml(text);
   } catch (error) {
     const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new UsageError(`configuration file '${path}'${line === undefined ? '' : ` line ${line}`} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, 'CONFIG_YAML');
+    throw new UsageError(
+      `configuration file '${path}'${line === undefined ? '' : ` line ${line}`} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+      'CONFIG_YAML',
+    );
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`configuration file '${path}' must hold a mapping (key: value), not a ${Array.isArray(parsed) ? 'list' : typeof parsed}`, 'CONFIG_YAML');
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(
+      `configuration file '${path}' must hold a mapping (key: value), not a ${Array.isArray(parsed) ? 'list' : typeof parsed}`,
+      'CONFIG_YAML',
+    );
   return parsed as Record<string, unknown>;
 }
 

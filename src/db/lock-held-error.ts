@@ -4,10 +4,7 @@ import { SafetyError } from '../errors.ts';
 export class LockHeldError extends SafetyError {
   readonly holder: string;
   constructor(name: string, holder: string, waitedMs: number) {
-    super(
-      `another process holds the ${name} lock (${holder}); waited ${Math.round(waitedMs / 1000)} s — let it finish, or raise --lock-wait`,
-      'LOCK_HELD',
-    );
+    super(`another process holds the ${name} lock (${holder}); waited ${Math.round(waitedMs / 1000)} s — let it finish, or raise --lock-wait`, 'LOCK_HELD');
     this.holder = holder;
   }
 }

@@ -101,7 +101,9 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
   const dryRun = await runReconCycle(db, deps, { now, full: true });
   const bfill = await db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM orders WHERE order_id LIKE 'BFILL-%'`);
   say('Recon §5: dry run (ENABLE_RECON_EXIT_BACKFILL=true, DRY_RUN=true)', [
-    `batch ${dryRun.batchId}: ${Object.entries(dryRun.counts).map(([k, n]) => `${k} ${n}`).join(', ')}`,
+    `batch ${dryRun.batchId}: ${Object.entries(dryRun.counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
     `§5 check: BFILL rows in orders = ${bfill[0]!.n} (dry run touches no order)`,
   ]);
 
@@ -113,7 +115,11 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
 
   const plan = await runReconCycle(db, deps, { mode: 'plan', now });
   const apply = await applyBatch(db, { ...deps, flags: { ...flags, dryRun: false } }, plan.batchId!, now);
-  say('Recon §7: apply (plan, then apply --batch)', [`batch ${plan.batchId}: ${Object.entries(apply.counts).map(([k, n]) => `${k} ${n}`).join(', ')}`]);
+  say('Recon §7: apply (plan, then apply --batch)', [
+    `batch ${plan.batchId}: ${Object.entries(apply.counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  ]);
 
   const verify = await verifyRecon(db);
   say('Recon §8: post-fix validation (recon verify)', [
@@ -125,7 +131,9 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
   const again = await applyBatch(db, { ...deps, flags: { ...flags, dryRun: false } }, plan.batchId!, now);
   say('Recon §9: rollback, then apply again', [
     `rollback: ${rollback.canceled} backfill order(s) canceled (status only), ${rollback.auditRowsMarked} audit row(s) marked; nothing deleted`,
-    `re-apply: ${Object.entries(again.counts).map(([k, n]) => `${k} ${n}`).join(', ')} (${again.audit.filter((a) => a.reason.startsWith('reinstated')).length} reinstated)`,
+    `re-apply: ${Object.entries(again.counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')} (${again.audit.filter((a) => a.reason.startsWith('reinstated')).length} reinstated)`,
   ]);
 
   // What a person decides: the rows behind blocking anomalies came from manual trades or an older
@@ -144,7 +152,10 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
   ]);
 
   const tightened = await tighten(db, jobs);
-  say('Phase D: validate the guardrails (lifecycle tighten)', tightened.constraints.map((c) => `${c.table}.${c.name}: convalidated=${c.convalidated}`));
+  say(
+    'Phase D: validate the guardrails (lifecycle tighten)',
+    tightened.constraints.map((c) => `${c.table}.${c.name}: convalidated=${c.convalidated}`),
+  );
 
   const finalReport = await lifecycleReport(db);
   const states = await guardrailStates(db);

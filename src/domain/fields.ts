@@ -26,7 +26,9 @@ export function positiveInteger(model: string, field: string, value: unknown): n
 export function oneOf<const T extends Readonly<Record<string, string | number>>>(model: string, field: string, values: T, value: unknown): T[keyof T] {
   const allowed = Object.values(values);
   if (!allowed.includes(value as string | number)) {
-    const list = Object.entries(values).map(([name, v]) => `${String(v)} ${name}`).join(', ');
+    const list = Object.entries(values)
+      .map(([name, v]) => `${String(v)} ${name}`)
+      .join(', ');
     throw new ValidationError(field, `${model}.${field} ${JSON.stringify(value) ?? String(value)} is not one of ${list}`);
   }
   return value as T[keyof T];
@@ -41,7 +43,10 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
 export function timestamp(model: string, field: string, value: unknown): string {
   const date = value instanceof Date ? value : typeof value === 'string' && ISO_WITH_ZONE.test(value) ? new Date(value) : null;
   if (date === null || Number.isNaN(date.getTime())) {
-    throw new ValidationError(field, `${model}.${field} must be an ISO-8601 time with a zone, e.g. 2025-10-22T14:30:00Z (got ${JSON.stringify(value) ?? String(value)})`);
+    throw new ValidationError(
+      field,
+      `${model}.${field} must be an ISO-8601 time with a zone, e.g. 2025-10-22T14:30:00Z (got ${JSON.stringify(value) ?? String(value)})`,
+    );
   }
   return date.toISOString();
 }

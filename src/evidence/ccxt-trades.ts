@@ -100,7 +100,9 @@ export async function gatherFills(
   while (cursor <= until) {
     const spanEnd = features.spanMs === undefined ? until : Math.min(until, cursor + features.spanMs - 1);
     if (pages === settings.maxPages) {
-      problems.push(`${exchange.id} fetchMyTrades ${market.symbol}: stopped after ${pages} pages of ${limit} trades at ${new Date(cursor).toISOString()}, before the window's end; shorten the lookback or raise maxPages`);
+      problems.push(
+        `${exchange.id} fetchMyTrades ${market.symbol}: stopped after ${pages} pages of ${limit} trades at ${new Date(cursor).toISOString()}, before the window's end; shorten the lookback or raise maxPages`,
+      );
       break;
     }
     pages += 1;
@@ -128,7 +130,9 @@ export async function gatherFills(
     if (!(last > cursor)) {
       // A full page inside one millisecond: asking from that millisecond again returns the same
       // page, and skipping past it could drop a trade the page had no room for.
-      problems.push(`${exchange.id} fetchMyTrades ${market.symbol}: a full page of ${limit} trades all at ${new Date(cursor).toISOString()}; raise pageLimit so that one page holds them`);
+      problems.push(
+        `${exchange.id} fetchMyTrades ${market.symbol}: a full page of ${limit} trades all at ${new Date(cursor).toISOString()}; raise pageLimit so that one page holds them`,
+      );
       break;
     }
     cursor = last;

@@ -49,12 +49,19 @@ function resolveMarket(exchange: CcxtExchange, symbol: string): CcxtMarket | str
   if (bySymbol !== undefined) return bySymbol;
   const byId = exchange.markets_by_id?.[symbol] ?? [];
   if (byId.length === 1 && byId[0] !== undefined) return byId[0];
-  if (byId.length > 1) return `${symbol} names ${byId.length} ${exchange.id} markets (${byId.map((m) => m.symbol).join(', ')}): use the ccxt symbol in the ledger`;
+  if (byId.length > 1)
+    return `${symbol} names ${byId.length} ${exchange.id} markets (${byId.map((m) => m.symbol).join(', ')}): use the ccxt symbol in the ledger`;
   return `${symbol} is not a ${exchange.id} market (ccxt symbols look like BTC/USDT or BTC/USDT:USDT)`;
 }
 
 /** Spot holdings: the base currency's total balance is the position (0 is flat). */
-async function spotPositions(exchange: CcxtExchange, markets: ReadonlyMap<string, CcxtMarket>, query: EvidenceQuery, into: Map<string, EvidencePosition>, problems: string[]): Promise<void> {
+async function spotPositions(
+  exchange: CcxtExchange,
+  markets: ReadonlyMap<string, CcxtMarket>,
+  query: EvidenceQuery,
+  into: Map<string, EvidencePosition>,
+  problems: string[],
+): Promise<void> {
   if (markets.size === 0) return;
   let balance: CcxtBalance;
   try {
@@ -72,7 +79,13 @@ async function spotPositions(exchange: CcxtExchange, markets: ReadonlyMap<string
 }
 
 /** Contract positions: the sum of the symbol's open contracts (hedge mode reports a long and a short). */
-async function contractPositions(exchange: CcxtExchange, markets: ReadonlyMap<string, CcxtMarket>, query: EvidenceQuery, into: Map<string, EvidencePosition>, problems: string[]): Promise<void> {
+async function contractPositions(
+  exchange: CcxtExchange,
+  markets: ReadonlyMap<string, CcxtMarket>,
+  query: EvidenceQuery,
+  into: Map<string, EvidencePosition>,
+  problems: string[],
+): Promise<void> {
   if (markets.size === 0) return;
   if (exchange.has['fetchPositions'] !== true) {
     problems.push(`${exchange.id} cannot report positions (no fetchPositions), so ${[...markets.keys()].join(', ')} were not observed`);
@@ -99,7 +112,11 @@ async function contractPositions(exchange: CcxtExchange, markets: ReadonlyMap<st
   }
 }
 
-async function gatherFromExchange(exchange: CcxtExchange, settings: Required<Pick<CcxtEvidenceOptions, 'profileId' | 'pageLimit' | 'maxPages'>>, query: EvidenceQuery): Promise<EvidenceResult> {
+async function gatherFromExchange(
+  exchange: CcxtExchange,
+  settings: Required<Pick<CcxtEvidenceOptions, 'profileId' | 'pageLimit' | 'maxPages'>>,
+  query: EvidenceQuery,
+): Promise<EvidenceResult> {
   const fills: EvidenceFill[] = [];
   const positions = new Map<string, EvidencePosition>();
   // Fill problems make the evidence incomplete; a position call that failed only leaves its
@@ -149,7 +166,8 @@ export async function ccxtEvidence(settings: CcxtEvidenceOptions): Promise<Evide
   if (!ccxt.exchanges.includes(settings.exchange) || typeof Exchange !== 'function') {
     throw new UsageError(`recon.evidence.exchange '${settings.exchange}' is not a ccxt exchange id (for example binance, kraken, okx)`, 'EVIDENCE_CONFIG');
   }
-  if (settings.profileId.trim() === '') throw new UsageError('recon.evidence.profile is empty: name the profile these exchange credentials belong to', 'EVIDENCE_CONFIG');
+  if (settings.profileId.trim() === '')
+    throw new UsageError('recon.evidence.profile is empty: name the profile these exchange credentials belong to', 'EVIDENCE_CONFIG');
   const pageLimit = settings.pageLimit ?? 500;
   const maxPages = settings.maxPages ?? 50;
   if (!Number.isSafeInteger(pageLimit) || pageLimit < 1 || !Number.isSafeInteger(maxPages) || maxPages < 1) {

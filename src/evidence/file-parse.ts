@@ -82,7 +82,10 @@ function parseJson(name: string, content: string): ParsedEvidenceFile {
   for (const key of Object.keys(document)) {
     if (key !== 'fills' && key !== 'positions') collector.problems.push(`${name}: unknown key '${key}' (expected fills and positions)`);
   }
-  for (const [key, kind] of [['fills', 'fill'], ['positions', 'position']] as const) {
+  for (const [key, kind] of [
+    ['fills', 'fill'],
+    ['positions', 'position'],
+  ] as const) {
     const list = document[key];
     if (list === undefined) continue;
     if (!Array.isArray(list)) {

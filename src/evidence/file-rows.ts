@@ -2,7 +2,17 @@ import { Decimal } from 'decimal.js';
 import type { EvidenceFill, EvidencePosition } from './port.ts';
 
 /** Fields of a fill row: the exchange_fills columns, so one vocabulary serves the table, JSON and CSV. */
-export const FILL_FIELDS = ['profile_id', 'symbol', 'exchange_order_id', 'exchange_trade_id', 'client_order_id', 'side', 'quantity', 'price', 'filled_at'] as const;
+export const FILL_FIELDS = [
+  'profile_id',
+  'symbol',
+  'exchange_order_id',
+  'exchange_trade_id',
+  'client_order_id',
+  'side',
+  'quantity',
+  'price',
+  'filled_at',
+] as const;
 
 /** Fields of a position row: the exchange_positions columns. */
 export const POSITION_FIELDS = ['profile_id', 'symbol', 'quantity', 'observed_at'] as const;

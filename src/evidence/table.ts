@@ -93,7 +93,14 @@ async function gatherFromTables(db: Database, queries: readonly EvidenceQuery[])
     }
     try {
       for (const row of await db.query<PositionRow>(POSITIONS_SQL, keys)) {
-        results.get(row.profile_id)!.positions.set(row.symbol, { profileId: row.profile_id, symbol: row.symbol, quantity: new Decimal(row.quantity), observedAt: toDate(row.observed_at) });
+        results
+          .get(row.profile_id)!
+          .positions.set(row.symbol, {
+            profileId: row.profile_id,
+            symbol: row.symbol,
+            quantity: new Decimal(row.quantity),
+            observedAt: toDate(row.observed_at),
+          });
       }
     } catch (error) {
       everyone(`exchange_positions could not be read: ${errorMessage(error)}`);
@@ -102,7 +109,9 @@ async function gatherFromTables(db: Database, queries: readonly EvidenceQuery[])
   // The mirror is the bot's own record of the exchange: its fills are complete unless a read failed
   // or a row was unusable. A symbol never observed is simply absent from `positions`, which the
   // decision treats as incomplete evidence for that symbol alone.
-  return new Map([...results].map(([profileId, r]) => [profileId, { fills: r.fills, positions: r.positions, complete: r.problems.length === 0, problems: r.problems }]));
+  return new Map(
+    [...results].map(([profileId, r]) => [profileId, { fills: r.fills, positions: r.positions, complete: r.problems.length === 0, problems: r.problems }]),
+  );
 }
 
 /** Groups queries by their window, so that each window is read in one pass. */

@@ -62,7 +62,16 @@ export class ProfileContext {
   }
 
   /** Writes the exchange's fills of one order: 1–3 fills adding up to `units`, the last at `filledAt`. */
-  fills(stream: Stream, exchangeOrderId: string, clientOrderId: string | null, side: 'buy' | 'sell', units: bigint, decimals: number, price: string, filledAt: number): void {
+  fills(
+    stream: Stream,
+    exchangeOrderId: string,
+    clientOrderId: string | null,
+    side: 'buy' | 'sell',
+    units: bigint,
+    decimals: number,
+    price: string,
+    filledAt: number,
+  ): void {
     const parts = splitUnits(this.rng, units, this.rng.between(1, 3));
     parts.forEach((part, i) => {
       const row: FillRow = {

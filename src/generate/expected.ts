@@ -115,7 +115,10 @@ function streamAnomalies(profileId: string, stream: StreamOutcome, out: Expected
   // trade_history rows without a trade_id, grouped per (profile, symbol) like the walk's partitions.
   if (nullHistory.length > 0) add('missing_trade_id', null, history(nullHistory));
   if (stream.ghost !== null) {
-    add('ghost_position', stream.final.tradeId, [...orders(stream.final.orderIds), ...(stream.positionsRow ? [{ table: 'positions' as const, key: `${profileId}/${symbol}` }] : [])]);
+    add('ghost_position', stream.final.tradeId, [
+      ...orders(stream.final.orderIds),
+      ...(stream.positionsRow ? [{ table: 'positions' as const, key: `${profileId}/${symbol}` }] : []),
+    ]);
   }
   if (stream.end === 'untracked_position') add('untracked_position', null, [{ table: 'positions', key: `${profileId}/${symbol}` }]);
   return fillable;
@@ -147,8 +150,14 @@ const KIND_ORDER = new Map(ANOMALY_KINDS.map((kind, index) => [kind, index]));
 export function sortAnomalies<T extends ExpectedAnomaly>(list: readonly T[]): T[] {
   const key = (a: ExpectedAnomaly) => a.rows.map((r) => `${r.table}:${r.key}`).join(',');
   return [...list].sort((a, b) =>
-    a.profileId < b.profileId ? -1 : a.profileId > b.profileId ? 1
-      : KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || String(a.symbol).localeCompare(String(b.symbol)) || String(a.tradeId).localeCompare(String(b.tradeId)) || key(a).localeCompare(key(b)),
+    a.profileId < b.profileId
+      ? -1
+      : a.profileId > b.profileId
+        ? 1
+        : KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! ||
+          String(a.symbol).localeCompare(String(b.symbol)) ||
+          String(a.tradeId).localeCompare(String(b.tradeId)) ||
+          key(a).localeCompare(key(b)),
   );
 }
 
@@ -173,7 +182,13 @@ export class ExpectedBuilder {
         if (injection === 'blank_trade_id') this.#normalised += record.historyIds.length;
         if (injection === 'blank_trade_id' || injection === 'missing_trade_id') this.#history += record.historyIds.length;
       }
-      if (stream.end !== null) this.#injections.push({ injection: stream.end, profileId, symbol: stream.symbol, tradeId: stream.end === 'untracked_position' ? null : stream.final.tradeId });
+      if (stream.end !== null)
+        this.#injections.push({
+          injection: stream.end,
+          profileId,
+          symbol: stream.symbol,
+          tradeId: stream.end === 'untracked_position' ? null : stream.final.tradeId,
+        });
       const decision = reconDecision(profile, stream);
       if (decision !== null) this.#decisions.push(decision);
     }
@@ -181,7 +196,9 @@ export class ExpectedBuilder {
 
   /** The expectations for the whole run. */
   build(endAt: Date): Expected {
-    const decisions = [...this.#decisions].sort((a, b) => (a.profileId < b.profileId ? -1 : a.profileId > b.profileId ? 1 : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : a.tradeId < b.tradeId ? -1 : 1));
+    const decisions = [...this.#decisions].sort((a, b) =>
+      a.profileId < b.profileId ? -1 : a.profileId > b.profileId ? 1 : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : a.tradeId < b.tradeId ? -1 : 1,
+    );
     return {
       anomalies: sortAnomalies(this.#anomalies),
       injections: this.#injections,

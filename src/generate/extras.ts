@@ -24,9 +24,22 @@ export function writeExtras(ctx: ProfileContext, specs: readonly SymbolSpec[], c
     const clientOrderId = legacy || rng.chance(500) ? null : `web-${rng.hex8()}`;
     const onlyQty = legacy && rng.chance(600);
     ctx.order({
-      orderId, profileId, symbol: spec.symbol, tradeId: null, action, side, status: filled ? 'filled' : 'canceled',
-      quantity: onlyQty ? null : quantity, qty: onlyQty ? quantity : null, price, source: legacy ? 'legacy' : 'manual',
-      exchangeOrderId, clientOrderId, filledAt: filled ? at : null, createdAt: at - rng.below(60_000), updatedAt: at,
+      orderId,
+      profileId,
+      symbol: spec.symbol,
+      tradeId: null,
+      action,
+      side,
+      status: filled ? 'filled' : 'canceled',
+      quantity: onlyQty ? null : quantity,
+      qty: onlyQty ? quantity : null,
+      price,
+      source: legacy ? 'legacy' : 'manual',
+      exchangeOrderId,
+      clientOrderId,
+      filledAt: filled ? at : null,
+      createdAt: at - rng.below(60_000),
+      updatedAt: at,
     });
     if (exchangeOrderId !== null) {
       const stream: Stream = { spec, direction: 'long', ticks: spec.priceTicks };

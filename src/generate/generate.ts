@@ -43,7 +43,13 @@ export interface GenerateResult {
 }
 
 // Migration 007's guardrails reject blank, malformed and missing trade_ids on bot rows.
-const GUARDRAILS = ['chk_orders_trade_id_not_blank', 'chk_orders_trade_id_format', 'chk_orders_action_lifecycle', 'chk_trade_history_trade_id_not_blank', 'chk_trade_history_trade_id_format'];
+const GUARDRAILS = [
+  'chk_orders_trade_id_not_blank',
+  'chk_orders_trade_id_format',
+  'chk_orders_action_lifecycle',
+  'chk_trade_history_trade_id_not_blank',
+  'chk_trade_history_trade_id_format',
+];
 
 /** Which lane writes a table: with two, orders go on one and every other table on the other (about half the work each). */
 function laneOf(lanes: number): (table: string) => number {
@@ -122,7 +128,10 @@ export async function generateLedger(db: Database, input: GenerateInput, onProgr
     };
     const master = new Prng(seedOf(options.seed, 0x9e3779b9));
     // Some profiles trade up to four times as much as others; the budgets add up to --orders exactly.
-    const budgets = apportion(options.orders, Array.from({ length: options.profiles }, () => master.between(1, 4)));
+    const budgets = apportion(
+      options.orders,
+      Array.from({ length: options.profiles }, () => master.between(1, 4)),
+    );
     const width = Math.max(4, String(options.profiles).length);
     for (const [index, budget] of budgets.entries()) {
       const outcome = await generateProfile({

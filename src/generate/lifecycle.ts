@@ -139,9 +139,22 @@ export function writeLifecycle(ctx: ProfileContext, stream: Stream, plan: Lifecy
       const status = event === 'P' ? 'open' : rng.pick(['canceled', 'canceled', 'canceled', 'rejected', 'expired']);
       const quantity = formatUnits(rng.bigBetween(spec.minLots, spec.maxLots), spec.qtyDecimals);
       ctx.order({
-        orderId, profileId, symbol: spec.symbol, tradeId: plan.tradeId, action, side: action === 'ENTRY' ? entrySide : exitSide, status,
-        quantity, qty: null, price, source: 'bot', exchangeOrderId: status === 'rejected' ? null : exchangeOrderId, clientOrderId,
-        filledAt: null, createdAt: at, updatedAt: status === 'open' ? at : at + 1000 + rng.below(600_000),
+        orderId,
+        profileId,
+        symbol: spec.symbol,
+        tradeId: plan.tradeId,
+        action,
+        side: action === 'ENTRY' ? entrySide : exitSide,
+        status,
+        quantity,
+        qty: null,
+        price,
+        source: 'bot',
+        exchangeOrderId: status === 'rejected' ? null : exchangeOrderId,
+        clientOrderId,
+        filledAt: null,
+        createdAt: at,
+        updatedAt: status === 'open' ? at : at + 1000 + rng.below(600_000),
       });
       orderIds.push(orderId);
       return;
@@ -168,10 +181,23 @@ export function writeLifecycle(ctx: ProfileContext, stream: Stream, plan: Lifecy
     const side = event === 'E' ? entrySide : exitSide;
     if (!(missingEntry && event === 'E')) {
       ctx.order({
-        orderId, profileId, symbol: spec.symbol, tradeId: plan.tradeId, action: event === 'E' ? 'ENTRY' : 'EXIT', side, status: 'filled',
+        orderId,
+        profileId,
+        symbol: spec.symbol,
+        tradeId: plan.tradeId,
+        action: event === 'E' ? 'ENTRY' : 'EXIT',
+        side,
+        status: 'filled',
         // Some bot versions wrote the legacy qty column too.
-        quantity, qty: rng.chance(100) ? quantity : null, price, source: 'bot', exchangeOrderId, clientOrderId,
-        filledAt: at, createdAt: at - rng.below(30_000), updatedAt: at,
+        quantity,
+        qty: rng.chance(100) ? quantity : null,
+        price,
+        source: 'bot',
+        exchangeOrderId,
+        clientOrderId,
+        filledAt: at,
+        createdAt: at - rng.below(30_000),
+        updatedAt: at,
       });
       orderIds.push(orderId);
     }
@@ -187,9 +213,22 @@ export function writeLifecycle(ctx: ProfileContext, stream: Stream, plan: Lifecy
     const exchangeOrderId = ctx.counters.nextExchangeOrderId();
     const units = rng.bigBetween(spec.minLots, spec.maxLots);
     ctx.order({
-      orderId: orphanId, profileId, symbol: spec.symbol, tradeId: null, action: 'EXIT', side: exitSide, status: 'filled',
-      quantity: formatUnits(units, spec.qtyDecimals), qty: null, price, source: 'bot', exchangeOrderId, clientOrderId: `cl-${orphanId}`,
-      filledAt: at, createdAt: at - rng.below(30_000), updatedAt: at,
+      orderId: orphanId,
+      profileId,
+      symbol: spec.symbol,
+      tradeId: null,
+      action: 'EXIT',
+      side: exitSide,
+      status: 'filled',
+      quantity: formatUnits(units, spec.qtyDecimals),
+      qty: null,
+      price,
+      source: 'bot',
+      exchangeOrderId,
+      clientOrderId: `cl-${orphanId}`,
+      filledAt: at,
+      createdAt: at - rng.below(30_000),
+      updatedAt: at,
     });
     ctx.fills(stream, exchangeOrderId, `cl-${orphanId}`, exitSide, units, spec.qtyDecimals, price, at);
   }

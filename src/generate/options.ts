@@ -50,7 +50,9 @@ function rate(value: number | string | undefined): { ppm: number; text: string }
   const ok = /^\d+(\.\d+)?$/.test(text);
   const parsed = ok ? new Decimal(text) : undefined;
   if (parsed === undefined || parsed.gt(1) || parsed.decimalPlaces() > 6) {
-    throw new UsageError(`--anomaly-rate '${String(value)}' is not a fraction from 0 to 1 with at most 6 decimals: pass e.g. --anomaly-rate 0.01 (1 % of lifecycles)`);
+    throw new UsageError(
+      `--anomaly-rate '${String(value)}' is not a fraction from 0 to 1 with at most 6 decimals: pass e.g. --anomaly-rate 0.01 (1 % of lifecycles)`,
+    );
   }
   return { ppm: parsed.times(1_000_000).toNumber(), text: parsed.toString() };
 }

@@ -16,12 +16,30 @@ export interface SymbolSpec {
 
 // No base is a prefix of another, so min(symbol) agrees under the C and the linguistic collations.
 const TABLE: readonly (readonly [base: string, qtyDecimals: number, priceDecimals: number, price: string])[] = [
-  ['BTC', 5, 1, '61250.0'], ['ETH', 4, 2, '3050.00'], ['SOL', 2, 2, '148.50'], ['XRP', 1, 4, '0.5925'],
-  ['ADA', 0, 4, '0.4630'], ['DOGE', 0, 5, '0.15230'], ['AVAX', 2, 2, '34.75'], ['LINK', 2, 3, '14.520'],
-  ['DOT', 2, 3, '6.980'], ['TRX', 0, 5, '0.12050'], ['LTC', 3, 2, '82.40'], ['ATOM', 2, 3, '8.450'],
-  ['NEAR', 1, 3, '5.210'], ['APT', 2, 3, '8.870'], ['ARB', 1, 4, '0.9120'], ['OP', 1, 4, '2.1450'],
-  ['FIL', 2, 3, '5.630'], ['ICP', 2, 3, '11.240'], ['XLM', 0, 5, '0.10870'], ['HBAR', 0, 5, '0.07650'],
-  ['INJ', 2, 3, '24.310'], ['SUI', 1, 4, '1.0530'], ['AAVE', 3, 2, '96.80'], ['UNI', 2, 3, '7.420'],
+  ['BTC', 5, 1, '61250.0'],
+  ['ETH', 4, 2, '3050.00'],
+  ['SOL', 2, 2, '148.50'],
+  ['XRP', 1, 4, '0.5925'],
+  ['ADA', 0, 4, '0.4630'],
+  ['DOGE', 0, 5, '0.15230'],
+  ['AVAX', 2, 2, '34.75'],
+  ['LINK', 2, 3, '14.520'],
+  ['DOT', 2, 3, '6.980'],
+  ['TRX', 0, 5, '0.12050'],
+  ['LTC', 3, 2, '82.40'],
+  ['ATOM', 2, 3, '8.450'],
+  ['NEAR', 1, 3, '5.210'],
+  ['APT', 2, 3, '8.870'],
+  ['ARB', 1, 4, '0.9120'],
+  ['OP', 1, 4, '2.1450'],
+  ['FIL', 2, 3, '5.630'],
+  ['ICP', 2, 3, '11.240'],
+  ['XLM', 0, 5, '0.10870'],
+  ['HBAR', 0, 5, '0.07650'],
+  ['INJ', 2, 3, '24.310'],
+  ['SUI', 1, 4, '1.0530'],
+  ['AAVE', 3, 2, '96.80'],
+  ['UNI', 2, 3, '7.420'],
 ];
 
 function lots(notional: string, price: string, decimals: number, rounding: Decimal.Rounding): bigint {

@@ -35,11 +35,41 @@ export const ORDERS: TableSpec<OrderRow> = {
   name: 'orders',
   explicitIdentity: false,
   columns: [
-    ['order_id', 'text'], ['profile_id', 'text'], ['symbol', 'text'], ['trade_id', 'text'], ['action', 'text'], ['side', 'text'],
-    ['status', 'text'], ['quantity', 'numeric'], ['qty', 'numeric'], ['price', 'numeric'], ['source', 'text'], ['exchange_order_id', 'text'],
-    ['client_order_id', 'text'], ['filled_at', 'timestamptz'], ['created_at', 'timestamptz'], ['updated_at', 'timestamptz'],
+    ['order_id', 'text'],
+    ['profile_id', 'text'],
+    ['symbol', 'text'],
+    ['trade_id', 'text'],
+    ['action', 'text'],
+    ['side', 'text'],
+    ['status', 'text'],
+    ['quantity', 'numeric'],
+    ['qty', 'numeric'],
+    ['price', 'numeric'],
+    ['source', 'text'],
+    ['exchange_order_id', 'text'],
+    ['client_order_id', 'text'],
+    ['filled_at', 'timestamptz'],
+    ['created_at', 'timestamptz'],
+    ['updated_at', 'timestamptz'],
   ],
-  values: (r) => [r.orderId, r.profileId, r.symbol, r.tradeId, r.action, r.side, r.status, r.quantity, r.qty, r.price, r.source, r.exchangeOrderId, r.clientOrderId, isoOrNull(r.filledAt), iso(r.createdAt), iso(r.updatedAt)],
+  values: (r) => [
+    r.orderId,
+    r.profileId,
+    r.symbol,
+    r.tradeId,
+    r.action,
+    r.side,
+    r.status,
+    r.quantity,
+    r.qty,
+    r.price,
+    r.source,
+    r.exchangeOrderId,
+    r.clientOrderId,
+    isoOrNull(r.filledAt),
+    iso(r.createdAt),
+    iso(r.updatedAt),
+  ],
 };
 
 /** `trade_history`. */
@@ -47,18 +77,49 @@ export const TRADE_HISTORY: TableSpec<HistoryRow> = {
   name: 'trade_history',
   explicitIdentity: true,
   columns: [
-    ['id', 'bigint'], ['profile_id', 'text'], ['symbol', 'text'], ['trade_id', 'text'], ['entry_order_id', 'text'], ['exit_order_id', 'text'],
-    ['quantity', 'numeric'], ['entry_price', 'numeric'], ['exit_price', 'numeric'], ['realized_pnl', 'numeric'], ['opened_at', 'timestamptz'],
-    ['closed_at', 'timestamptz'], ['created_at', 'timestamptz'],
+    ['id', 'bigint'],
+    ['profile_id', 'text'],
+    ['symbol', 'text'],
+    ['trade_id', 'text'],
+    ['entry_order_id', 'text'],
+    ['exit_order_id', 'text'],
+    ['quantity', 'numeric'],
+    ['entry_price', 'numeric'],
+    ['exit_price', 'numeric'],
+    ['realized_pnl', 'numeric'],
+    ['opened_at', 'timestamptz'],
+    ['closed_at', 'timestamptz'],
+    ['created_at', 'timestamptz'],
   ],
-  values: (r) => [r.id, r.profileId, r.symbol, r.tradeId, r.entryOrderId, r.exitOrderId, r.quantity, r.entryPrice, r.exitPrice, r.realizedPnl, iso(r.openedAt), iso(r.closedAt), iso(r.createdAt)],
+  values: (r) => [
+    r.id,
+    r.profileId,
+    r.symbol,
+    r.tradeId,
+    r.entryOrderId,
+    r.exitOrderId,
+    r.quantity,
+    r.entryPrice,
+    r.exitPrice,
+    r.realizedPnl,
+    iso(r.openedAt),
+    iso(r.closedAt),
+    iso(r.createdAt),
+  ],
 };
 
 /** `positions`. */
 export const POSITIONS: TableSpec<PositionRow> = {
   name: 'positions',
   explicitIdentity: false,
-  columns: [['profile_id', 'text'], ['symbol', 'text'], ['trade_id', 'text'], ['quantity', 'numeric'], ['avg_entry_price', 'numeric'], ['updated_at', 'timestamptz']],
+  columns: [
+    ['profile_id', 'text'],
+    ['symbol', 'text'],
+    ['trade_id', 'text'],
+    ['quantity', 'numeric'],
+    ['avg_entry_price', 'numeric'],
+    ['updated_at', 'timestamptz'],
+  ],
   values: (r) => [r.profileId, r.symbol, r.tradeId, r.quantity, r.avgEntryPrice, iso(r.updatedAt)],
 };
 
@@ -66,7 +127,13 @@ export const POSITIONS: TableSpec<PositionRow> = {
 export const TRADING_STATUS: TableSpec<StatusRow> = {
   name: 'trading_status',
   explicitIdentity: false,
-  columns: [['profile_id', 'text'], ['state', 'text'], ['reason', 'text'], ['updated_by', 'text'], ['updated_at', 'timestamptz']],
+  columns: [
+    ['profile_id', 'text'],
+    ['state', 'text'],
+    ['reason', 'text'],
+    ['updated_by', 'text'],
+    ['updated_at', 'timestamptz'],
+  ],
   values: (r) => [r.profileId, r.state, r.reason, r.updatedBy, iso(r.updatedAt)],
 };
 
@@ -75,8 +142,16 @@ export const EXCHANGE_FILLS: TableSpec<FillRow> = {
   name: 'exchange_fills',
   explicitIdentity: true,
   columns: [
-    ['id', 'bigint'], ['profile_id', 'text'], ['symbol', 'text'], ['exchange_order_id', 'text'], ['exchange_trade_id', 'text'], ['client_order_id', 'text'],
-    ['side', 'text'], ['quantity', 'numeric'], ['price', 'numeric'], ['filled_at', 'timestamptz'],
+    ['id', 'bigint'],
+    ['profile_id', 'text'],
+    ['symbol', 'text'],
+    ['exchange_order_id', 'text'],
+    ['exchange_trade_id', 'text'],
+    ['client_order_id', 'text'],
+    ['side', 'text'],
+    ['quantity', 'numeric'],
+    ['price', 'numeric'],
+    ['filled_at', 'timestamptz'],
   ],
   values: (r) => [r.id, r.profileId, r.symbol, r.exchangeOrderId, r.exchangeTradeId, r.clientOrderId, r.side, r.quantity, r.price, iso(r.filledAt)],
 };
@@ -85,7 +160,12 @@ export const EXCHANGE_FILLS: TableSpec<FillRow> = {
 export const EXCHANGE_POSITIONS: TableSpec<ExchangePositionRow> = {
   name: 'exchange_positions',
   explicitIdentity: false,
-  columns: [['profile_id', 'text'], ['symbol', 'text'], ['quantity', 'numeric'], ['observed_at', 'timestamptz']],
+  columns: [
+    ['profile_id', 'text'],
+    ['symbol', 'text'],
+    ['quantity', 'numeric'],
+    ['observed_at', 'timestamptz'],
+  ],
   values: (r) => [r.profileId, r.symbol, r.quantity, iso(r.observedAt)],
 };
 

@@ -25,12 +25,27 @@ export async function blankTradeIds(db: Queryable, partitions: readonly Partitio
       WHERE ${inPartitionsSql('h')} AND h.trade_id IS NOT NULL AND ${tradeIdMissingSql('h.trade_id')}`,
     partitionParams(partitions),
   );
-  return rows.map((row) => ({ table: row.table_name, rowKey: row.row_key, profileId: row.profile_id, step: 'normalise', oldTradeId: row.trade_id, newTradeId: null }));
+  return rows.map((row) => ({
+    table: row.table_name,
+    rowKey: row.row_key,
+    profileId: row.profile_id,
+    step: 'normalise',
+    oldTradeId: row.trade_id,
+    newTradeId: null,
+  }));
 }
 
 /** Step 3: trade_history rows without a trade_id take their entry order's (else their exit order's), as assigned. */
 export async function historyAssignments(db: Queryable, partitions: readonly Partition[], assigned: ReadonlyMap<string, string>): Promise<TradeIdChange[]> {
-  const rows = await db.query<{ id: string; profile_id: string; trade_id: string | null; entry_order_id: string | null; exit_order_id: string | null; entry_trade_id: string | null; exit_trade_id: string | null }>(
+  const rows = await db.query<{
+    id: string;
+    profile_id: string;
+    trade_id: string | null;
+    entry_order_id: string | null;
+    exit_order_id: string | null;
+    entry_trade_id: string | null;
+    exit_trade_id: string | null;
+  }>(
     `SELECT h.id::text AS id, h.profile_id, h.trade_id, h.entry_order_id, h.exit_order_id, e.trade_id AS entry_trade_id, x.trade_id AS exit_trade_id
        FROM trade_history h
        LEFT JOIN orders e ON e.profile_id = h.profile_id AND e.order_id = h.entry_order_id
@@ -46,7 +61,8 @@ export async function historyAssignments(db: Queryable, partitions: readonly Par
   const changes: TradeIdChange[] = [];
   for (const row of rows) {
     const next = idOf(row.entry_order_id, row.entry_trade_id) ?? idOf(row.exit_order_id, row.exit_trade_id);
-    if (next !== undefined) changes.push({ table: 'trade_history', rowKey: row.id, profileId: row.profile_id, step: 'history', oldTradeId: null, newTradeId: next });
+    if (next !== undefined)
+      changes.push({ table: 'trade_history', rowKey: row.id, profileId: row.profile_id, step: 'history', oldTradeId: null, newTradeId: next });
   }
   return changes;
 }
@@ -82,7 +98,14 @@ export async function applyChanges(db: Queryable, batchId: string | null, change
        )
        SELECT count(*) AS n FROM logged`
        }`,
-      [mine.map((c) => c.rowKey), mine.map((c) => c.profileId), mine.map((c) => c.step), mine.map((c) => c.oldTradeId), mine.map((c) => c.newTradeId), ...(batchId === null ? [] : [batchId])],
+      [
+        mine.map((c) => c.rowKey),
+        mine.map((c) => c.profileId),
+        mine.map((c) => c.step),
+        mine.map((c) => c.oldTradeId),
+        mine.map((c) => c.newTradeId),
+        ...(batchId === null ? [] : [batchId]),
+      ],
     );
     written += Number(rows[0]?.n ?? 0);
   }

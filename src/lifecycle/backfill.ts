@@ -132,7 +132,10 @@ export async function runBackfill(db: Database, options: BackfillOptions): Promi
       resumed = batchId !== null;
       if (batchId === null) {
         batchId = newBackfillBatchId();
-        await db.query(`INSERT INTO lifecycle_backfill_batches (batch_id, status, profile_id) VALUES ($1, 'running', $2)`, [batchId, options.profileId ?? null]);
+        await db.query(`INSERT INTO lifecycle_backfill_batches (batch_id, status, profile_id) VALUES ($1, 'running', $2)`, [
+          batchId,
+          options.profileId ?? null,
+        ]);
       }
     }
     let done = 0;
@@ -145,12 +148,18 @@ export async function runBackfill(db: Database, options: BackfillOptions): Promi
             const planned = await planChunk(tx, chunk, guarded);
             // Step by step: history ids come from the orders' ids that step 2 wrote.
             let written = 0;
-            for (const step of ['normalise', 'assign', 'history'] as const) written += await applyChanges(tx, batchId, planned.changes.filter((c) => c.step === step));
+            for (const step of ['normalise', 'assign', 'history'] as const)
+              written += await applyChanges(
+                tx,
+                batchId,
+                planned.changes.filter((c) => c.step === step),
+              );
             const last = chunk[chunk.length - 1]!;
-            await tx.query(
-              `UPDATE lifecycle_backfill_batches SET rows_changed = rows_changed + $2, resume_after = $3 WHERE batch_id = $1`,
-              [batchId, written, JSON.stringify({ profile_id: last.profileId, symbol: last.symbol })],
-            );
+            await tx.query(`UPDATE lifecycle_backfill_batches SET rows_changed = rows_changed + $2, resume_after = $3 WHERE batch_id = $1`, [
+              batchId,
+              written,
+              JSON.stringify({ profile_id: last.profileId, symbol: last.symbol }),
+            ]);
             return { ...planned, written };
           })
         : { ...(await planChunk(db, chunk, guarded)), written: 0 };
@@ -161,7 +170,12 @@ export async function runBackfill(db: Database, options: BackfillOptions): Promi
       orphanExits.push(...result.orphanExits);
       done += chunk.length;
       rowsChanged += options.apply ? result.written : result.changes.length;
-      options.onProgress?.({ partitionsDone: done, partitionsTotal: partitions.length, rowsChanged, transactionMs: options.apply ? performance.now() - started : 0 });
+      options.onProgress?.({
+        partitionsDone: done,
+        partitionsTotal: partitions.length,
+        rowsChanged,
+        transactionMs: options.apply ? performance.now() - started : 0,
+      });
     }
     const completed = done === partitions.length;
     if (options.apply && completed) {

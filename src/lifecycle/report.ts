@@ -55,20 +55,30 @@ async function proofRows(db: Database, rows: readonly ReportRow[]): Promise<(row
   const history = new Map<string, string[]>();
   if (orderKeys.size > 0) {
     const keys = [...orderKeys.values()];
-    for (const r of await db.query<{ profile_id: string; trade_id: string; order_id: string }>(PROOF_ORDERS_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1])])) {
+    for (const r of await db.query<{ profile_id: string; trade_id: string; order_id: string }>(PROOF_ORDERS_SQL, [
+      keys.map((k) => k[0]),
+      keys.map((k) => k[1]),
+    ])) {
       const key = keyOf(r.profile_id, r.trade_id, null);
       orders.set(key, [...(orders.get(key) ?? []), r.order_id]);
     }
   }
   if (historyKeys.size > 0) {
     const keys = [...historyKeys.values()];
-    for (const r of await db.query<{ profile_id: string; trade_id: string | null; symbol: string; id: string }>(PROOF_HISTORY_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])])) {
+    for (const r of await db.query<{ profile_id: string; trade_id: string | null; symbol: string; id: string }>(PROOF_HISTORY_SQL, [
+      keys.map((k) => k[0]),
+      keys.map((k) => k[1]),
+      keys.map((k) => k[2]),
+    ])) {
       const key = keyOf(r.profile_id, r.trade_id, r.symbol);
       history.set(key, [...(history.get(key) ?? []), r.id]);
     }
   }
   return (row) => [
-    ...(row.order_keys ?? []).flatMap((t) => orders.get(keyOf(row.profile_id, t, null)) ?? []).sort().map((key) => ({ table: 'orders' as const, key })),
+    ...(row.order_keys ?? [])
+      .flatMap((t) => orders.get(keyOf(row.profile_id, t, null)) ?? [])
+      .sort()
+      .map((key) => ({ table: 'orders' as const, key })),
     ...(row.history_keys ?? [])
       .flatMap((t) => history.get(keyOf(row.profile_id, t, row.symbol)) ?? [])
       .sort((a, b) => Number(a) - Number(b))
@@ -90,12 +100,26 @@ async function walkAnomalies(db: Database, partitions: readonly Partition[]): Pr
       const { profileId, symbol } = group[0]!;
       const segmentation = segmentPartition(group);
       for (const orderId of segmentation.orphanExits) {
-        found.push(anomaly('orphan_exit', profileId, symbol, null, 'EXIT without a trade_id that no open lifecycle can absorb', [{ table: 'orders', key: orderId }]));
+        found.push(
+          anomaly('orphan_exit', profileId, symbol, null, 'EXIT without a trade_id that no open lifecycle can absorb', [{ table: 'orders', key: orderId }]),
+        );
       }
       const bot = new Set(group.filter((row) => row.source === 'bot').map((row) => row.orderId));
-      const fillable = segmentation.assignments.filter((a) => bot.has(a.orderId)).map((a) => a.orderId).sort();
+      const fillable = segmentation.assignments
+        .filter((a) => bot.has(a.orderId))
+        .map((a) => a.orderId)
+        .sort();
       if (fillable.length > 0) {
-        found.push(anomaly('missing_trade_id', profileId, symbol, null, `${fillable.length} bot order(s) without a trade_id; 'lifecycle backfill --apply' fills them`, fillable.map((key) => ({ table: 'orders', key }))));
+        found.push(
+          anomaly(
+            'missing_trade_id',
+            profileId,
+            symbol,
+            null,
+            `${fillable.length} bot order(s) without a trade_id; 'lifecycle backfill --apply' fills them`,
+            fillable.map((key) => ({ table: 'orders', key })),
+          ),
+        );
       }
     }
   }
@@ -116,7 +140,10 @@ export async function lifecycleReport(db: Database, profileId?: string, options:
           return tx.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
         })
       : await db.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
-  const proof = await proofRows(db, rows.filter((row) => !row.kind.startsWith('_')));
+  const proof = await proofRows(
+    db,
+    rows.filter((row) => !row.kind.startsWith('_')),
+  );
   const anomalies: Anomaly[] = [];
   const walk: Partition[] = [];
   const summaries = new Map<string, Omit<ProfileSummary, 'anomalies'>>();
@@ -140,7 +167,13 @@ export async function lifecycleReport(db: Database, profileId?: string, options:
   }
   anomalies.push(...(await walkAnomalies(db, walk)));
   const order = new Map(ANOMALY_KINDS.map((kind, index) => [kind, index]));
-  anomalies.sort((a, b) => (a.profileId < b.profileId ? -1 : a.profileId > b.profileId ? 1 : order.get(a.kind)! - order.get(b.kind)! || String(a.symbol).localeCompare(String(b.symbol)) || String(a.tradeId).localeCompare(String(b.tradeId))));
+  anomalies.sort((a, b) =>
+    a.profileId < b.profileId
+      ? -1
+      : a.profileId > b.profileId
+        ? 1
+        : order.get(a.kind)! - order.get(b.kind)! || String(a.symbol).localeCompare(String(b.symbol)) || String(a.tradeId).localeCompare(String(b.tradeId)),
+  );
   const counts: Partial<Record<AnomalyKind, number>> = {};
   const perProfile = new Map<string, Partial<Record<AnomalyKind, number>>>();
   for (const a of anomalies) {

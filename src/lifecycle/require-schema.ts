@@ -9,11 +9,11 @@ export async function requireBotLedger(db: Database, tables: readonly string[] =
   if (db.dialect !== 'postgres') {
     throw new UsageError(`${db.url} is SQLite; the lifecycle and recon commands work on a PostgreSQL bot ledger (pglite:… or postgres://…)`, 'WRONG_DIALECT');
   }
-  const rows = await db.query<{ name: string }>(
-    `SELECT t AS name FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NULL`,
-    [tables],
-  );
+  const rows = await db.query<{ name: string }>(`SELECT t AS name FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NULL`, [tables]);
   if (rows.length > 0) {
-    throw new UsageError(`${db.url} has no ${rows.map((r) => r.name).join(', ')} table: create the bot-ledger schema first with 'tradeledger migrate up --pack bot-ledger'`, 'NO_LEDGER');
+    throw new UsageError(
+      `${db.url} has no ${rows.map((r) => r.name).join(', ')} table: create the bot-ledger schema first with 'tradeledger migrate up --pack bot-ledger'`,
+      'NO_LEDGER',
+    );
   }
 }

@@ -24,7 +24,14 @@ export interface Snapshot {
 /** The total row's profile id. */
 export const TOTAL = '*';
 
-const COUNT_KEYS = ['ordersTotal', 'ordersMissingTradeId', 'ordersDistinctTradeIds', 'historyTotal', 'historyMissingTradeId', 'historyDistinctTradeIds'] as const;
+const COUNT_KEYS = [
+  'ordersTotal',
+  'ordersMissingTradeId',
+  'ordersDistinctTradeIds',
+  'historyTotal',
+  'historyMissingTradeId',
+  'historyDistinctTradeIds',
+] as const;
 
 /** Counts the specification's Phase A figures per profile (a missing id is NULL or blank), plus a total row. */
 export async function countPhaseA(db: Database): Promise<SnapshotCounts[]> {
@@ -89,7 +96,8 @@ export async function readSnapshot(db: Database, id?: number): Promise<Snapshot>
     id === undefined ? [] : [id],
   );
   const row = rows[0];
-  if (row === undefined) throw new UsageError(id === undefined ? 'no lifecycle snapshot yet: run `lifecycle snapshot` first' : `no lifecycle snapshot ${id}`, 'NO_SNAPSHOT');
+  if (row === undefined)
+    throw new UsageError(id === undefined ? 'no lifecycle snapshot yet: run `lifecycle snapshot` first' : `no lifecycle snapshot ${id}`, 'NO_SNAPSHOT');
   return { snapshotId: Number(row.snapshot_id), takenAt: row.taken_at.toISOString(), label: row.label, profiles: row.counts };
 }
 

@@ -48,7 +48,10 @@ export async function guardrailStates(db: Database): Promise<GuardrailState[]> {
   const definitions = await guardrailDefinitions(db);
   const missing = GUARDRAILS.filter((g) => !definitions.has(g.name)).map((g) => g.name);
   if (missing.length > 0) {
-    throw new UsageError(`the guardrail constraints are not in place (${missing.join(', ')}): apply bot-ledger migration 007 first with 'migrate up --pack bot-ledger'`, 'NO_GUARDRAILS');
+    throw new UsageError(
+      `the guardrail constraints are not in place (${missing.join(', ')}): apply bot-ledger migration 007 first with 'migrate up --pack bot-ledger'`,
+      'NO_GUARDRAILS',
+    );
   }
   const states: GuardrailState[] = [];
   for (const guardrail of GUARDRAILS) {
@@ -73,10 +76,20 @@ export async function tighten(db: Database, settings: ShortTransactionSettings, 
   const report = await lifecycleReport(db, undefined, { gentle: true });
   for (const kind of ['missing_entry_order', 'orphan_exit'] as const) {
     const found = report.anomalies.filter((a) => a.kind === kind);
-    if (found.length > 0) blockers.push(`${kind}: ${found.length} (first: profile ${found[0]!.profileId}, ${found[0]!.rows.map((r) => `${r.table} ${r.key}`).slice(0, 3).join(', ')})`);
+    if (found.length > 0)
+      blockers.push(
+        `${kind}: ${found.length} (first: profile ${found[0]!.profileId}, ${found[0]!.rows
+          .map((r) => `${r.table} ${r.key}`)
+          .slice(0, 3)
+          .join(', ')})`,
+      );
   }
   if (blockers.length > 0 && !force) {
-    throw new SafetyError(`not validating: ${blockers.length} blocker(s) remain; fix them (lifecycle backfill --apply, lifecycle report) or pass --force`, 'NO_GO', blockers);
+    throw new SafetyError(
+      `not validating: ${blockers.length} blocker(s) remain; fix them (lifecycle backfill --apply, lifecycle report) or pass --force`,
+      'NO_GO',
+      blockers,
+    );
   }
   for (const guardrail of GUARDRAILS) {
     await shortTransaction(db, settings, (tx) => tx.exec(`ALTER TABLE ${guardrail.table} VALIDATE CONSTRAINT ${guardrail.name}`));
@@ -95,7 +108,10 @@ export async function loosen(db: Database, settings: EngineSettings): Promise<Do
     return { from: state.status.current, to: state.status.current, reverted: [], backup: null };
   }
   if (state.status.current > GUARDRAIL_VERSION) {
-    throw new UsageError(`the database is at bot-ledger version ${state.status.current}; roll back to ${GUARDRAIL_VERSION} first with 'migrate down --pack bot-ledger --to ${GUARDRAIL_VERSION}'`, 'BAD_TARGET');
+    throw new UsageError(
+      `the database is at bot-ledger version ${state.status.current}; roll back to ${GUARDRAIL_VERSION} first with 'migrate down --pack bot-ledger --to ${GUARDRAIL_VERSION}'`,
+      'BAD_TARGET',
+    );
   }
   return migrateDown(db, source, settings, { to: GUARDRAIL_VERSION - 1 });
 }

@@ -98,7 +98,8 @@ function restoreUnlocked(dbPath: string, backupPath: string, now: Date): Restore
   const source = resolve(backupPath);
   if (!existsSync(source)) throw new UsageError(`backup '${backupPath}' does not exist: pass a file from the backup folder`, 'BACKUP_MISSING');
   const backupIntegrity = integrityCheck(source);
-  if (backupIntegrity !== 'ok') throw new CheckFailedError(`backup '${backupPath}' fails PRAGMA integrity_check (${backupIntegrity}); nothing was changed`, 'BACKUP_CORRUPT');
+  if (backupIntegrity !== 'ok')
+    throw new CheckFailedError(`backup '${backupPath}' fails PRAGMA integrity_check (${backupIntegrity}); nothing was changed`, 'BACKUP_CORRUPT');
   let failedCopy: string | null = null;
   if (existsSync(dbPath)) {
     failedCopy = uniquePath(`${dbPath}.failed_v${sqliteVersion(dbPath)}_${fileTimestamp(now)}`);

@@ -83,7 +83,8 @@ export function parseMigration(fileName: string, text: string): Migration {
         disableForeignKeys = true;
         return;
       case 'description':
-        if (rest!.trim() === '') throw new UsageError(`migration file '${fileName}' line ${index + 1}: '-- migrate:description' needs text`, 'MIGRATION_FORMAT');
+        if (rest!.trim() === '')
+          throw new UsageError(`migration file '${fileName}' line ${index + 1}: '-- migrate:description' needs text`, 'MIGRATION_FORMAT');
         description = rest!.trim();
         return;
       default:
@@ -97,7 +98,10 @@ export function parseMigration(fileName: string, text: string): Migration {
     throw new UsageError(`migration file '${fileName}' has no '-- migrate:up' line: put one above the SQL that applies it`, 'MIGRATION_FORMAT');
   }
   if (strayLine !== undefined) {
-    throw new UsageError(`migration file '${fileName}' line ${strayLine}: SQL above '-- migrate:up' would never run; move it into the up section`, 'MIGRATION_FORMAT');
+    throw new UsageError(
+      `migration file '${fileName}' line ${strayLine}: SQL above '-- migrate:up' would never run; move it into the up section`,
+      'MIGRATION_FORMAT',
+    );
   }
   const up = sections.up.join('\n').trim();
   const leadingBlankLines = sections.up.findIndex((line) => line.trim() !== '');

@@ -2,15 +2,7 @@ import type { Dialect } from '../db/port.ts';
 import { SafetyError, UsageError } from '../errors.ts';
 import type { Migration } from './migration.ts';
 import type { MigrationStatus } from './status.ts';
-import {
-  historyDeleteSql,
-  historyEntryFor,
-  historyFinishSql,
-  historyStartSql,
-  historyTableSql,
-  historyUpgradeSql,
-  type HistoryEntry,
-} from './history.ts';
+import { historyDeleteSql, historyEntryFor, historyFinishSql, historyStartSql, historyTableSql, historyUpgradeSql, type HistoryEntry } from './history.ts';
 import { splitStatements, stripComments } from './split-statements.ts';
 
 /** One piece of SQL the runner sends as it is; `expectNoRows` makes a returned row a failure. */
@@ -73,7 +65,8 @@ export interface PlanContext {
 /** The session setting a down section reads to learn that `--allow-data-loss` was given. */
 export const ALLOW_DATA_LOSS_SETTING = 'tradeledger.allow_data_loss';
 
-const CONCURRENT_INDEX = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?!ON\b)("(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*))?/i;
+const CONCURRENT_INDEX =
+  /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?!ON\b)("(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*))?/i;
 
 /** The index a `CREATE INDEX CONCURRENTLY` statement builds, with any schema, or null for other statements. */
 export function concurrentIndexName(statement: string): string | null {
@@ -122,7 +115,10 @@ function historyBootstrap(context: PlanContext, isFirst: boolean): string[] {
 
 function checkSupported(migration: Migration, dialect: Dialect): void {
   if (!migration.transactional && dialect === 'sqlite') {
-    throw new UsageError(`${migration.fileName}: '-- migrate:no-transaction' is for PostgreSQL; SQLite migrations always run in one transaction — remove the line`, 'MIGRATION_FORMAT');
+    throw new UsageError(
+      `${migration.fileName}: '-- migrate:no-transaction' is for PostgreSQL; SQLite migrations always run in one transaction — remove the line`,
+      'MIGRATION_FORMAT',
+    );
   }
   if (migration.disableForeignKeys && dialect !== 'sqlite') {
     throw new UsageError(`${migration.fileName}: '-- migrate:disable-foreign-keys' is for SQLite only — remove the line`, 'MIGRATION_FORMAT');
@@ -164,17 +160,17 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
   };
 }
 
-function statementsStep(
-  migration: Migration,
-  direction: 'up' | 'down',
-  body: string,
-  context: PlanContext,
-  isFirst: boolean,
-): PlanStep {
+function statementsStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
   const entry = historyEntryFor(migration, context.settings.appliedBy);
-  const opening = [header(migration, direction, ', no transaction: each statement commits on its own'), ...settingsSql(context, false), ...historyBootstrap(context, isFirst)];
+  const opening = [
+    header(migration, direction, ', no transaction: each statement commits on its own'),
+    ...settingsSql(context, false),
+    ...historyBootstrap(context, isFirst),
+  ];
   if (direction === 'up') {
-    opening.push(historyStartSql(context.dialect, entry, false, 'in progress: no-transaction migration started; if this row stays, run `migrate up` again to complete it'));
+    opening.push(
+      historyStartSql(context.dialect, entry, false, 'in progress: no-transaction migration started; if this row stays, run `migrate up` again to complete it'),
+    );
   }
   const chunks: PlanChunk[] = [{ sql: opening.join('\n') }];
   for (const statement of splitStatements(body)) {
@@ -195,11 +191,12 @@ function step(migration: Migration, direction: 'up' | 'down', context: PlanConte
   checkSupported(migration, context.dialect);
   const body = direction === 'up' ? migration.up : migration.down;
   if (body === null) {
-    throw new UsageError(`migration ${migration.version} (${migration.fileName}) has no '-- migrate:down' section, so it cannot be rolled back; add one`, 'NO_DOWN');
+    throw new UsageError(
+      `migration ${migration.version} (${migration.fileName}) has no '-- migrate:down' section, so it cannot be rolled back; add one`,
+      'NO_DOWN',
+    );
   }
-  return migration.transactional
-    ? transactionStep(migration, direction, body, context, isFirst)
-    : statementsStep(migration, direction, body, context, isFirst);
+  return migration.transactional ? transactionStep(migration, direction, body, context, isFirst) : statementsStep(migration, direction, body, context, isFirst);
 }
 
 /** Refuses to build on a history that does not match the source: drift, an unknown or a backwards version. */
@@ -214,7 +211,10 @@ export function assertConsistent(status: MigrationStatus, label: string): void {
   }
   if (status.unknown.length > 0) {
     const versions = status.unknown.map((row) => row.version).join(', ');
-    throw new SafetyError(`the database has applied version(s) ${versions} that ${label} does not have: it is ahead of this source; use the source that applied them`, 'UNKNOWN_VERSION');
+    throw new SafetyError(
+      `the database has applied version(s) ${versions} that ${label} does not have: it is ahead of this source; use the source that applied them`,
+      'UNKNOWN_VERSION',
+    );
   }
   if (status.outOfOrder.length > 0) {
     const first = status.outOfOrder[0]!;
@@ -255,12 +255,16 @@ export interface DownTarget {
 /** The steps `down` runs, newest first; pure. */
 export function planDown(status: MigrationStatus, migrations: readonly Migration[], context: PlanContext, target: DownTarget): Plan {
   if (!context.historyExists && context.adopted.length > 0) {
-    throw new UsageError('this database has its schema but no schema_version history yet: run `migrate up` (or `migrate stamp N`) before rolling back', 'NO_HISTORY');
+    throw new UsageError(
+      'this database has its schema but no schema_version history yet: run `migrate up` (or `migrate stamp N`) before rolling back',
+      'NO_HISTORY',
+    );
   }
   const appliedVersions = status.applied.map((row) => row.version).sort((a, b) => b - a);
   let undo: number[];
   if (target.to !== undefined) {
-    if (target.to > status.current) throw new UsageError(`--to ${target.to} is above the current version ${status.current}: use 'migrate up --to ${target.to}'`, 'BAD_TARGET');
+    if (target.to > status.current)
+      throw new UsageError(`--to ${target.to} is above the current version ${status.current}: use 'migrate up --to ${target.to}'`, 'BAD_TARGET');
     undo = appliedVersions.filter((version) => version > target.to!);
   } else {
     undo = appliedVersions.slice(0, target.steps ?? 1);

@@ -120,7 +120,8 @@ async function runStep(db: Database, session: Queryable, step: PlanStep, policy:
     await cleanUp(session, step);
     const message = errorMessage(error);
     if (step.direction === 'up' && step.adopting !== true) await recordFailure(db, step.entry, message);
-    else if (step.kind === 'statements') await recordDownFailure(db, step.migration.version, `down failed part-way: ${message}; run \`migrate up\` to re-apply or fix and run down again`);
+    else if (step.kind === 'statements')
+      await recordDownFailure(db, step.migration.version, `down failed part-way: ${message}; run \`migrate up\` to re-apply or fix and run down again`);
     throw new MigrationFailedError(step, error);
   }
   const elapsedMs = Date.now() - started;

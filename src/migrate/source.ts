@@ -38,7 +38,8 @@ export function loadMigrationFiles(dir: string, label: string): Migration[] {
   const path = resolve(dir);
   let names: string[];
   try {
-    if (!statSync(path).isDirectory()) throw new UsageError(`migration folder '${dir}' is a file, not a folder: pass the folder that holds NNN_description.sql files`, 'MIGRATION_DIR');
+    if (!statSync(path).isDirectory())
+      throw new UsageError(`migration folder '${dir}' is a file, not a folder: pass the folder that holds NNN_description.sql files`, 'MIGRATION_DIR');
     names = readdirSync(path);
   } catch (error) {
     if (error instanceof UsageError) throw error;

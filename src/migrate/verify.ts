@@ -48,7 +48,11 @@ export async function verifyDatabase(db: Database, source: MigrationSource, opti
     } catch (error) {
       failures = [`the checks could not run: ${errorMessage(error)}`];
     }
-    checks.push({ name: `${source.label} checks`, ok: failures.length === 0, detail: failures.length === 0 ? 'schema matches the specification' : failures.join('; ') });
+    checks.push({
+      name: `${source.label} checks`,
+      ok: failures.length === 0,
+      detail: failures.length === 0 ? 'schema matches the specification' : failures.join('; '),
+    });
   }
   return { version: status.current, ok: checks.every((check) => check.ok), checks };
 }

@@ -68,9 +68,11 @@ function applyConditions(fileName: string, text: string, values: Readonly<Record
 export function renderPackSql(fileName: string, text: string, values: Readonly<Record<string, string | boolean>>): string {
   return applyConditions(fileName, text, values).replace(PLACEHOLDER, (_whole, name: string) => {
     const value = values[name];
-    if (value === undefined) throw new UsageError(`${fileName}: no value for placeholder {{${name}}}; set migrations.options.${name} in tradeledger.yaml`, 'PACK_OPTION');
+    if (value === undefined)
+      throw new UsageError(`${fileName}: no value for placeholder {{${name}}}; set migrations.options.${name} in tradeledger.yaml`, 'PACK_OPTION');
     const text = String(value);
-    if (!IDENTIFIER.test(text)) throw new UsageError(`migrations.options.${name} = '${text}' is not a plain identifier (letters, digits, _ and .)`, 'PACK_OPTION');
+    if (!IDENTIFIER.test(text))
+      throw new UsageError(`migrations.options.${name} = '${text}' is not a plain identifier (letters, digits, _ and .)`, 'PACK_OPTION');
     return text;
   });
 }

@@ -62,7 +62,9 @@ export async function applyBatch(db: Database, deps: ReconDeps, batchId: string,
     }
     if (closed.length > 0) {
       // The lifecycle is no longer open: an order already there is a rerun (SKIP_EXISTING); anything else changed.
-      const present = await tx.query<{ order_id: string; status: string }>('SELECT order_id, status FROM orders WHERE order_id = ANY ($1::text[])', [closed.map((r) => r.backfill_order_id)]);
+      const present = await tx.query<{ order_id: string; status: string }>('SELECT order_id, status FROM orders WHERE order_id = ANY ($1::text[])', [
+        closed.map((r) => r.backfill_order_id),
+      ]);
       const status = new Map(present.map((r) => [r.order_id, r.status]));
       for (const row of closed) {
         const found = status.get(row.backfill_order_id);

@@ -99,7 +99,10 @@ export async function applyPlannedRows(tx: Queryable, items: readonly ApplyItem[
     }
   }
   if (reinstate.length > 0) {
-    await tx.query(`UPDATE orders SET status = 'filled', updated_at = now() WHERE order_id = ANY ($1::text[]) AND source = 'backfill' AND status = 'canceled'`, [reinstate]);
+    await tx.query(
+      `UPDATE orders SET status = 'filled', updated_at = now() WHERE order_id = ANY ($1::text[]) AND source = 'backfill' AND status = 'canceled'`,
+      [reinstate],
+    );
   }
   return audit;
 }

@@ -90,7 +90,13 @@ export async function runReconCycle(
   const batchId = newReconBatchId();
   return inBatchTransaction(db, evidence.keys(), async (tx) => {
     const { decisions, mismatches } = await decideAll(tx, evidence, deps.flags, deps.pause, scope);
-    await saveOpenSet(tx, looked, decisions.map((d) => d.lifecycle), options.scope?.profileId, now);
+    await saveOpenSet(
+      tx,
+      looked,
+      decisions.map((d) => d.lifecycle),
+      options.scope?.profileId,
+      now,
+    );
     const audit: AuditRow[] = decisions.filter((d) => !d.decision.go).map((d) => noGoRow(batchId, d));
     const items: ApplyItem[] = decisions.filter((d) => d.decision.go).flatMap((d) => d.decision.rows.map((row) => ({ batchId, row, decision: d.decision })));
     if (mode === 'apply') {
@@ -98,9 +104,21 @@ export async function runReconCycle(
       audit.push(...(await applyPlannedRows(tx, items, (rows) => writeAuditRows(tx, rows))));
     } else {
       const decision = mode === 'dry-run' ? 'DRY_RUN' : 'PENDING_APPLY';
-      audit.push(...items.map((item) => plannedAuditRow(item, decision, item.row.kind === 'dust' ? 'dust remainder within threshold' : 'covered by exchange fill evidence')));
+      audit.push(
+        ...items.map((item) =>
+          plannedAuditRow(item, decision, item.row.kind === 'dust' ? 'dust remainder within threshold' : 'covered by exchange fill evidence'),
+        ),
+      );
       await writeAuditRows(tx, audit);
     }
-    return { disabled: false, mode, batchId: audit.length === 0 ? null : batchId, audit, counts: countDecisions(audit), mismatches, lifecycles: decisions.length };
+    return {
+      disabled: false,
+      mode,
+      batchId: audit.length === 0 ? null : batchId,
+      audit,
+      counts: countDecisions(audit),
+      mismatches,
+      lifecycles: decisions.length,
+    };
   });
 }

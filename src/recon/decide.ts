@@ -106,7 +106,10 @@ export function decide(input: DecisionInput): Decision {
     failed.push({ reason: 'evidence_incomplete', detail: input.evidenceProblems.join('; ') || 'the evidence source did not cover the lookback window' });
   }
   const openQty = lifecycle.openQty;
-  const covered = Decimal.min(openQty, input.allocations.reduce((sum, a) => sum.plus(a.quantity), new Decimal(0)));
+  const covered = Decimal.min(
+    openQty,
+    input.allocations.reduce((sum, a) => sum.plus(a.quantity), new Decimal(0)),
+  );
   const remainder = openQty.minus(covered);
   const threshold = dustThreshold(openQty, flags);
   const dust = remainder.gt(0) && remainder.lte(threshold) ? remainder : new Decimal(0);

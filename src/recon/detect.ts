@@ -43,8 +43,18 @@ ORDER BY profile_id, symbol, trade_id`;
 
 /** Open lifecycles by the specification's §1 query (above `threshold`, default 0). */
 export async function detectOpenLifecycles(db: Queryable, profileId?: string, threshold = '0'): Promise<DetectedLifecycle[]> {
-  const rows = await db.query<{ profile_id: string; symbol: string; trade_id: string; entry_qty: string; exit_qty: string; open_qty: string }>(DETECT_SQL, [profileId ?? null, threshold]);
-  return rows.map((row) => ({ profileId: row.profile_id, symbol: row.symbol, tradeId: row.trade_id, entryQty: row.entry_qty, exitQty: row.exit_qty, openQty: row.open_qty }));
+  const rows = await db.query<{ profile_id: string; symbol: string; trade_id: string; entry_qty: string; exit_qty: string; open_qty: string }>(DETECT_SQL, [
+    profileId ?? null,
+    threshold,
+  ]);
+  return rows.map((row) => ({
+    profileId: row.profile_id,
+    symbol: row.symbol,
+    tradeId: row.trade_id,
+    entryQty: row.entry_qty,
+    exitQty: row.exit_qty,
+    openQty: row.open_qty,
+  }));
 }
 
 const FILLED = FILLED_STATUSES.map((s) => `'${s}'`).join(', ');
@@ -123,7 +133,10 @@ export async function cycleLifecycles(db: Queryable, profileId?: string, keys?: 
  * Exchange order ids that a filled EXIT order already records, per profile, for the symbols of the
  * given lifecycles: their fills are not evidence again. One read for every profile.
  */
-export async function recordedExitOrders(db: Queryable, lifecycles: readonly Pick<CycleLifecycle, 'profileId' | 'symbol'>[]): Promise<Map<string, Set<string>>> {
+export async function recordedExitOrders(
+  db: Queryable,
+  lifecycles: readonly Pick<CycleLifecycle, 'profileId' | 'symbol'>[],
+): Promise<Map<string, Set<string>>> {
   const pairs = [...new Map(lifecycles.map((l) => [`${l.profileId}\u0000${l.symbol}`, l])).values()];
   const result = new Map<string, Set<string>>();
   if (pairs.length === 0) return result;

@@ -66,11 +66,19 @@ export async function decideAll(
     const symbols = [...new Set(lifecycles.map((l) => l.symbol))].sort();
     const paused = pausedBy.get(profileId) ?? null;
     const recorded = recordedBy.get(profileId) ?? new Set<string>();
-    const found: EvidenceResult = evidence.get(profileId) ?? { fills: [], positions: new Map(), complete: false, problems: ['no evidence was gathered for this profile'] };
+    const found: EvidenceResult = evidence.get(profileId) ?? {
+      fills: [],
+      positions: new Map(),
+      complete: false,
+      problems: ['no evidence was gathered for this profile'],
+    };
     const unrecorded = found.fills.filter((fill) => !recorded.has(fill.exchangeOrderId));
     for (const symbol of symbols) {
       const mine = lifecycles.filter((l) => l.symbol === symbol);
-      const allocations = allocateEvidence(mine, unrecorded.filter((f) => f.symbol === symbol));
+      const allocations = allocateEvidence(
+        mine,
+        unrecorded.filter((f) => f.symbol === symbol),
+      );
       const position = found.positions.get(symbol);
       const ledgerOpen = mine.reduce((sum, l) => sum.plus(l.openQty), mine[0]!.openQty.times(0));
       if (position === undefined || !position.quantity.equals(ledgerOpen)) {
@@ -99,8 +107,5 @@ export async function lockProfiles(tx: Queryable, profileIds: Iterable<string>):
   const sorted = [...new Set(profileIds)].sort();
   if (sorted.length === 0) return;
   // One statement; WITH ORDINALITY keeps the order, so every run takes the locks in the same sequence.
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(1414284370, hashtext(p)) FROM unnest($1::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n`,
-    [sorted],
-  );
+  await tx.query(`SELECT pg_advisory_xact_lock(1414284370, hashtext(p)) FROM unnest($1::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n`, [sorted]);
 }

@@ -22,7 +22,9 @@ export interface CycleKeys {
  */
 export async function cycleKeys(db: Queryable, profileId: string | undefined, now: Date, forceFull = false): Promise<CycleKeys> {
   const scope = profileId ?? '*';
-  const state = (await db.query<{ watermark: Date; full_refresh_at: Date }>('SELECT watermark, full_refresh_at FROM recon_cycle_state WHERE scope = $1', [scope]))[0];
+  const state = (
+    await db.query<{ watermark: Date; full_refresh_at: Date }>('SELECT watermark, full_refresh_at FROM recon_cycle_state WHERE scope = $1', [scope])
+  )[0];
   if (forceFull || state === undefined || now.getTime() - state.full_refresh_at.getTime() >= FULL_REFRESH_MS) return { keys: undefined, full: true, scope };
   const since = new Date(state.watermark.getTime() - WATERMARK_OVERLAP_MS);
   const rows = await db.query<{ profile_id: string; trade_id: string }>(
@@ -43,10 +45,10 @@ export async function saveOpenSet(tx: Queryable, looked: CycleKeys, open: readon
   if (looked.keys === undefined) {
     await tx.query('DELETE FROM recon_open_lifecycles WHERE ($1::text IS NULL OR profile_id = $1::text)', [profileId ?? null]);
   } else if (looked.keys.length > 0) {
-    await tx.query(
-      `DELETE FROM recon_open_lifecycles WHERE (profile_id, trade_id) IN (SELECT p, t FROM unnest($1::text[], $2::text[]) AS k(p, t))`,
-      [looked.keys.map((k) => k.profileId), looked.keys.map((k) => k.tradeId)],
-    );
+    await tx.query(`DELETE FROM recon_open_lifecycles WHERE (profile_id, trade_id) IN (SELECT p, t FROM unnest($1::text[], $2::text[]) AS k(p, t))`, [
+      looked.keys.map((k) => k.profileId),
+      looked.keys.map((k) => k.tradeId),
+    ]);
   }
   if (open.length > 0) {
     await tx.query(

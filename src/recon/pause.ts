@@ -31,7 +31,9 @@ export async function pausedProfiles(db: Queryable, source: PauseSource, profile
   if (source.kind === 'url') {
     return new Map(await Promise.all(profileIds.map(async (id) => [id, await isPaused(db, source, id)] as const)));
   }
-  const rows = await db.query<{ profile_id: string; state: string }>('SELECT profile_id, state FROM trading_status WHERE profile_id = ANY ($1::text[])', [[...profileIds]]);
+  const rows = await db.query<{ profile_id: string; state: string }>('SELECT profile_id, state FROM trading_status WHERE profile_id = ANY ($1::text[])', [
+    [...profileIds],
+  ]);
   const states = new Map(rows.map((row) => [row.profile_id, row.state]));
   // A profile with no trading_status row runs.
   return new Map(profileIds.map((id) => [id, states.get(id) === 'PAUSED']));

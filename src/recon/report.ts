@@ -39,8 +39,23 @@ export interface AuditListing {
 }
 
 /** §5's listing (newest first, 200 rows), for a batch or a profile or everything. */
-export async function listAudit(db: Database, filter: { batchId?: string | undefined; profileId?: string | undefined; limit?: number }): Promise<AuditListing[]> {
-  const rows = await db.query<{ batch_id: string; profile_id: string; symbol: string | null; trade_id: string | null; decision: string; reason: string | null; filled_qty: string | null; dust_qty: string | null; backfill_order_id: string | null; created_at: Date; reverted_at: Date | null }>(
+export async function listAudit(
+  db: Database,
+  filter: { batchId?: string | undefined; profileId?: string | undefined; limit?: number },
+): Promise<AuditListing[]> {
+  const rows = await db.query<{
+    batch_id: string;
+    profile_id: string;
+    symbol: string | null;
+    trade_id: string | null;
+    decision: string;
+    reason: string | null;
+    filled_qty: string | null;
+    dust_qty: string | null;
+    backfill_order_id: string | null;
+    created_at: Date;
+    reverted_at: Date | null;
+  }>(
     `SELECT
      batch_id,
      profile_id,

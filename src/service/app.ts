@@ -64,7 +64,9 @@ function errorHandler(context: AppContext) {
     }
     const status = typeof record.statusCode === 'number' ? record.statusCode : 500;
     if (status >= 400 && status < 500) {
-      await reply.code(status).send({ error: status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request', message: errorMessage(error) });
+      await reply
+        .code(status)
+        .send({ error: status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request', message: errorMessage(error) });
       return;
     }
     context.log.error({ err: error, route: requestPath(request), method: request.method }, `Request failed: ${errorMessage(error)}`);

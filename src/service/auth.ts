@@ -27,7 +27,10 @@ export function requireAdminToken(token: string): (request: FastifyRequest, repl
   return async (request, reply) => {
     const given = bearerToken(request.headers.authorization);
     if (given !== null && tokensMatch(given, token)) return;
-    request.log.warn({ route: request.url, remote: request.ip }, given === null ? 'Admin request without a bearer token refused' : 'Admin request with a wrong token refused');
+    request.log.warn(
+      { route: request.url, remote: request.ip },
+      given === null ? 'Admin request without a bearer token refused' : 'Admin request with a wrong token refused',
+    );
     await reply
       .code(401)
       .header('www-authenticate', 'Bearer realm="tradeledger"')

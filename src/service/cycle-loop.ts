@@ -102,11 +102,18 @@ export class CycleLoop {
       const outcome: CycleOutcome = result.disabled ? 'disabled' : 'ok';
       metrics.cycle(outcome, durationMs / 1000, result.counts, result.mismatches.length);
       for (const event of throttle.admit(result.mismatches)) {
-        log.warn({ mismatch: event }, `Exchange state mismatch: profile ${event.profileId} ${event.symbol}: ledger open ${event.ledgerOpen}, exchange ${event.exchange ?? 'not observed'}`);
+        log.warn(
+          { mismatch: event },
+          `Exchange state mismatch: profile ${event.profileId} ${event.symbol}: ledger open ${event.ledgerOpen}, exchange ${event.exchange ?? 'not observed'}`,
+        );
       }
       this.#last = { at: new Date().toISOString(), outcome, durationMs, mode: result.mode, batchId: result.batchId, counts: result.counts, error: null };
       if (result.disabled) log.debug({ cycle: this.#last }, 'Reconciliation cycle: disabled (ENABLE_RECON_EXIT_BACKFILL=false)');
-      else log.info({ cycle: { ...this.#last, lifecycles: result.lifecycles } }, `Reconciliation cycle (${result.mode}): ${result.lifecycles} open lifecycle(s), batch ${result.batchId ?? 'none'}`);
+      else
+        log.info(
+          { cycle: { ...this.#last, lifecycles: result.lifecycles } },
+          `Reconciliation cycle (${result.mode}): ${result.lifecycles} open lifecycle(s), batch ${result.batchId ?? 'none'}`,
+        );
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);
       metrics.cycle('failed', durationMs / 1000);

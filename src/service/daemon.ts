@@ -54,14 +54,44 @@ function pauseSource(config: Config): PauseSource {
   return { kind: 'url', url: config.recon.status_url };
 }
 
-async function reconLoop(db: Database, config: Config, settings: ServeSettings, log: DaemonLogger, metrics: DaemonMetrics): Promise<{ loop: CycleLoop; evidence: EvidenceSource }> {
+async function reconLoop(
+  db: Database,
+  config: Config,
+  settings: ServeSettings,
+  log: DaemonLogger,
+  metrics: DaemonMetrics,
+): Promise<{ loop: CycleLoop; evidence: EvidenceSource }> {
   await requireBotLedger(db, RECON_TABLES);
   const pause = pauseSource(config);
   const evidence = await openEvidenceSource(config.recon.evidence, db);
   const flags = reconFlags(config.recon);
-  const mode = !flags.enabled ? 'disabled (ENABLE_RECON_EXIT_BACKFILL=false): cycles look at nothing' : flags.dryRun ? 'dry-run: audit rows only' : 'apply: compensating EXIT rows are inserted';
-  log.info({ recon: { enabled: flags.enabled, dryRun: flags.dryRun, requirePause: flags.requirePause, evidence: evidence.kind, pause: pause.kind, intervalMs: settings.intervalMs } }, `Reconciliation every ${settings.intervalMs} ms, ${mode}`);
-  const loop = new CycleLoop({ db, deps: { evidence, flags, pause }, intervalMs: settings.intervalMs, anomalyIntervalMs: settings.anomalyIntervalMs, log, metrics, throttle: new MismatchThrottle(flags.mismatchThrottleMs) });
+  const mode = !flags.enabled
+    ? 'disabled (ENABLE_RECON_EXIT_BACKFILL=false): cycles look at nothing'
+    : flags.dryRun
+      ? 'dry-run: audit rows only'
+      : 'apply: compensating EXIT rows are inserted';
+  log.info(
+    {
+      recon: {
+        enabled: flags.enabled,
+        dryRun: flags.dryRun,
+        requirePause: flags.requirePause,
+        evidence: evidence.kind,
+        pause: pause.kind,
+        intervalMs: settings.intervalMs,
+      },
+    },
+    `Reconciliation every ${settings.intervalMs} ms, ${mode}`,
+  );
+  const loop = new CycleLoop({
+    db,
+    deps: { evidence, flags, pause },
+    intervalMs: settings.intervalMs,
+    anomalyIntervalMs: settings.anomalyIntervalMs,
+    log,
+    metrics,
+    throttle: new MismatchThrottle(flags.mismatchThrottleMs),
+  });
   return { loop, evidence };
 }
 
@@ -70,8 +100,11 @@ async function listen(server: FastifyInstance, settings: ServeSettings): Promise
     await server.listen({ host: settings.host, port: settings.port });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    const fix = code === 'EADDRINUSE' ? 'pick another with --port (0 picks a free one)' : 'check --host (an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)';
-    throw new UsageError(`cannot listen on ${settings.host} port ${settings.port} (${String(code ?? errorMessage(error))}): ${fix}`, 'LISTEN', { cause: error });
+    const fix =
+      code === 'EADDRINUSE' ? 'pick another with --port (0 picks a free one)' : 'check --host (an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)';
+    throw new UsageError(`cannot listen on ${settings.host} port ${settings.port} (${String(code ?? errorMessage(error))}): ${fix}`, 'LISTEN', {
+      cause: error,
+    });
   }
 }
 
@@ -105,7 +138,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (settings.adminToken === null && (features.trading || features.enforcement)) {
       log.warn('TRADELEDGER_ADMIN_TOKEN is not set: the admin routes (pause, resume, enforcement) are off and answer 404');
     }
-    const server = buildApp({ db, log, metrics, pack: settings.pack, expectedVersion: schema.expected, adminToken: settings.adminToken, lastCycle: () => loop?.lastCycle ?? null });
+    const server = buildApp({
+      db,
+      log,
+      metrics,
+      pack: settings.pack,
+      expectedVersion: schema.expected,
+      adminToken: settings.adminToken,
+      lastCycle: () => loop?.lastCycle ?? null,
+    });
     app = server;
     await listen(server, settings);
     const bound = server.server.address() as AddressInfo;
@@ -113,7 +154,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const address = `http://${host}:${bound.port}`;
     log.info({ host: bound.address, port: bound.port, address }, `Listening on ${address}`);
     loop?.start(0);
-    log.info({ startupMs: Math.round(performance.now() - began), sinceProcessStartMs: Math.round(performance.now()), port: bound.port, pack: settings.pack }, 'Daemon started successfully');
+    log.info(
+      { startupMs: Math.round(performance.now() - began), sinceProcessStartMs: Math.round(performance.now()), port: bound.port, pack: settings.pack },
+      'Daemon started successfully',
+    );
     let stopping: Promise<{ clean: boolean }> | undefined;
     const stop = async (signal?: string): Promise<{ clean: boolean }> => {
       log.info({ signal: signal ?? null }, 'Stopping: no new requests or cycles; a running cycle finishes its transaction');
@@ -124,7 +168,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (clean) {
         await db.close();
       } else {
-        log.error({ graceMs: settings.shutdownGraceMs }, `The running cycle did not finish within ${settings.shutdownGraceMs} ms; its transaction rolls back if the process ends before it does`);
+        log.error(
+          { graceMs: settings.shutdownGraceMs },
+          `The running cycle did not finish within ${settings.shutdownGraceMs} ms; its transaction rolls back if the process ends before it does`,
+        );
         // Closes once the cycle lets go of its connection; nothing else is waiting for it.
         db.close().catch((error: unknown) => log.warn({ err: error }, `Closing the database failed: ${errorMessage(error)}`));
       }

@@ -23,18 +23,21 @@ export interface RecordedEnforcement extends EnforcementLog {
 }
 
 async function runAction(db: Database, input: EnforcementInput, now: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    if (input.action === 'set_lockout') {
-      await tx.query(
-        `INSERT INTO lockouts (account_id, is_locked, reason, rule_id, locked_at, locked_until, updated_at) VALUES ($1, 1, $2, $3, $4, $5, $4)
+  await db.transaction(
+    async (tx) => {
+      if (input.action === 'set_lockout') {
+        await tx.query(
+          `INSERT INTO lockouts (account_id, is_locked, reason, rule_id, locked_at, locked_until, updated_at) VALUES ($1, 1, $2, $3, $4, $5, $4)
          ON CONFLICT (account_id) DO UPDATE SET is_locked = 1, reason = excluded.reason, rule_id = excluded.rule_id,
            locked_at = excluded.locked_at, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
-        [input.accountId, input.reason, input.ruleId, now, input.lockedUntil ?? null],
-      );
-    } else {
-      await tx.query('UPDATE lockouts SET is_locked = 0, locked_until = NULL, updated_at = $2 WHERE account_id = $1', [input.accountId, now]);
-    }
-  }, { immediate: true });
+          [input.accountId, input.reason, input.ruleId, now, input.lockedUntil ?? null],
+        );
+      } else {
+        await tx.query('UPDATE lockouts SET is_locked = 0, locked_until = NULL, updated_at = $2 WHERE account_id = $1', [input.accountId, now]);
+      }
+    },
+    { immediate: true },
+  );
 }
 
 /**
@@ -43,13 +46,10 @@ async function runAction(db: Database, input: EnforcementInput, now: string): Pr
  * A failed action is logged with success 0 and its error, as the specification's audit trail needs.
  */
 export async function recordEnforcement(db: Database, input: EnforcementInput): Promise<RecordedEnforcement> {
-  const log = await executeEnforcement(
-    { accountId: input.accountId, ruleId: input.ruleId, action: input.action, reason: input.reason },
-    async () => {
-      await runAction(db, input, new Date().toISOString());
-      return input.action === 'set_lockout' ? { details: { locked_until: input.lockedUntil ?? null } } : {};
-    },
-  );
+  const log = await executeEnforcement({ accountId: input.accountId, ruleId: input.ruleId, action: input.action, reason: input.reason }, async () => {
+    await runAction(db, input, new Date().toISOString());
+    return input.action === 'set_lockout' ? { details: { locked_until: input.lockedUntil ?? null } } : {};
+  });
   const row = enforcementLogRow(log);
   const inserted = await db.query<{ id: number | bigint }>(
     `INSERT INTO enforcement_log (timestamp, account_id, rule_id, action, reason, success, details, execution_time_ms)

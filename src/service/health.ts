@@ -28,7 +28,10 @@ export async function databaseHealth(db: Database): Promise<DatabaseHealth> {
     return { reachable: false, schemaVersion: null, error: errorMessage(error) };
   }
   try {
-    const rows = await withTimeout(db.query<{ version: number | string | null }>('SELECT MAX(version) AS version FROM schema_version WHERE success'), PROBE_TIMEOUT_MS);
+    const rows = await withTimeout(
+      db.query<{ version: number | string | null }>('SELECT MAX(version) AS version FROM schema_version WHERE success'),
+      PROBE_TIMEOUT_MS,
+    );
     const version = rows[0]?.version;
     return { reachable: true, schemaVersion: version === null || version === undefined ? 0 : Number(version), error: null };
   } catch (error) {

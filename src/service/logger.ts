@@ -12,8 +12,5 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
  */
 export function daemonLogger(destination?: DestinationStream, level = process.env['TRADELEDGER_LOG_LEVEL'] ?? 'info'): DaemonLogger {
   if (!LEVELS.includes(level)) throw new UsageError(`TRADELEDGER_LOG_LEVEL '${level}' is not a log level: use one of ${LEVELS.join(', ')}`, 'BAD_ENV');
-  return pino(
-    { name: 'tradeledger', level, timestamp: pino.stdTimeFunctions.isoTime },
-    destination ?? pino.destination({ dest: 1, sync: true }),
-  );
+  return pino({ name: 'tradeledger', level, timestamp: pino.stdTimeFunctions.isoTime }, destination ?? pino.destination({ dest: 1, sync: true }));
 }

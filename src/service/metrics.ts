@@ -26,8 +26,18 @@ export class DaemonMetrics {
 
   constructor() {
     const registers = [this.registry];
-    this.#cycles = new Counter({ name: 'tradeledger_recon_cycles_total', help: 'Reconciliation cycles run, by outcome (ok, disabled, failed)', labelNames: ['outcome'], registers });
-    this.#decisions = new Counter({ name: 'tradeledger_recon_decisions_total', help: 'Reconciliation audit rows written, by decision', labelNames: ['decision'], registers });
+    this.#cycles = new Counter({
+      name: 'tradeledger_recon_cycles_total',
+      help: 'Reconciliation cycles run, by outcome (ok, disabled, failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#decisions = new Counter({
+      name: 'tradeledger_recon_decisions_total',
+      help: 'Reconciliation audit rows written, by decision',
+      labelNames: ['decision'],
+      registers,
+    });
     this.#duration = new Histogram({
       name: 'tradeledger_recon_cycle_duration_seconds',
       help: 'How long a reconciliation cycle took, by outcome',
@@ -35,13 +45,40 @@ export class DaemonMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    this.#mismatches = new Counter({ name: 'tradeledger_recon_mismatch_events_total', help: 'Symbols whose ledger open quantity and exchange position disagreed, counted every cycle (the log is throttled)', registers });
-    this.#anomalies = new Gauge({ name: 'tradeledger_lifecycle_anomalies', help: 'Lifecycle anomalies found by the last lifecycle report, by kind', labelNames: ['kind'], registers });
-    this.#anomalyReportTime = new Gauge({ name: 'tradeledger_lifecycle_report_timestamp_seconds', help: 'When the last lifecycle report for the anomaly figures finished (Unix time)', registers });
+    this.#mismatches = new Counter({
+      name: 'tradeledger_recon_mismatch_events_total',
+      help: 'Symbols whose ledger open quantity and exchange position disagreed, counted every cycle (the log is throttled)',
+      registers,
+    });
+    this.#anomalies = new Gauge({
+      name: 'tradeledger_lifecycle_anomalies',
+      help: 'Lifecycle anomalies found by the last lifecycle report, by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.#anomalyReportTime = new Gauge({
+      name: 'tradeledger_lifecycle_report_timestamp_seconds',
+      help: 'When the last lifecycle report for the anomaly figures finished (Unix time)',
+      registers,
+    });
     this.#schemaVersion = new Gauge({ name: 'tradeledger_schema_version', help: 'The schema version the database was at when the daemon started', registers });
-    this.#lastCycle = new Gauge({ name: 'tradeledger_recon_last_cycle_timestamp_seconds', help: 'When the last reconciliation cycle ended (Unix time)', registers });
-    this.#statusChanges = new Counter({ name: 'tradeledger_trading_status_changes_total', help: 'Pauses and resumes made through the admin routes, by new state', labelNames: ['state'], registers });
-    this.#enforcement = new Counter({ name: 'tradeledger_enforcement_actions_total', help: 'Enforcement actions recorded, by action and success', labelNames: ['action', 'success'], registers });
+    this.#lastCycle = new Gauge({
+      name: 'tradeledger_recon_last_cycle_timestamp_seconds',
+      help: 'When the last reconciliation cycle ended (Unix time)',
+      registers,
+    });
+    this.#statusChanges = new Counter({
+      name: 'tradeledger_trading_status_changes_total',
+      help: 'Pauses and resumes made through the admin routes, by new state',
+      labelNames: ['state'],
+      registers,
+    });
+    this.#enforcement = new Counter({
+      name: 'tradeledger_enforcement_actions_total',
+      help: 'Enforcement actions recorded, by action and success',
+      labelNames: ['action', 'success'],
+      registers,
+    });
     // Zero-valued series from the start, so that rate() and alerts see a counter before its first increment.
     for (const outcome of ['ok', 'disabled', 'failed'] as const) this.#cycles.labels(outcome).inc(0);
     for (const decision of DECISIONS) this.#decisions.labels(decision).inc(0);

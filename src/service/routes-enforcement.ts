@@ -32,15 +32,28 @@ const ENFORCEMENT_BODY = {
  */
 export function enforcementRoutes(app: FastifyInstance, context: AppContext): void {
   if (context.adminToken === null) return;
-  app.post<{ Body: EnforcementBody }>('/internal/enforcement', { onRequest: requireAdminToken(context.adminToken), schema: { body: ENFORCEMENT_BODY } }, async (request, reply) => {
-    const body = request.body;
-    const lockedUntil = body.locked_until === undefined || body.locked_until === null ? null : timestamp('enforcement', 'locked_until', body.locked_until);
-    if (lockedUntil !== null && body.action !== 'set_lockout') {
-      return reply.code(400).send({ error: 'bad_request', message: `locked_until goes with set_lockout, not ${body.action}: leave it out` });
-    }
-    const logged = await recordEnforcement(context.db, { accountId: body.account_id, ruleId: body.rule_id, action: body.action, reason: body.reason, lockedUntil });
-    context.metrics.enforcement(logged.action, logged.success);
-    context.log.info({ enforcement: logged }, `Enforcement ${logged.action} on account ${logged.accountId} (${logged.ruleId}): ${logged.success ? 'done' : 'failed'} in ${logged.executionTimeMs} ms`);
-    return reply.code(201).send(logged);
-  });
+  app.post<{ Body: EnforcementBody }>(
+    '/internal/enforcement',
+    { onRequest: requireAdminToken(context.adminToken), schema: { body: ENFORCEMENT_BODY } },
+    async (request, reply) => {
+      const body = request.body;
+      const lockedUntil = body.locked_until === undefined || body.locked_until === null ? null : timestamp('enforcement', 'locked_until', body.locked_until);
+      if (lockedUntil !== null && body.action !== 'set_lockout') {
+        return reply.code(400).send({ error: 'bad_request', message: `locked_until goes with set_lockout, not ${body.action}: leave it out` });
+      }
+      const logged = await recordEnforcement(context.db, {
+        accountId: body.account_id,
+        ruleId: body.rule_id,
+        action: body.action,
+        reason: body.reason,
+        lockedUntil,
+      });
+      context.metrics.enforcement(logged.action, logged.success);
+      context.log.info(
+        { enforcement: logged },
+        `Enforcement ${logged.action} on account ${logged.accountId} (${logged.ruleId}): ${logged.success ? 'done' : 'failed'} in ${logged.executionTimeMs} ms`,
+      );
+      return reply.code(201).send(logged);
+    },
+  );
 }

@@ -10,7 +10,13 @@ export function healthRoutes(app: FastifyInstance, context: AppContext): void {
     const body = {
       status: database.reachable ? 'ok' : 'unavailable',
       pack: context.pack,
-      database: { url: context.db.url, reachable: database.reachable, schemaVersion: database.schemaVersion, expectedVersion: context.expectedVersion, error: database.error },
+      database: {
+        url: context.db.url,
+        reachable: database.reachable,
+        schemaVersion: database.schemaVersion,
+        expectedVersion: context.expectedVersion,
+        error: database.error,
+      },
       lastCycle: context.lastCycle(),
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     };

@@ -16,10 +16,17 @@ const BATCHES_QUERY = {
   type: 'object',
   additionalProperties: false,
   // Query values arrive as text and are not coerced, so a limit is written as digits: 1 to 500.
-  properties: { profile: PROFILE, limit: { type: 'string', pattern: '^(?:[1-9]\\d{0,1}|[1-4]\\d{2}|500)$', description: 'must be a whole number from 1 to 500' } },
+  properties: {
+    profile: PROFILE,
+    limit: { type: 'string', pattern: '^(?:[1-9]\\d{0,1}|[1-4]\\d{2}|500)$', description: 'must be a whole number from 1 to 500' },
+  },
 } as const;
 
-const BATCH_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'must be a batch id such as RBF-20260201_100000-a1b2c3' } } } as const;
+const BATCH_PARAMS = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'must be a batch id such as RBF-20260201_100000-a1b2c3' } },
+} as const;
 
 /** GET /recon/batches[?profile=ID&limit=N] (newest first, default 50) and GET /recon/batches/:id (its audit rows). */
 export function reconRoutes(app: FastifyInstance, context: AppContext): void {
@@ -29,7 +36,8 @@ export function reconRoutes(app: FastifyInstance, context: AppContext): void {
   });
   app.get<{ Params: { id: string } }>('/recon/batches/:id', { schema: { params: BATCH_PARAMS } }, async (request, reply) => {
     const rows = await listAudit(context.db, { batchId: request.params.id, limit: BATCH_ROWS_LIMIT });
-    if (rows.length === 0) return reply.code(404).send({ error: 'not_found', message: `no reconciliation batch ${request.params.id}: GET /recon/batches lists them` });
+    if (rows.length === 0)
+      return reply.code(404).send({ error: 'not_found', message: `no reconciliation batch ${request.params.id}: GET /recon/batches lists them` });
     const counts: Record<string, number> = {};
     for (const row of rows) counts[row.decision] = (counts[row.decision] ?? 0) + 1;
     return { batchId: request.params.id, counts, rows };

@@ -33,9 +33,15 @@ export function tradingRoutes(app: FastifyInstance, context: AppContext): void {
     const result = await setTradingState(context.db, { profile: request.body.profile, state, reason: request.body.reason, actor });
     if (result.changed) {
       context.metrics.statusChange(state);
-      context.log.info({ profile: result.status.profile, state, previous: result.previous, reason: result.status.reason, actor }, `Profile ${result.status.profile} ${state} by ${actor}`);
+      context.log.info(
+        { profile: result.status.profile, state, previous: result.previous, reason: result.status.reason, actor },
+        `Profile ${result.status.profile} ${state} by ${actor}`,
+      );
     } else {
-      context.log.info({ profile: result.status.profile, state, actor }, `Profile ${result.status.profile} was already ${state}; nothing changed (asked by ${actor})`);
+      context.log.info(
+        { profile: result.status.profile, state, actor },
+        `Profile ${result.status.profile} was already ${state}; nothing changed (asked by ${actor})`,
+      );
     }
     return { ...result.status, previous: result.previous, changed: result.changed };
   };

@@ -22,7 +22,8 @@ function migrationLogger(log: DaemonLogger): (event: RunEvent) => void {
   return (event) => {
     const migration = { version: event.step.migration.version, file: event.step.migration.fileName };
     if (event.type === 'step-start') log.info({ migration }, `Applying migration ${migration.file}`);
-    if (event.type === 'retry') log.warn({ migration, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'Lock timeout; retrying the migration');
+    if (event.type === 'retry')
+      log.warn({ migration, attempt: event.attempt, delayMs: event.delayMs, reason: event.reason }, 'Lock timeout; retrying the migration');
     if (event.type === 'step-done') log.info({ migration, elapsedMs: event.elapsedMs, attempts: event.attempts }, `Applied migration ${migration.file}`);
   };
 }
@@ -39,26 +40,44 @@ export async function ensureSchema(db: Database, source: MigrationSource, pack: 
   const expected = config.database.schema.current_version ?? status.latest;
   const target = `--pack ${pack} --db ${db.url}`;
   if (expected > status.latest) {
-    throw new UsageError(`database.schema.current_version ${expected} is above the latest version (${status.latest}) of pack ${pack}: lower it or leave it unset`, 'BAD_CONFIG');
+    throw new UsageError(
+      `database.schema.current_version ${expected} is above the latest version (${status.latest}) of pack ${pack}: lower it or leave it unset`,
+      'BAD_CONFIG',
+    );
   }
   const drifted = status.drifted[0];
   if (drifted !== undefined) {
-    throw new SafetyError(`${db.url}: migration ${drifted.migration.fileName} of pack ${pack} was edited after it was applied (drift); the daemon does not start on it: run 'tradeledger migrate status ${target}' and restore what was applied`, 'SCHEMA_DRIFT');
+    throw new SafetyError(
+      `${db.url}: migration ${drifted.migration.fileName} of pack ${pack} was edited after it was applied (drift); the daemon does not start on it: run 'tradeledger migrate status ${target}' and restore what was applied`,
+      'SCHEMA_DRIFT',
+    );
   }
   if (status.unknown.length > 0) {
     const versions = status.unknown.map((row) => row.version).join(', ');
-    throw new SafetyError(`${db.url} is ahead of pack ${pack}: it has version(s) ${versions}, this tradeledger knows up to ${status.latest}; run the tradeledger that applied them, or roll them back with its 'migrate down'`, 'SCHEMA_AHEAD');
+    throw new SafetyError(
+      `${db.url} is ahead of pack ${pack}: it has version(s) ${versions}, this tradeledger knows up to ${status.latest}; run the tradeledger that applied them, or roll them back with its 'migrate down'`,
+      'SCHEMA_AHEAD',
+    );
   }
   if (status.current > expected) {
-    throw new SafetyError(`${db.url} is at schema version ${status.current}, ahead of database.schema.current_version ${expected}: run 'tradeledger migrate down ${target} --to ${expected}', or raise current_version to ${status.current}`, 'SCHEMA_AHEAD');
+    throw new SafetyError(
+      `${db.url} is at schema version ${status.current}, ahead of database.schema.current_version ${expected}: run 'tradeledger migrate down ${target} --to ${expected}', or raise current_version to ${status.current}`,
+      'SCHEMA_AHEAD',
+    );
   }
   const behind = status.pending.some((migration) => migration.version <= expected);
   if (!behind) return { pack, version: status.current, expected, migrated: null };
   const to = expected === status.latest ? '' : ` --to ${expected}`;
   if (!config.database.schema.auto_migrate) {
-    throw new SafetyError(`${db.url} is at schema version ${status.current}, behind pack ${pack} version ${expected}: run 'tradeledger migrate up ${target}${to}', or set database.schema.auto_migrate: true (TRADELEDGER_AUTO_MIGRATE=true) to migrate at start-up`, 'SCHEMA_BEHIND');
+    throw new SafetyError(
+      `${db.url} is at schema version ${status.current}, behind pack ${pack} version ${expected}: run 'tradeledger migrate up ${target}${to}', or set database.schema.auto_migrate: true (TRADELEDGER_AUTO_MIGRATE=true) to migrate at start-up`,
+      'SCHEMA_BEHIND',
+    );
   }
-  log.info({ from: status.current, to: expected, pack, backup: db.file !== undefined && settings.createBackup, verify: settings.verifyAfter }, `Database schema version ${status.current} is behind ${expected}: migrating (database.schema.auto_migrate)`);
+  log.info(
+    { from: status.current, to: expected, pack, backup: db.file !== undefined && settings.createBackup, verify: settings.verifyAfter },
+    `Database schema version ${status.current} is behind ${expected}: migrating (database.schema.auto_migrate)`,
+  );
   // auto_migrate is the operator's consent given in advance: a daemon has no terminal to ask on.
   const migrated = await migrateUp(db, source, settings, { to: expected, onEvent: migrationLogger(log) });
   log.info(

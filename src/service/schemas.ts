@@ -19,7 +19,9 @@ export const REASON = { type: 'string', minLength: 1, maxLength: 500, pattern: '
 /** The optional X-Actor header: who asks, recorded as `<actor>@<address>`. */
 export const ACTOR_HEADERS = {
   type: 'object',
-  properties: { 'x-actor': { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'must be a name of 1 to 64 letters, digits, dots, dashes or underscores' } },
+  properties: {
+    'x-actor': { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'must be a name of 1 to 64 letters, digits, dots, dashes or underscores' },
+  },
 } as const;
 
 /**

@@ -37,7 +37,10 @@ export function adminToken(env: NodeJS.ProcessEnv = process.env): string | null 
   const token = env[ADMIN_TOKEN_VARIABLE]?.trim();
   if (token === undefined || token === '') return null;
   if (token.length < MIN_TOKEN_LENGTH) {
-    throw new UsageError(`${ADMIN_TOKEN_VARIABLE} is ${token.length} characters long: use at least ${MIN_TOKEN_LENGTH}, e.g. the output of 'openssl rand -hex 32'`, 'BAD_ENV');
+    throw new UsageError(
+      `${ADMIN_TOKEN_VARIABLE} is ${token.length} characters long: use at least ${MIN_TOKEN_LENGTH}, e.g. the output of 'openssl rand -hex 32'`,
+      'BAD_ENV',
+    );
   }
   return token;
 }

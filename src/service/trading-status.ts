@@ -63,7 +63,9 @@ export async function readTradingStatus(db: Queryable, profile?: string): Promis
 export async function setTradingState(db: Database, change: TradingStateChange): Promise<TradingStateResult> {
   return db.transaction(async (tx) => {
     // FOR UPDATE: two admins pausing at once each see the other's change, not a stale previous state.
-    const rows = await tx.query<StatusRow>('SELECT profile_id, state, reason, updated_by, updated_at FROM trading_status WHERE profile_id = $1 FOR UPDATE', [change.profile]);
+    const rows = await tx.query<StatusRow>('SELECT profile_id, state, reason, updated_by, updated_at FROM trading_status WHERE profile_id = $1 FOR UPDATE', [
+      change.profile,
+    ]);
     const before = rows[0] === undefined ? running(change.profile) : toStatus(rows[0]);
     if (before.state === change.state) return { changed: false, previous: before.state, status: before };
     const written = await tx.query<StatusRow>(

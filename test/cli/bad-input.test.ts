@@ -68,7 +68,10 @@ describe('bad input: one line, exit 2, nothing written', () => {
   });
 
   it('a malformed database URL', async () => {
-    await refused(['migrate', 'up', '--db', 'mysql://x', '--dir', good], /malformed database URL 'mysql:\/\/x'.*use pglite:<dir>, postgres:\/\/.* or sqlite:<file>/);
+    await refused(
+      ['migrate', 'up', '--db', 'mysql://x', '--dir', good],
+      /malformed database URL 'mysql:\/\/x'.*use pglite:<dir>, postgres:\/\/.* or sqlite:<file>/,
+    );
     await refused(['migrate', 'up', '--db', 'pglite:', '--dir', good], /malformed database URL 'pglite:': pglite: needs a directory/);
     await refused(['migrate', 'up', '--db', 'sqlite:', '--dir', good], /malformed database URL 'sqlite:': sqlite: needs a file path/);
     await refused(['migrate', 'status', '--db', 'postgres://', '--dir', good], /malformed database URL 'postgres:\/\/'/);
@@ -140,7 +143,10 @@ describe('bad input: one line, exit 2, nothing written', () => {
   });
 
   it('a --config file that is missing or not YAML', async () => {
-    await refused(['migrate', 'up', '--db', test.url, '--dir', good, '--config', join(cases, 'absent.yaml')], /configuration file '.*absent\.yaml' cannot be read/);
+    await refused(
+      ['migrate', 'up', '--db', test.url, '--dir', good, '--config', join(cases, 'absent.yaml')],
+      /configuration file '.*absent\.yaml' cannot be read/,
+    );
     const config = join(cases, 'broken.yaml');
     writeFileSync(config, 'database: [unclosed\n');
     await refused(['migrate', 'up', '--db', test.url, '--dir', good, '--config', config], /is not valid YAML/);
@@ -174,7 +180,13 @@ describe('bad input: one line, exit 2, nothing written', () => {
     assert.deepEqual(listing(test.dir), after);
     assert.notDeepEqual(before, after, 'the listing sees new files');
     const db = new DatabaseSync(existing, { readOnly: true });
-    assert.deepEqual(db.prepare('SELECT version FROM schema_version ORDER BY version').all().map((r) => r['version']), [1, 2, 3]);
+    assert.deepEqual(
+      db
+        .prepare('SELECT version FROM schema_version ORDER BY version')
+        .all()
+        .map((r) => r['version']),
+      [1, 2, 3],
+    );
     db.close();
   });
 });
@@ -188,7 +200,8 @@ describe('the good path prints what it promises', () => {
     const run = await cli('migrate', 'up', '--help');
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^Usage: tradeledger migrate up \[options\]/);
-    for (const flag of ['--db <url>', '--dir <path>', '--pack <name>', '--to <version>', '--lock-wait <duration>', '--no-backup', '--json']) assert.ok(run.stdout.includes(flag), flag);
+    for (const flag of ['--db <url>', '--dir <path>', '--pack <name>', '--to <version>', '--lock-wait <duration>', '--no-backup', '--json'])
+      assert.ok(run.stdout.includes(flag), flag);
     assert.equal(existsSync(join(test.dir, 'state.db')), false);
   });
 
@@ -199,7 +212,14 @@ describe('the good path prints what it promises', () => {
     const result = JSON.parse(run.stdout) as { from: number; to: number; applied: { version: number; direction: string }[]; backup: string | null };
     assert.equal(result.from, 0);
     assert.equal(result.to, 3);
-    assert.deepEqual(result.applied.map((s) => [s.version, s.direction]), [[1, 'up'], [2, 'up'], [3, 'up']]);
+    assert.deepEqual(
+      result.applied.map((s) => [s.version, s.direction]),
+      [
+        [1, 'up'],
+        [2, 'up'],
+        [3, 'up'],
+      ],
+    );
     assert.ok(result.backup !== null && existsSync(result.backup));
     const again = await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--json');
     assert.deepEqual(JSON.parse(again.stdout), { from: 3, to: 3, applied: [], backup: null, lint: [], verify: null });

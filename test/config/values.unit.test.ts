@@ -21,19 +21,31 @@ function throwsUsage(fn: () => unknown, code: string, pattern: RegExp): void {
 
 describe('parseDuration', () => {
   it('reads ms, s, m and h, with decimals, spaces and a bare number in the default unit', () => {
-    const cases: [string, number][] = [['500ms', 500], ['2s', 2000], ['1.5m', 90_000], ['1h', 3_600_000], ['10m', 600_000], [' 3 s ', 3000], ['0', 0], ['0.0015s', 2], ['30', 30_000]];
+    const cases: [string, number][] = [
+      ['500ms', 500],
+      ['2s', 2000],
+      ['1.5m', 90_000],
+      ['1h', 3_600_000],
+      ['10m', 600_000],
+      [' 3 s ', 3000],
+      ['0', 0],
+      ['0.0015s', 2],
+      ['30', 30_000],
+    ];
     for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
     assert.equal(parseDuration('250', 'ms'), 250, 'a bare number in milliseconds when asked');
   });
 
   it('is null for anything else', () => {
-    for (const text of ['soon', '', ' ', '-1s', '2 seconds', '1d', 's', '1e3ms', '.5s', '1,5s', '2s5', 'Infinity']) assert.equal(parseDuration(text), null, JSON.stringify(text));
+    for (const text of ['soon', '', ' ', '-1s', '2 seconds', '1d', 's', '1e3ms', '.5s', '1,5s', '2s5', 'Infinity'])
+      assert.equal(parseDuration(text), null, JSON.stringify(text));
   });
 });
 
 describe('parseEnvironmentValue', () => {
   it('reads booleans in their usual spellings, whatever the case', () => {
-    for (const word of ['true', 'TRUE', '1', 'yes', 'On', ' true ']) assert.equal(parseEnvironmentValue('TRADELEDGER_AUTO_MIGRATE', 'boolean', word), true, word);
+    for (const word of ['true', 'TRUE', '1', 'yes', 'On', ' true '])
+      assert.equal(parseEnvironmentValue('TRADELEDGER_AUTO_MIGRATE', 'boolean', word), true, word);
     for (const word of ['false', 'False', '0', 'no', 'OFF']) assert.equal(parseEnvironmentValue('TRADELEDGER_AUTO_MIGRATE', 'boolean', word), false, word);
   });
 
@@ -45,17 +57,43 @@ describe('parseEnvironmentValue', () => {
   });
 
   it('refuses malformed values with a line naming the variable and what it wants', () => {
-    throwsUsage(() => parseEnvironmentValue('TRADELEDGER_LOCK_WAIT', 'duration', 'soon'), 'BAD_ENV', /^environment variable TRADELEDGER_LOCK_WAIT='soon' is not a duration: use e\.g\. 500ms, 2s or 5m$/);
-    throwsUsage(() => parseEnvironmentValue('TRADELEDGER_CREATE_BACKUP', 'boolean', 'maybe'), 'BAD_ENV', /^environment variable TRADELEDGER_CREATE_BACKUP='maybe' is not a boolean: use true or false$/);
+    throwsUsage(
+      () => parseEnvironmentValue('TRADELEDGER_LOCK_WAIT', 'duration', 'soon'),
+      'BAD_ENV',
+      /^environment variable TRADELEDGER_LOCK_WAIT='soon' is not a duration: use e\.g\. 500ms, 2s or 5m$/,
+    );
+    throwsUsage(
+      () => parseEnvironmentValue('TRADELEDGER_CREATE_BACKUP', 'boolean', 'maybe'),
+      'BAD_ENV',
+      /^environment variable TRADELEDGER_CREATE_BACKUP='maybe' is not a boolean: use true or false$/,
+    );
     for (const bad of ['-1', '2.5', 'ten', '']) {
-      throwsUsage(() => parseEnvironmentValue('TRADELEDGER_MAX_BACKUPS', 'integer', bad), 'BAD_ENV', /^environment variable TRADELEDGER_MAX_BACKUPS='.*' is not a whole number/);
+      throwsUsage(
+        () => parseEnvironmentValue('TRADELEDGER_MAX_BACKUPS', 'integer', bad),
+        'BAD_ENV',
+        /^environment variable TRADELEDGER_MAX_BACKUPS='.*' is not a whole number/,
+      );
     }
     throwsUsage(() => parseEnvironmentValue('DATABASE_URL', 'string', '  '), 'BAD_ENV', /^environment variable DATABASE_URL is set but empty/);
   });
 
   it('every variable the README documents is read', () => {
     const names = ENVIRONMENT_OVERRIDES.map((o) => o.name);
-    for (const name of ['DATABASE_URL', 'TRADELEDGER_AUTO_MIGRATE', 'TRADELEDGER_TRACK_UNREALIZED_PNL', 'TRADELEDGER_BACKUP_DIR', 'TRADELEDGER_BACKUP_RETENTION_DAYS', 'TRADELEDGER_MAX_BACKUPS', 'TRADELEDGER_REQUIRE_CONFIRMATION', 'TRADELEDGER_CREATE_BACKUP', 'TRADELEDGER_VERIFY_AFTER', 'TRADELEDGER_LOCK_TIMEOUT', 'TRADELEDGER_STATEMENT_TIMEOUT', 'TRADELEDGER_LOCK_WAIT', 'TRADELEDGER_MIGRATION_RETRIES']) {
+    for (const name of [
+      'DATABASE_URL',
+      'TRADELEDGER_AUTO_MIGRATE',
+      'TRADELEDGER_TRACK_UNREALIZED_PNL',
+      'TRADELEDGER_BACKUP_DIR',
+      'TRADELEDGER_BACKUP_RETENTION_DAYS',
+      'TRADELEDGER_MAX_BACKUPS',
+      'TRADELEDGER_REQUIRE_CONFIRMATION',
+      'TRADELEDGER_CREATE_BACKUP',
+      'TRADELEDGER_VERIFY_AFTER',
+      'TRADELEDGER_LOCK_TIMEOUT',
+      'TRADELEDGER_STATEMENT_TIMEOUT',
+      'TRADELEDGER_LOCK_WAIT',
+      'TRADELEDGER_MIGRATION_RETRIES',
+    ]) {
       assert.ok(names.includes(name), name);
     }
   });
@@ -102,12 +140,15 @@ describe('parseDatabaseUrl', () => {
 
   it('never shows the password of a malformed postgres URL either', () => {
     for (const url of ['postgres://u:hunter2@[bad/db', ' postgres://u:hunter2@/db', 'mysql://root:hunter2@db/x', 'mysql://root@db/x?password=hunter2&ssl=1']) {
-      assert.throws(() => parseDatabaseUrl(url), (error: unknown) => {
-        assert.ok(error instanceof UsageError);
-        assert.doesNotMatch(error.message, /hunter2/, url);
-        assert.match(error.message, /\*\*\*/, 'it says a password was there');
-        return true;
-      });
+      assert.throws(
+        () => parseDatabaseUrl(url),
+        (error: unknown) => {
+          assert.ok(error instanceof UsageError);
+          assert.doesNotMatch(error.message, /hunter2/, url);
+          assert.match(error.message, /\*\*\*/, 'it says a password was there');
+          return true;
+        },
+      );
     }
   });
 });

@@ -31,9 +31,13 @@ describe('executeEnforcement', () => {
   });
 
   it('logs a thrown action as failed with the error, instead of throwing', async () => {
-    const log = await executeEnforcement(REQUEST, async () => {
-      throw new Error('broker rejected the close: market closed');
-    }, steppedClock([0, 7]));
+    const log = await executeEnforcement(
+      REQUEST,
+      async () => {
+        throw new Error('broker rejected the close: market closed');
+      },
+      steppedClock([0, 7]),
+    );
     assert.equal(log.success, false);
     assert.deepEqual(log.details, { error: 'broker rejected the close: market closed' });
     assert.equal(log.executionTimeMs, 7);

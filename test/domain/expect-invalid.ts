@@ -24,8 +24,12 @@ export async function expectInvalidAsync(promise: Promise<unknown>, model: strin
   } catch (error) {
     caught = error;
   }
-  expectInvalid(() => {
-    if (caught === undefined) return 'resolved';
-    throw caught;
-  }, model, field);
+  expectInvalid(
+    () => {
+      if (caught === undefined) return 'resolved';
+      throw caught;
+    },
+    model,
+    field,
+  );
 }

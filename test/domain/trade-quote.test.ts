@@ -7,7 +7,15 @@ import { expectInvalid } from './expect-invalid.ts';
 
 const NOW = new Date('2025-10-22T15:00:00Z');
 
-const TRADE: TradeInput = { id: 101, accountId: 123, contractId: 'CON.F.US.MNQ.U25', quantity: '2', price: '21075.00', pnl: '150.00', executedAt: '2025-10-22T14:30:00Z' };
+const TRADE: TradeInput = {
+  id: 101,
+  accountId: 123,
+  contractId: 'CON.F.US.MNQ.U25',
+  quantity: '2',
+  price: '21075.00',
+  pnl: '150.00',
+  executedAt: '2025-10-22T14:30:00Z',
+};
 const QUOTE: QuoteInput = { contractId: 'CON.F.US.MNQ.U25', bid: '21000.00', ask: '21000.25', last: '21000.25', timestamp: '2025-10-22T14:59:59.500Z' };
 
 function trade(overrides: Partial<Record<keyof TradeInput, unknown>>) {

@@ -104,14 +104,19 @@ describe('ccxt evidence against a simulated Binance', () => {
     const evidence = await (await source({ pageLimit: 3, maxPages: 2 })).gather(query(['BTC/USDT']));
     assert.equal(evidence.complete, false);
     assert.equal(evidence.problems.length, 1);
-    assert.match(evidence.problems[0]!, /^binance fetchMyTrades BTC\/USDT: stopped after 2 pages of 3 trades at 2026-02-01T03:00:00\.000Z, before the window's end/);
+    assert.match(
+      evidence.problems[0]!,
+      /^binance fetchMyTrades BTC\/USDT: stopped after 2 pages of 3 trades at 2026-02-01T03:00:00\.000Z, before the window's end/,
+    );
     assert.equal(sim.calls('/api/v3/myTrades').length, 2);
   });
 
   it('reports incomplete evidence when a whole page shares one millisecond (it cannot page past it safely)', async () => {
     const evidence = await (await source({ pageLimit: 2 })).gather(query(['BTC/USDT']));
     assert.equal(evidence.complete, false);
-    assert.deepEqual(evidence.problems, ['binance fetchMyTrades BTC/USDT: a full page of 2 trades all at 2026-02-01T03:00:00.000Z; raise pageLimit so that one page holds them']);
+    assert.deepEqual(evidence.problems, [
+      'binance fetchMyTrades BTC/USDT: a full page of 2 trades all at 2026-02-01T03:00:00.000Z; raise pageLimit so that one page holds them',
+    ]);
   });
 
   it('reports a server error as incomplete evidence carrying the exchange’s message', async () => {
@@ -126,7 +131,10 @@ describe('ccxt evidence against a simulated Binance', () => {
     sim.fail('/api/v3/myTrades', 500, '{"code":-1000,"msg":"simulated outage"}', 1);
     const evidence = await (await source({ pageLimit: 3 })).gather(query(['BTC/USDT']));
     assert.equal(evidence.complete, false);
-    assert.deepEqual(evidence.fills.map((f) => f.exchangeTradeId), ['2', '3', '4']);
+    assert.deepEqual(
+      evidence.fills.map((f) => f.exchangeTradeId),
+      ['2', '3', '4'],
+    );
     assert.match(evidence.problems[0]!, /failed on page 2 \(from 2026-02-01T02:00:00\.000Z\): .*simulated outage/);
   });
 
@@ -136,7 +144,10 @@ describe('ccxt evidence against a simulated Binance', () => {
     assert.equal(evidence.positions.get('BTC/USDT')?.quantity.toFixed(), '0.50000001');
     assert.equal(evidence.positions.get('SOL/USDT')?.quantity.isZero(), true);
     assert.equal(evidence.positions.has('ETH/USDT'), false);
-    assert.deepEqual(evidence.fills.filter((f) => f.symbol === 'ETH/USDT').map((f) => f.exchangeTradeId), ['12']);
+    assert.deepEqual(
+      evidence.fills.filter((f) => f.symbol === 'ETH/USDT').map((f) => f.exchangeTradeId),
+      ['12'],
+    );
     assert.equal(sim.calls('/api/v3/account').length, 1);
   });
 
@@ -151,7 +162,10 @@ describe('ccxt evidence against a simulated Binance', () => {
   it('takes a contract position from fetchPositions and contract fills from the futures endpoint', async () => {
     const evidence = await (await source()).gather(query(['BTC/USDT:USDT', 'ETH/USDT:USDT']));
     assert.equal(evidence.complete, true);
-    assert.deepEqual(evidence.fills.map((f) => `${f.symbol}:${f.exchangeTradeId}:${f.side}:${f.quantity.toFixed()}`), ['BTC/USDT:USDT:13:buy:0.123']);
+    assert.deepEqual(
+      evidence.fills.map((f) => `${f.symbol}:${f.exchangeTradeId}:${f.side}:${f.quantity.toFixed()}`),
+      ['BTC/USDT:USDT:13:buy:0.123'],
+    );
     // The size of the position, whichever its side.
     assert.equal(evidence.positions.get('ETH/USDT:USDT')?.quantity.toFixed(), '1.5');
     // ccxt's default Binance method lists open positions only, so a flat one is absent: not observed, never flat.
@@ -192,7 +206,10 @@ describe('ccxt evidence against a simulated Binance', () => {
   });
 
   it('refuses an unknown exchange id or bad paging settings at construction', async () => {
-    await assert.rejects(ccxtEvidence({ exchange: 'nosuchexchange', options: {}, profileId: 'p1' }), (error: unknown) => error instanceof UsageError && /recon\.evidence\.exchange 'nosuchexchange' is not a ccxt exchange id/.test(error.message));
+    await assert.rejects(
+      ccxtEvidence({ exchange: 'nosuchexchange', options: {}, profileId: 'p1' }),
+      (error: unknown) => error instanceof UsageError && /recon\.evidence\.exchange 'nosuchexchange' is not a ccxt exchange id/.test(error.message),
+    );
     await assert.rejects(ccxtEvidence({ exchange: 'binance', options: {}, profileId: 'p1', maxPages: 0 }), UsageError);
   });
 });

@@ -62,7 +62,10 @@ describe('openEvidenceSource', () => {
   const missing: readonly (readonly [Record<string, unknown>, string])[] = [
     [{ source: 'file' }, 'recon.evidence.file is required when recon.evidence.source is file: the path of a JSON or CSV export of fills and positions'],
     [{ source: 'ccxt', profile: 'p1' }, 'recon.evidence.exchange is required when recon.evidence.source is ccxt: a ccxt exchange id such as binance'],
-    [{ source: 'ccxt', exchange: 'binance' }, 'recon.evidence.profile is required when recon.evidence.source is ccxt: the ledger profile the exchange credentials belong to'],
+    [
+      { source: 'ccxt', exchange: 'binance' },
+      'recon.evidence.profile is required when recon.evidence.source is ccxt: the ledger profile the exchange credentials belong to',
+    ],
   ];
   for (const [settings, message] of missing) {
     it(`refuses ${JSON.stringify(settings)} naming the missing setting`, async () => {

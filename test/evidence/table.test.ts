@@ -27,7 +27,16 @@ async function insertFills(db: Database, seeds: readonly FillSeed[]): Promise<vo
     await db.query(
       `INSERT INTO exchange_fills (profile_id, symbol, exchange_order_id, exchange_trade_id, client_order_id, side, quantity, price, filled_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, 60000.25, $8::timestamptz)`,
-      [s.profile, s.symbol, s.order === undefined ? `o-${s.trade}` : s.order, s.trade, s.client ?? null, s.side === undefined ? 'SELL' : s.side, s.quantity, s.at],
+      [
+        s.profile,
+        s.symbol,
+        s.order === undefined ? `o-${s.trade}` : s.order,
+        s.trade,
+        s.client ?? null,
+        s.side === undefined ? 'SELL' : s.side,
+        s.quantity,
+        s.at,
+      ],
     );
   }
 }
@@ -95,7 +104,10 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.deepEqual([...result.positions.keys()], ['BTC']);
       // The port: an unobserved position is the decision's business for that symbol; the fills are still whole.
       assert.equal(result.complete, true);
-      assert.deepEqual(result.fills.map((f) => f.exchangeTradeId), ['t-first', 't-sol', 't-big', 't-last']);
+      assert.deepEqual(
+        result.fills.map((f) => f.exchangeTradeId),
+        ['t-first', 't-sol', 't-big', 't-last'],
+      );
     });
 
     it('keeps other profiles apart', async () => {
@@ -117,7 +129,10 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       ]);
       await db.query(`INSERT INTO exchange_positions (profile_id, symbol, quantity) VALUES ('p3', 'BTC', 0)`);
       const result = await source.gather({ profileId: 'p3', symbols: ['BTC'], since: SINCE, until: UNTIL });
-      assert.deepEqual(result.fills.map((f) => f.exchangeTradeId), ['t-good']);
+      assert.deepEqual(
+        result.fills.map((f) => f.exchangeTradeId),
+        ['t-good'],
+      );
       assert.equal(result.complete, false);
       assert.equal(result.problems.length, 2);
       assert.match(result.problems.find((p) => p.includes('t-no-side')) ?? '', /^exchange_fills id \d+ \(trade t-no-side\): side is null$/);
@@ -131,7 +146,10 @@ describe('table evidence refuses a database without the mirror', () => {
     const test = await createTestDatabase('pglite');
     const db = await openDatabase(test.url);
     try {
-      await assert.rejects(tableEvidence(db), (error: unknown) => error instanceof UsageError && /no exchange_fills, exchange_positions table: .*migrate up --pack bot-ledger/.test(error.message));
+      await assert.rejects(
+        tableEvidence(db),
+        (error: unknown) => error instanceof UsageError && /no exchange_fills, exchange_positions table: .*migrate up --pack bot-ledger/.test(error.message),
+      );
     } finally {
       await db.close();
       await test.cleanup();

@@ -33,17 +33,27 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       const count = async (table: string) => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
       assert.equal(await count('orders'), SMALL.orders);
       assert.equal(await count('trading_status'), SMALL.profiles);
-      for (const table of ['trade_history', 'exchange_fills', 'exchange_positions', 'positions']) assert.equal(await count(table), result.summary.rows[table], table);
+      for (const table of ['trade_history', 'exchange_fills', 'exchange_positions', 'positions'])
+        assert.equal(await count(table), result.summary.rows[table], table);
       const unmatched = await db.query(
         `SELECT o.order_id FROM orders o LEFT JOIN exchange_fills f ON f.profile_id = o.profile_id AND f.exchange_order_id = o.exchange_order_id
           WHERE o.status = 'filled' GROUP BY o.order_id, o.quantity, o.qty HAVING COALESCE(sum(f.quantity), -1) <> COALESCE(o.quantity, o.qty)`,
       );
       assert.deepEqual(unmatched, [], 'every filled order has fills adding up to its quantity');
-      const sources = await db.query<{ source: string; actions: string[] }>(`SELECT source, array_agg(DISTINCT COALESCE(action, 'NULL') ORDER BY COALESCE(action, 'NULL')) AS actions FROM orders GROUP BY source ORDER BY source`);
-      assert.deepEqual(sources.map((s) => s.source), ['bot', 'legacy', 'manual']);
-      for (const s of sources.slice(1)) assert.ok(s.actions.includes('NULL') && s.actions.length > 1, `${s.source} rows with and without an action: ${s.actions.join(', ')}`);
+      const sources = await db.query<{ source: string; actions: string[] }>(
+        `SELECT source, array_agg(DISTINCT COALESCE(action, 'NULL') ORDER BY COALESCE(action, 'NULL')) AS actions FROM orders GROUP BY source ORDER BY source`,
+      );
+      assert.deepEqual(
+        sources.map((s) => s.source),
+        ['bot', 'legacy', 'manual'],
+      );
+      for (const s of sources.slice(1))
+        assert.ok(s.actions.includes('NULL') && s.actions.length > 1, `${s.source} rows with and without an action: ${s.actions.join(', ')}`);
       const states = await db.query<{ state: string }>(`SELECT DISTINCT state FROM trading_status ORDER BY state`);
-      assert.deepEqual(states.map((s) => s.state), ['PAUSED', 'RUNNING']);
+      assert.deepEqual(
+        states.map((s) => s.state),
+        ['PAUSED', 'RUNNING'],
+      );
       // The ids were explicit: the identity sequences continue after them.
       const [next] = await db.query<{ id: string; max: string }>(
         `WITH n AS (INSERT INTO trade_history (profile_id, symbol, quantity) VALUES ('x', 'X', 1) RETURNING id) SELECT n.id::text AS id, (SELECT max(id) FROM trade_history)::text AS max FROM n`,
@@ -57,8 +67,14 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.deepEqual([...kinds].sort(), [...ANOMALY_KINDS].sort());
       // One injection every 1/R lifecycles, give or take the one the accumulator started on.
       assert.ok(Math.abs(result.summary.injected + result.summary.unplaced - result.summary.lifecycles * 0.05) <= 1, JSON.stringify(result.summary));
-      assert.ok(result.expected.recon.decisions.some((d) => d.decision === 'close' && d.dustQty !== null), 'a ghost closes with a dust row');
-      assert.ok(result.expected.recon.decisions.some((d) => d.reason === 'missing_fill_evidence_for_large_remainder'), 'a ghost is refused');
+      assert.ok(
+        result.expected.recon.decisions.some((d) => d.decision === 'close' && d.dustQty !== null),
+        'a ghost closes with a dust row',
+      );
+      assert.ok(
+        result.expected.recon.decisions.some((d) => d.reason === 'missing_fill_evidence_for_large_remainder'),
+        'a ghost is refused',
+      );
     });
 
     it('the lifecycle report finds exactly the expected anomalies, with the rows that prove them, before any backfill', async () => {
@@ -82,7 +98,10 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.deepEqual(decisionsOf(cycle.audit), expectedDecisions(result.expected));
       // §8: what stays open is exactly what was refused.
       const open = (await detectOpenLifecycles(db)).map((l) => `${l.profileId}/${l.tradeId}`).sort();
-      const refused = result.expected.recon.decisions.filter((d) => d.decision === 'refuse').map((d) => `${d.profileId}/${d.tradeId}`).sort();
+      const refused = result.expected.recon.decisions
+        .filter((d) => d.decision === 'refuse')
+        .map((d) => `${d.profileId}/${d.tradeId}`)
+        .sort();
       assert.deepEqual(open, refused);
     });
 

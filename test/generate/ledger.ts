@@ -47,7 +47,10 @@ async function tableDigests(db: Queryable): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [table, key] of Object.entries(keys)) {
     const rows = await db.query<{ d: string | null; n: string }>(
-      `SELECT encode(sha256(convert_to(string_agg(t::text, E'\\n' ORDER BY ${key.split(', ').map((k) => `t.${k}`).join(', ')}), 'UTF8')), 'hex') AS d, count(*)::text AS n FROM ${table} t`,
+      `SELECT encode(sha256(convert_to(string_agg(t::text, E'\\n' ORDER BY ${key
+        .split(', ')
+        .map((k) => `t.${k}`)
+        .join(', ')}), 'UTF8')), 'hex') AS d, count(*)::text AS n FROM ${table} t`,
     );
     out[table] = `${rows[0]!.n}:${rows[0]!.d}`;
   }

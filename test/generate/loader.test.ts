@@ -7,7 +7,28 @@ import { iso } from '../../src/generate/tables.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
 // Everything a generated text column can hold: blanks of every kind, quotes, backslashes, braces, commas, NULL.
-const TRICKY = ['', ' ', '\t', '\r\n', '\u00a0', '\u3000', '\u2060\ufeff', '\u2028', 'a"b', 'a\\b', '\\n', '{x}', 'a,b', 'NULL', 'null', null, 'TRD 1', '#1/2', 'é', '💱'];
+const TRICKY = [
+  '',
+  ' ',
+  '\t',
+  '\r\n',
+  '\u00a0',
+  '\u3000',
+  '\u2060\ufeff',
+  '\u2028',
+  'a"b',
+  'a\\b',
+  '\\n',
+  '{x}',
+  'a,b',
+  'NULL',
+  'null',
+  null,
+  'TRD 1',
+  '#1/2',
+  'é',
+  '💱',
+];
 
 for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKind[]) {
   describe(`generate's array literals on ${kind}`, () => {

@@ -18,9 +18,15 @@ describe('generate: exact quantities', () => {
     for (let total = 1n; total <= 60n; total++) {
       for (let parts = 1; parts <= 5; parts++) {
         const split = splitUnits(rng, total, parts);
-        assert.equal(split.reduce((a, b) => a + b, 0n), total);
+        assert.equal(
+          split.reduce((a, b) => a + b, 0n),
+          total,
+        );
         assert.equal(split.length, Math.min(parts, Number(total)));
-        assert.ok(split.every((p) => p >= 1n), `${total}/${parts}: ${split.join(',')}`);
+        assert.ok(
+          split.every((p) => p >= 1n),
+          `${total}/${parts}: ${split.join(',')}`,
+        );
       }
     }
   });
@@ -31,14 +37,24 @@ describe('generate: budgets', () => {
     assert.deepEqual(apportion(10, [1, 1, 3]), [2, 2, 6]);
     assert.deepEqual(apportion(11, [1, 1, 3]), [3, 2, 6]);
     assert.deepEqual(apportion(7, [2, 2]), [4, 3]);
-    assert.equal(apportion(1_000_003, [1, 4, 2, 3]).reduce((a, b) => a + b, 0), 1_000_003);
+    assert.equal(
+      apportion(1_000_003, [1, 4, 2, 3]).reduce((a, b) => a + b, 0),
+      1_000_003,
+    );
   });
   it('sizes lifecycles of 3 to 9 rows that add up to the stream budget exactly', () => {
     const rng = new Prng(5);
     for (let budget = 1; budget <= 300; budget++) {
       const sizes = lifecycleSizes(rng, budget);
-      assert.equal(sizes.reduce((a, b) => a + b, 0), budget);
-      if (budget >= 3) assert.ok(sizes.every((s) => s >= 3 && s <= 9), `${budget}: ${sizes.join(',')}`);
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        budget,
+      );
+      if (budget >= 3)
+        assert.ok(
+          sizes.every((s) => s >= 3 && s <= 9),
+          `${budget}: ${sizes.join(',')}`,
+        );
       else assert.deepEqual(sizes, [budget]);
     }
   });
@@ -46,7 +62,10 @@ describe('generate: budgets', () => {
     const rng = new Prng(8);
     for (let budget = 1; budget <= 200; budget++) {
       const streams = streamBudgets(rng, budget);
-      assert.equal(streams.reduce((a, b) => a + b, 0), budget);
+      assert.equal(
+        streams.reduce((a, b) => a + b, 0),
+        budget,
+      );
       assert.ok(streams.length >= 1 && streams.length <= 6);
       if (budget >= 3) assert.ok(streams.every((s) => s >= 3));
     }
@@ -66,8 +85,14 @@ describe('generate: the anomaly scheduler', () => {
   it('keeps a kind that does not fit for the next place it fits', () => {
     const scheduler = new AnomalyScheduler(new Prng(2), 1_000_000);
     for (let i = 0; i < 12; i++) scheduler.tick();
-    assert.equal(scheduler.takeLifecycle((kind) => kind === 'orphan_exit'), 'orphan_exit');
-    assert.equal(scheduler.takeLifecycle((kind) => kind === 'orphan_exit'), null);
+    assert.equal(
+      scheduler.takeLifecycle((kind) => kind === 'orphan_exit'),
+      'orphan_exit',
+    );
+    assert.equal(
+      scheduler.takeLifecycle((kind) => kind === 'orphan_exit'),
+      null,
+    );
     assert.equal(scheduler.unplaced, 11);
   });
   it('with rate 0 never triggers', () => {
@@ -79,12 +104,19 @@ describe('generate: the anomaly scheduler', () => {
 
 describe('generate: seeded randomness and injected ids', () => {
   it('the same seed gives the same sequence; another seed or salt another one', () => {
-    const draw = (seed: number) => Array.from({ length: 5 }, ((rng) => () => rng.uint32())(new Prng(seed)));
+    const draw = (seed: number) =>
+      Array.from(
+        { length: 5 },
+        (
+          (rng) => () =>
+            rng.uint32()
+        )(new Prng(seed)),
+      );
     assert.deepEqual(draw(seedOf('a')), draw(seedOf('a')));
     assert.notDeepEqual(draw(seedOf('a')), draw(seedOf('b')));
     assert.notEqual(seedOf('a', 1), seedOf('a', 2));
   });
-  it('blank ids are blank by the pack\'s rule, all different, and none starts with a byte-order mark', () => {
+  it("blank ids are blank by the pack's rule, all different, and none starts with a byte-order mark", () => {
     const blanks = Array.from({ length: 40 }, (_, n) => blankTradeId(n));
     assert.ok(blanks.every(isBlankTradeId));
     assert.equal(new Set(blanks).size, blanks.length);

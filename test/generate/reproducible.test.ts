@@ -10,7 +10,20 @@ const SAMPLE = { profiles: 12, orders: 2500, anomalyRate: '0.05', seed: 'same' }
 
 async function generated(test: TestDatabase, seed: string, via: 'cli' | 'library'): Promise<Record<string, string>> {
   if (via === 'cli') {
-    const run = await cli('generate', '--profiles', String(SAMPLE.profiles), '--orders', String(SAMPLE.orders), '--anomaly-rate', SAMPLE.anomalyRate, '--seed', seed, '--db', test.url, '--json');
+    const run = await cli(
+      'generate',
+      '--profiles',
+      String(SAMPLE.profiles),
+      '--orders',
+      String(SAMPLE.orders),
+      '--anomaly-rate',
+      SAMPLE.anomalyRate,
+      '--seed',
+      seed,
+      '--db',
+      test.url,
+      '--json',
+    );
     assert.equal(run.code, 0, run.stderr);
   } else {
     const db = await openDatabase(test.url);

@@ -40,7 +40,10 @@ const SPOT_SYMBOLS = [
   { symbol: 'ETHUSDT', baseAsset: 'ETH', quoteAsset: 'USDT' },
   { symbol: 'SOLUSDT', baseAsset: 'SOL', quoteAsset: 'USDT' },
 ];
-const USDM_SYMBOLS = [{ symbol: 'BTCUSDT', baseAsset: 'BTC', quoteAsset: 'USDT' }, { symbol: 'ETHUSDT', baseAsset: 'ETH', quoteAsset: 'USDT' }];
+const USDM_SYMBOLS = [
+  { symbol: 'BTCUSDT', baseAsset: 'BTC', quoteAsset: 'USDT' },
+  { symbol: 'ETHUSDT', baseAsset: 'ETH', quoteAsset: 'USDT' },
+];
 
 function spotMarket(s: (typeof SPOT_SYMBOLS)[number]): object {
   return {
@@ -189,13 +192,30 @@ export class ExchangeSimulator {
           permissions: ['SPOT'],
         });
       case 'GET /fapi/v1/leverageBracket':
-        return send(200, USDM_SYMBOLS.map((s) => ({ symbol: s.symbol, brackets: [{ bracket: 1, initialLeverage: 125, notionalCap: 50000, notionalFloor: 0, maintMarginRatio: 0.004, cum: 0 }] })));
+        return send(
+          200,
+          USDM_SYMBOLS.map((s) => ({
+            symbol: s.symbol,
+            brackets: [{ bracket: 1, initialLeverage: 125, notionalCap: 50000, notionalFloor: 0, maintMarginRatio: 0.004, cum: 0 }],
+          })),
+        );
       case 'GET /fapi/v3/account':
         return send(200, {
           totalWalletBalance: '1000.00000000',
           totalUnrealizedProfit: '0.00000000',
           availableBalance: '1000.00000000',
-          assets: [{ asset: 'USDT', walletBalance: '1000.00000000', unrealizedProfit: '0', marginBalance: '1000', crossWalletBalance: '1000.00000000', crossUnPnl: '0.00000000', availableBalance: '1000', updateTime: Date.now() }],
+          assets: [
+            {
+              asset: 'USDT',
+              walletBalance: '1000.00000000',
+              unrealizedProfit: '0',
+              marginBalance: '1000',
+              crossWalletBalance: '1000.00000000',
+              crossUnPnl: '0.00000000',
+              availableBalance: '1000',
+              updateTime: Date.now(),
+            },
+          ],
           positions: [...this.positions].map(([symbol, amount]) => ({
             symbol,
             positionSide: 'BOTH',
@@ -211,28 +231,31 @@ export class ExchangeSimulator {
         });
       // Like ccxt's default for Binance: only positions with an entry price survive its parsing.
       case 'GET /fapi/v3/positionRisk':
-        return send(200, [...this.positions].map(([symbol, amount]) => ({
-          symbol,
-          positionSide: 'BOTH',
-          positionAmt: amount,
-          entryPrice: Number(amount) === 0 ? '0.0' : '60000.0',
-          breakEvenPrice: '0.0',
-          markPrice: '60000.00',
-          unRealizedProfit: '0.00000000',
-          liquidationPrice: '0',
-          isolatedMargin: '0',
-          notional: '0',
-          marginAsset: 'USDT',
-          isolatedWallet: '0',
-          initialMargin: '0',
-          maintMargin: '0',
-          positionInitialMargin: '0',
-          openOrderInitialMargin: '0',
-          adl: 0,
-          bidNotional: '0',
-          askNotional: '0',
-          updateTime: Date.now(),
-        })));
+        return send(
+          200,
+          [...this.positions].map(([symbol, amount]) => ({
+            symbol,
+            positionSide: 'BOTH',
+            positionAmt: amount,
+            entryPrice: Number(amount) === 0 ? '0.0' : '60000.0',
+            breakEvenPrice: '0.0',
+            markPrice: '60000.00',
+            unRealizedProfit: '0.00000000',
+            liquidationPrice: '0',
+            isolatedMargin: '0',
+            notional: '0',
+            marginAsset: 'USDT',
+            isolatedWallet: '0',
+            initialMargin: '0',
+            maintMargin: '0',
+            positionInitialMargin: '0',
+            openOrderInitialMargin: '0',
+            adl: 0,
+            bidNotional: '0',
+            askNotional: '0',
+            updateTime: Date.now(),
+          })),
+        );
       default:
         return send(404, { code: -1, msg: `simulator: no endpoint ${request.method} ${url.pathname}` });
     }
@@ -257,8 +280,37 @@ export class ExchangeSimulator {
       200,
       page.map((t) =>
         market === 'spot'
-          ? { symbol: t.symbol, id: t.id, orderId: t.orderId, orderListId: -1, price: t.price, qty: t.qty, quoteQty: '0', commission: '0', commissionAsset: 'BNB', time: t.time, isBuyer: isBuyer(t), isMaker: false, isBestMatch: true }
-          : { symbol: t.symbol, id: t.id, orderId: t.orderId, side: t.side, price: t.price, qty: t.qty, realizedPnl: '0', quoteQty: '0', commission: '0', commissionAsset: 'USDT', time: t.time, positionSide: 'BOTH', buyer: isBuyer(t), maker: false },
+          ? {
+              symbol: t.symbol,
+              id: t.id,
+              orderId: t.orderId,
+              orderListId: -1,
+              price: t.price,
+              qty: t.qty,
+              quoteQty: '0',
+              commission: '0',
+              commissionAsset: 'BNB',
+              time: t.time,
+              isBuyer: isBuyer(t),
+              isMaker: false,
+              isBestMatch: true,
+            }
+          : {
+              symbol: t.symbol,
+              id: t.id,
+              orderId: t.orderId,
+              side: t.side,
+              price: t.price,
+              qty: t.qty,
+              realizedPnl: '0',
+              quoteQty: '0',
+              commission: '0',
+              commissionAsset: 'USDT',
+              time: t.time,
+              positionSide: 'BOTH',
+              buyer: isBuyer(t),
+              maker: false,
+            },
       ),
     );
   }

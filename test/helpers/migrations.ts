@@ -36,5 +36,11 @@ export const PORTABLE_MIGRATIONS: Readonly<Record<string, string>> = {
     'DROP TABLE trades;',
     '',
   ].join('\n'),
-  '003_add_account_email.sql': ['-- migrate:up', 'ALTER TABLE accounts ADD COLUMN email TEXT;', '-- migrate:down', 'ALTER TABLE accounts DROP COLUMN email;', ''].join('\n'),
+  '003_add_account_email.sql': [
+    '-- migrate:up',
+    'ALTER TABLE accounts ADD COLUMN email TEXT;',
+    '-- migrate:down',
+    'ALTER TABLE accounts DROP COLUMN email;',
+    '',
+  ].join('\n'),
 };

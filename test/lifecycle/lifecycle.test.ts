@@ -39,27 +39,33 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
 
     it('reports every anomaly kind with the rows that prove it, before the backfill', async () => {
       const report = await lifecycleReport(db);
-      assert.deepEqual(kinds(report, 'p1').sort(), [
-        'orphan_exit:BTC:o8',
-        // e2's EXIT has no trade_id yet, so the orders still say 2 open where positions holds 1.
-        'ghost_position:ETH:e1,p1/ETH',
-        'missing_trade_id:BTC:o1,o2,o3,o4,o5,o6,o7,o9',
-        'missing_trade_id:ETH:e2',
-        `missing_trade_id:BTC:${fixture.h1}`,
-        'blank_trade_id:BTC:o3',
-        `blank_trade_id:BTC:${fixture.h2}`,
-      ].sort());
-      assert.deepEqual(kinds(report, 'p2').sort(), [
-        'missing_entry_order:SOL:s1',
-        'over_exit:ADA:s2,s3',
-        'ghost_position:BNB:s5',
-        'ghost_position:XRP:s4,p2/XRP',
-        'untracked_position:ETC:p2/ETC',
-        'history_mismatch:LTC:s6,s7',
-        'duplicate_lifecycle_key:DOGE:s8,s9',
-        `duplicate_lifecycle_key:DOGE:${fixture.dup1},${fixture.dup2}`,
-        'malformed_trade_id:BNB:s5',
-      ].sort());
+      assert.deepEqual(
+        kinds(report, 'p1').sort(),
+        [
+          'orphan_exit:BTC:o8',
+          // e2's EXIT has no trade_id yet, so the orders still say 2 open where positions holds 1.
+          'ghost_position:ETH:e1,p1/ETH',
+          'missing_trade_id:BTC:o1,o2,o3,o4,o5,o6,o7,o9',
+          'missing_trade_id:ETH:e2',
+          `missing_trade_id:BTC:${fixture.h1}`,
+          'blank_trade_id:BTC:o3',
+          `blank_trade_id:BTC:${fixture.h2}`,
+        ].sort(),
+      );
+      assert.deepEqual(
+        kinds(report, 'p2').sort(),
+        [
+          'missing_entry_order:SOL:s1',
+          'over_exit:ADA:s2,s3',
+          'ghost_position:BNB:s5',
+          'ghost_position:XRP:s4,p2/XRP',
+          'untracked_position:ETC:p2/ETC',
+          'history_mismatch:LTC:s6,s7',
+          'duplicate_lifecycle_key:DOGE:s8,s9',
+          `duplicate_lifecycle_key:DOGE:${fixture.dup1},${fixture.dup2}`,
+          'malformed_trade_id:BNB:s5',
+        ].sort(),
+      );
       const blocking = report.anomalies.filter((a) => a.blocking).map((a) => a.kind);
       assert.deepEqual([...new Set(blocking)].sort(), ['blank_trade_id', 'malformed_trade_id', 'missing_entry_order', 'missing_trade_id', 'orphan_exit']);
       assert.equal(report.blocking, true);
@@ -138,7 +144,15 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       const second = await cli('lifecycle', 'snapshot', '--db', test.url, '--compare', '--json');
       db = await openDatabase(test.url);
       const differences = JSON.parse(second.stdout).differences;
-      assert.deepEqual(differences.filter((d: { figure: string }) => d.figure === 'ordersMissingTradeId').map((d: { profileId: string; before: number; after: number }) => [d.profileId, d.before, d.after]), [['*', 3, 2], ['p1', 3, 2]]);
+      assert.deepEqual(
+        differences
+          .filter((d: { figure: string }) => d.figure === 'ordersMissingTradeId')
+          .map((d: { profileId: string; before: number; after: number }) => [d.profileId, d.before, d.after]),
+        [
+          ['*', 3, 2],
+          ['p1', 3, 2],
+        ],
+      );
       await db.query(`UPDATE orders SET trade_id = NULL WHERE order_id = 'm1'`);
     });
 
@@ -161,7 +175,10 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       await db.close();
       const tightened = await cli('lifecycle', 'tighten', '--db', test.url, '--json');
       assert.equal(tightened.code, 0, tightened.stderr);
-      assert.deepEqual(JSON.parse(tightened.stdout).constraints.map((c: { convalidated: boolean }) => c.convalidated), [true, true, true, true, true]);
+      assert.deepEqual(
+        JSON.parse(tightened.stdout).constraints.map((c: { convalidated: boolean }) => c.convalidated),
+        [true, true, true, true, true],
+      );
       const clean = await cli('lifecycle', 'report', '--db', test.url, '--json');
       assert.equal(clean.code, 0, 'no blocking anomaly is left');
       const loosened = await cli('lifecycle', 'loosen', '--db', test.url);
@@ -169,8 +186,10 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       db = await openDatabase(test.url);
       assert.deepEqual(await db.query(`SELECT conname FROM pg_constraint WHERE conname LIKE 'chk_%trade_id%' OR conname = 'chk_orders_action_lifecycle'`), []);
       const indexes = await db.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE indexname LIKE 'idx_%trade_id%' ORDER BY 1`);
-      assert.deepEqual(indexes.map((r) => r.indexname), ['idx_orders_profile_trade_id', 'idx_trade_history_profile_trade_id']);
+      assert.deepEqual(
+        indexes.map((r) => r.indexname),
+        ['idx_orders_profile_trade_id', 'idx_trade_history_profile_trade_id'],
+      );
     });
   });
 }
-

@@ -47,20 +47,33 @@ for (const kind of KINDS) {
       const source = directorySource(dir);
       const empty = await catalogSnapshot(db);
       const first = await migrateUp(db, source, settings());
-      assert.deepEqual(first.applied.map((step) => step.version), [1, 2, 3]);
+      assert.deepEqual(
+        first.applied.map((step) => step.version),
+        [1, 2, 3],
+      );
       const applied = await catalogSnapshot(db);
       assert.match(applied, /accounts/);
       assert.match(applied, /email/);
 
       const down = await migrateDown(db, source, settings(), { to: 0 });
-      assert.deepEqual(down.reverted.map((step) => step.version), [3, 2, 1]);
+      assert.deepEqual(
+        down.reverted.map((step) => step.version),
+        [3, 2, 1],
+      );
       assert.equal(await catalogSnapshot(db), empty);
       assert.deepEqual((await readHistory(db)).rows, []);
 
       await migrateUp(db, source, settings());
       assert.equal(await catalogSnapshot(db), applied);
       const rows = (await readHistory(db)).rows;
-      assert.deepEqual(rows.map((row) => [row.version, row.success]), [[1, true], [2, true], [3, true]]);
+      assert.deepEqual(
+        rows.map((row) => [row.version, row.success]),
+        [
+          [1, true],
+          [2, true],
+          [3, true],
+        ],
+      );
       for (const row of rows) {
         assert.equal(row.checksum, source.migrations.find((m) => m.version === row.version)!.checksum);
         assert.ok(row.executionTimeMs !== null && row.executionTimeMs >= 0, 'execution time recorded');
@@ -76,7 +89,10 @@ for (const kind of KINDS) {
       assert.equal(result.to, 2);
       const state = await readMigrationState(db, source, settings().plan);
       assert.equal(state.status.current, 2);
-      assert.deepEqual(state.status.pending.map((m) => m.version), [3]);
+      assert.deepEqual(
+        state.status.pending.map((m) => m.version),
+        [3],
+      );
       await migrateUp(db, source, settings());
       await db.close();
     });
@@ -113,7 +129,8 @@ for (const kind of KINDS) {
       try {
         const folder = writeMigrations(fresh.dir, {
           '001_create_accounts.sql': PORTABLE_MIGRATIONS['001_create_accounts.sql']!,
-          '002_broken.sql': '-- migrate:up\nCREATE TABLE positions (id BIGINT PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);\n-- migrate:down\nDROP TABLE positions;\n',
+          '002_broken.sql':
+            '-- migrate:up\nCREATE TABLE positions (id BIGINT PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);\n-- migrate:down\nDROP TABLE positions;\n',
         });
         const failing = await openDatabase(fresh.url);
         await assert.rejects(migrateUp(failing, directorySource(folder), settings()), (error: unknown) => {
@@ -124,7 +141,13 @@ for (const kind of KINDS) {
           return true;
         });
         const rows = (await readHistory(failing)).rows;
-        assert.deepEqual(rows.map((r) => [r.version, r.success]), [[1, true], [2, false]]);
+        assert.deepEqual(
+          rows.map((r) => [r.version, r.success]),
+          [
+            [1, true],
+            [2, false],
+          ],
+        );
         assert.match(rows[1]!.errorMessage ?? '', /no_such_table/);
         assert.deepEqual(await tableNames(failing), ['accounts', 'schema_version'], 'the failed migration left no table behind');
         await failing.close();
@@ -132,12 +155,24 @@ for (const kind of KINDS) {
         assert.equal(status.code, 1, 'status exits non-zero on a failed migration');
         assert.match(status.stdout, /failed/);
 
-        writeFileSync(join(folder, '002_broken.sql'), '-- migrate:up\nCREATE TABLE positions (id BIGINT PRIMARY KEY);\n-- migrate:down\nDROP TABLE positions;\n');
+        writeFileSync(
+          join(folder, '002_broken.sql'),
+          '-- migrate:up\nCREATE TABLE positions (id BIGINT PRIMARY KEY);\n-- migrate:down\nDROP TABLE positions;\n',
+        );
         const retry = await openDatabase(fresh.url);
         const result = await migrateUp(retry, directorySource(folder), settings());
-        assert.deepEqual(result.applied.map((s) => s.version), [2]);
+        assert.deepEqual(
+          result.applied.map((s) => s.version),
+          [2],
+        );
         const after = (await readHistory(retry)).rows;
-        assert.deepEqual(after.map((r) => [r.version, r.success, r.errorMessage]), [[1, true, null], [2, true, null]]);
+        assert.deepEqual(
+          after.map((r) => [r.version, r.success, r.errorMessage]),
+          [
+            [1, true, null],
+            [2, true, null],
+          ],
+        );
         await retry.close();
       } finally {
         await fresh.cleanup();
@@ -181,11 +216,20 @@ for (const kind of KINDS) {
         assert.deepEqual(result.marked, [1, 2]);
         assert.deepEqual(await tableNames(stamped), ['schema_version'], 'no migration SQL ran');
         const rows = (await readHistory(stamped)).rows;
-        assert.deepEqual(rows.map((r) => [r.version, r.success, r.executionTimeMs]), [[1, true, null], [2, true, null]]);
+        assert.deepEqual(
+          rows.map((r) => [r.version, r.success, r.executionTimeMs]),
+          [
+            [1, true, null],
+            [2, true, null],
+          ],
+        );
         assert.match(rows[0]!.appliedBy ?? '', /\(stamp\)$/);
         const back = await stampVersion(stamped, source, settings(), 1);
         assert.deepEqual(back.unmarked, [2]);
-        assert.deepEqual((await readHistory(stamped)).rows.map((r) => r.version), [1]);
+        assert.deepEqual(
+          (await readHistory(stamped)).rows.map((r) => r.version),
+          [1],
+        );
         await stamped.close();
       } finally {
         await fresh.cleanup();
@@ -197,7 +241,10 @@ for (const kind of KINDS) {
       const report = await verifyDatabase(db, directorySource(dir), {});
       assert.equal(report.ok, true, JSON.stringify(report));
       assert.equal(report.version, 3);
-      assert.deepEqual(report.checks.map((c) => c.name), kind === 'sqlite' ? ['history', 'integrity_check'] : ['history']);
+      assert.deepEqual(
+        report.checks.map((c) => c.name),
+        kind === 'sqlite' ? ['history', 'integrity_check'] : ['history'],
+      );
       await db.close();
     });
 

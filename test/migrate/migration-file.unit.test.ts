@@ -80,34 +80,69 @@ describe('parseMigration', () => {
   });
 
   it('refuses a badly named file, naming the fix', () => {
-    throwsUsage(() => parseMigration('create_orders.sql', '-- migrate:up\nSELECT 1;'), 'MIGRATION_NAME', /'create_orders\.sql' is not named NNN_description\.sql: rename it/);
+    throwsUsage(
+      () => parseMigration('create_orders.sql', '-- migrate:up\nSELECT 1;'),
+      'MIGRATION_NAME',
+      /'create_orders\.sql' is not named NNN_description\.sql: rename it/,
+    );
     throwsUsage(() => parseMigration('000_zero.sql', '-- migrate:up\nSELECT 1;'), 'MIGRATION_NAME', /versions start at 1/);
   });
 
   it('refuses a file without an up section, or with an empty one', () => {
-    throwsUsage(() => parseMigration('001_x.sql', 'CREATE TABLE x (id INT);\n-- migrate:down\nDROP TABLE x;'), 'MIGRATION_FORMAT', /'001_x\.sql' has no '-- migrate:up' line/);
+    throwsUsage(
+      () => parseMigration('001_x.sql', 'CREATE TABLE x (id INT);\n-- migrate:down\nDROP TABLE x;'),
+      'MIGRATION_FORMAT',
+      /'001_x\.sql' has no '-- migrate:up' line/,
+    );
     throwsUsage(() => parseMigration('001_x.sql', '-- MIGRATE:UP\nSELECT 1;'), 'MIGRATION_FORMAT', /no '-- migrate:up' line/);
-    throwsUsage(() => parseMigration('001_x.sql', '-- migrate:up\n\n   \n-- migrate:down\nDROP TABLE x;'), 'MIGRATION_FORMAT', /'-- migrate:up' section is empty/);
+    throwsUsage(
+      () => parseMigration('001_x.sql', '-- migrate:up\n\n   \n-- migrate:down\nDROP TABLE x;'),
+      'MIGRATION_FORMAT',
+      /'-- migrate:up' section is empty/,
+    );
   });
 
   it('refuses a second up or down section, an unknown directive and an empty description, with the line', () => {
-    throwsUsage(() => parseMigration('001_x.sql', '-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;'), 'MIGRATION_FORMAT', /line 3: a second '-- migrate:up' section/);
-    throwsUsage(() => parseMigration('001_x.sql', '-- migrate:up\nSELECT 1;\n-- migrate:down\n-- migrate:down\n'), 'MIGRATION_FORMAT', /line 4: a second '-- migrate:down'/);
-    throwsUsage(() => parseMigration('001_x.sql', '-- migrate:up\nSELECT 1;\n-- migrate:notransaction'), 'MIGRATION_FORMAT', /line 3: unknown directive '-- migrate:notransaction'; use up, down, no-transaction/);
-    throwsUsage(() => parseMigration('001_x.sql', '-- migrate:description\n-- migrate:up\nSELECT 1;'), 'MIGRATION_FORMAT', /line 1: '-- migrate:description' needs text/);
+    throwsUsage(
+      () => parseMigration('001_x.sql', '-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;'),
+      'MIGRATION_FORMAT',
+      /line 3: a second '-- migrate:up' section/,
+    );
+    throwsUsage(
+      () => parseMigration('001_x.sql', '-- migrate:up\nSELECT 1;\n-- migrate:down\n-- migrate:down\n'),
+      'MIGRATION_FORMAT',
+      /line 4: a second '-- migrate:down'/,
+    );
+    throwsUsage(
+      () => parseMigration('001_x.sql', '-- migrate:up\nSELECT 1;\n-- migrate:notransaction'),
+      'MIGRATION_FORMAT',
+      /line 3: unknown directive '-- migrate:notransaction'; use up, down, no-transaction/,
+    );
+    throwsUsage(
+      () => parseMigration('001_x.sql', '-- migrate:description\n-- migrate:up\nSELECT 1;'),
+      'MIGRATION_FORMAT',
+      /line 1: '-- migrate:description' needs text/,
+    );
   });
 });
 
 describe('splitStatements', () => {
   it('splits at top-level semicolons and keeps a last statement without one', () => {
-    assert.deepEqual(splitStatements('CREATE TABLE a (id INT);\nINSERT INTO a VALUES (1);\nSELECT 1'), ['CREATE TABLE a (id INT);', 'INSERT INTO a VALUES (1);', 'SELECT 1']);
+    assert.deepEqual(splitStatements('CREATE TABLE a (id INT);\nINSERT INTO a VALUES (1);\nSELECT 1'), [
+      'CREATE TABLE a (id INT);',
+      'INSERT INTO a VALUES (1);',
+      'SELECT 1',
+    ]);
     assert.deepEqual(splitStatements('SELECT 1 ;  \n\n-- done\n'), ['SELECT 1 ;'], 'a trailing comment is not a statement');
     assert.deepEqual(splitStatements(''), []);
     assert.deepEqual(splitStatements('\n  \n'), []);
   });
 
   it('skips semicolons inside string literals, doubled quotes included', () => {
-    assert.deepEqual(splitStatements("INSERT INTO n VALUES ('a; b', 'it''s; fine');\nSELECT 2;"), ["INSERT INTO n VALUES ('a; b', 'it''s; fine');", 'SELECT 2;']);
+    assert.deepEqual(splitStatements("INSERT INTO n VALUES ('a; b', 'it''s; fine');\nSELECT 2;"), [
+      "INSERT INTO n VALUES ('a; b', 'it''s; fine');",
+      'SELECT 2;',
+    ]);
     // A standard string ends at the quote after a backslash: the backslash is just a character.
     assert.deepEqual(splitStatements("SELECT 'C:\\';SELECT 3;"), ["SELECT 'C:\\';", 'SELECT 3;']);
   });
@@ -119,14 +154,21 @@ describe('splitStatements', () => {
   });
 
   it('skips semicolons inside quoted identifiers', () => {
-    assert.deepEqual(splitStatements('CREATE TABLE "odd;name" ("a;""b" INT);DROP TABLE "odd;name";'), ['CREATE TABLE "odd;name" ("a;""b" INT);', 'DROP TABLE "odd;name";']);
+    assert.deepEqual(splitStatements('CREATE TABLE "odd;name" ("a;""b" INT);DROP TABLE "odd;name";'), [
+      'CREATE TABLE "odd;name" ("a;""b" INT);',
+      'DROP TABLE "odd;name";',
+    ]);
   });
 
   it('skips semicolons inside $$ and $tag$ bodies, nested tags included', () => {
-    const fn = 'CREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  RAISE EXCEPTION \'no; updates\';\n  RETURN NULL;\nEND;\n$$ LANGUAGE plpgsql;';
+    const fn = "CREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  RAISE EXCEPTION 'no; updates';\n  RETURN NULL;\nEND;\n$$ LANGUAGE plpgsql;";
     const tagged = 'DO $body$ BEGIN EXECUTE $q$SELECT 1; SELECT 2$q$; END $body$;';
     assert.deepEqual(splitStatements(`${fn}\n${tagged}\nSELECT 6;`), [fn, tagged, 'SELECT 6;']);
-    assert.deepEqual(splitStatements("SELECT $a$ it's; $b$ $a$;SELECT 8;"), ["SELECT $a$ it's; $b$ $a$;", 'SELECT 8;'], 'a quote inside a dollar body is just a character');
+    assert.deepEqual(
+      splitStatements("SELECT $a$ it's; $b$ $a$;SELECT 8;"),
+      ["SELECT $a$ it's; $b$ $a$;", 'SELECT 8;'],
+      'a quote inside a dollar body is just a character',
+    );
     // A $ inside an identifier or a parameter does not open a dollar quote.
     assert.deepEqual(splitStatements('SELECT a$b$c FROM t WHERE x = $1;SELECT 7;'), ['SELECT a$b$c FROM t WHERE x = $1;', 'SELECT 7;']);
   });
@@ -141,7 +183,11 @@ describe('splitStatements', () => {
 describe('concurrentIndexName', () => {
   it('names the index a CREATE INDEX CONCURRENTLY builds', () => {
     assert.equal(concurrentIndexName('CREATE INDEX CONCURRENTLY idx_orders_symbol ON orders (symbol);'), 'idx_orders_symbol');
-    assert.equal(concurrentIndexName('create unique index concurrently if not exists IDX_Upper on orders (id)'), 'idx_upper', 'unquoted names fold to lower case');
+    assert.equal(
+      concurrentIndexName('create unique index concurrently if not exists IDX_Upper on orders (id)'),
+      'idx_upper',
+      'unquoted names fold to lower case',
+    );
     assert.equal(concurrentIndexName('CREATE INDEX CONCURRENTLY "Idx ""Q""" ON orders (id)'), 'Idx "Q"', 'quoted names keep case and quotes');
     assert.equal(concurrentIndexName('CREATE INDEX CONCURRENTLY ledger.idx_fills ON ledger.fills (ts)'), 'ledger.idx_fills');
     assert.equal(concurrentIndexName('CREATE INDEX CONCURRENTLY "Ledger" . "Idx" ON x (y)'), 'Ledger.Idx');

@@ -70,7 +70,10 @@ describe('computeStatus', () => {
   it('with no history everything is pending', () => {
     const s = computeStatus(ALL, []);
     assert.deepEqual([s.current, s.latest], [0, 3]);
-    assert.deepEqual(s.pending.map((m) => m.version), [1, 2, 3]);
+    assert.deepEqual(
+      s.pending.map((m) => m.version),
+      [1, 2, 3],
+    );
     assert.deepEqual([s.applied, s.failed, s.drifted, s.unknown, s.outOfOrder], [[], [], [], [], []]);
     assert.equal(computeStatus([], []).latest, 0);
   });
@@ -79,33 +82,69 @@ describe('computeStatus', () => {
     const failed = row(m3, { success: false, errorMessage: 'boom' });
     const s = computeStatus(ALL, [row(m1), row(m2), failed]);
     assert.equal(s.current, 2);
-    assert.deepEqual(s.pending.map((m) => m.version), [3]);
+    assert.deepEqual(
+      s.pending.map((m) => m.version),
+      [3],
+    );
     assert.deepEqual(s.failed, [failed]);
-    assert.deepEqual(s.applied.map((r) => r.version), [1, 2]);
+    assert.deepEqual(
+      s.applied.map((r) => r.version),
+      [1, 2],
+    );
   });
 
   it('an applied file whose checksum changed is drifted; a row without a checksum is not', () => {
     const s = computeStatus(ALL, [row(m1, { checksum: 'a'.repeat(64) }), row(m2, { checksum: null })]);
-    assert.deepEqual(s.drifted.map((d) => [d.migration.version, d.row.checksum]), [[1, 'a'.repeat(64)]]);
+    assert.deepEqual(
+      s.drifted.map((d) => [d.migration.version, d.row.checksum]),
+      [[1, 'a'.repeat(64)]],
+    );
     assert.equal(s.current, 2);
   });
 
   it('an applied version the source lacks is unknown; a pending one below the current version is out of order', () => {
     const s = computeStatus([m1, m2], [row(m1), row(9)]);
-    assert.deepEqual(s.unknown.map((r) => r.version), [9]);
+    assert.deepEqual(
+      s.unknown.map((r) => r.version),
+      [9],
+    );
     assert.equal(s.current, 9);
-    assert.deepEqual(s.outOfOrder.map((m) => m.version), [2]);
+    assert.deepEqual(
+      s.outOfOrder.map((m) => m.version),
+      [2],
+    );
 
     const gap = computeStatus(ALL, [row(m1), row(m3)]);
-    assert.deepEqual(gap.pending.map((m) => m.version), [2]);
-    assert.deepEqual(gap.outOfOrder.map((m) => m.version), [2]);
+    assert.deepEqual(
+      gap.pending.map((m) => m.version),
+      [2],
+    );
+    assert.deepEqual(
+      gap.outOfOrder.map((m) => m.version),
+      [2],
+    );
     assert.deepEqual(gap.unknown, []);
   });
 
   it('assertConsistent refuses drift and unknown versions (exit 3) and a backwards version (exit 2)', () => {
-    throwsCode(() => assertConsistent(computeStatus(ALL, [row(m1, { checksum: 'a'.repeat(64) })]), 'dir:x'), SafetyError, 'DRIFT', /migration 1 \(001_step_1\.sql\) was edited after it was applied/);
-    throwsCode(() => assertConsistent(computeStatus([m1], [row(m1), row(7)]), 'dir:x'), SafetyError, 'UNKNOWN_VERSION', /version\(s\) 7 that dir:x does not have/);
-    throwsCode(() => assertConsistent(computeStatus(ALL, [row(m1), row(m3)]), 'dir:x'), UsageError, 'VERSION_BACKWARDS', /002_step_2\.sql has version 2, below the applied version 3/);
+    throwsCode(
+      () => assertConsistent(computeStatus(ALL, [row(m1, { checksum: 'a'.repeat(64) })]), 'dir:x'),
+      SafetyError,
+      'DRIFT',
+      /migration 1 \(001_step_1\.sql\) was edited after it was applied/,
+    );
+    throwsCode(
+      () => assertConsistent(computeStatus([m1], [row(m1), row(7)]), 'dir:x'),
+      SafetyError,
+      'UNKNOWN_VERSION',
+      /version\(s\) 7 that dir:x does not have/,
+    );
+    throwsCode(
+      () => assertConsistent(computeStatus(ALL, [row(m1), row(m3)]), 'dir:x'),
+      UsageError,
+      'VERSION_BACKWARDS',
+      /002_step_2\.sql has version 2, below the applied version 3/,
+    );
     assert.doesNotThrow(() => assertConsistent(computeStatus(ALL, [row(m1)]), 'dir:x'));
   });
 });
@@ -114,9 +153,27 @@ describe('planUp', () => {
   it('plans every pending migration in one transaction each, with the history written inside it', () => {
     const plan = planUp(computeStatus(ALL, []), context('postgres', { historyExists: false }));
     assert.deepEqual([plan.from, plan.to], [0, 3]);
-    assert.deepEqual(plan.steps.map((s) => [s.migration.version, s.kind, s.direction]), [[1, 'transaction', 'up'], [2, 'transaction', 'up'], [3, 'transaction', 'up']]);
+    assert.deepEqual(
+      plan.steps.map((s) => [s.migration.version, s.kind, s.direction]),
+      [
+        [1, 'transaction', 'up'],
+        [2, 'transaction', 'up'],
+        [3, 'transaction', 'up'],
+      ],
+    );
     const [first, second] = plan.steps.map((s) => s.chunks.map((c) => c.sql).join('\n'));
-    inOrder(first!, ['-- tradeledger: up 001 step 1 (001_step_1.sql)', 'BEGIN;', "SET LOCAL lock_timeout = '2000ms';", "SET LOCAL statement_timeout = '600000ms';", 'CREATE TABLE IF NOT EXISTS schema_version', 'INSERT INTO schema_version', 'CREATE TABLE t1 (id INT);', 'UPDATE schema_version SET execution_time_ms', 'WHERE version = 1;', 'COMMIT;']);
+    inOrder(first!, [
+      '-- tradeledger: up 001 step 1 (001_step_1.sql)',
+      'BEGIN;',
+      "SET LOCAL lock_timeout = '2000ms';",
+      "SET LOCAL statement_timeout = '600000ms';",
+      'CREATE TABLE IF NOT EXISTS schema_version',
+      'INSERT INTO schema_version',
+      'CREATE TABLE t1 (id INT);',
+      'UPDATE schema_version SET execution_time_ms',
+      'WHERE version = 1;',
+      'COMMIT;',
+    ]);
     assert.ok(!second!.includes('CREATE TABLE IF NOT EXISTS schema_version'), 'the history table is created by the first step only');
     assert.deepEqual(plan.steps[0]!.cleanup, ['ROLLBACK']);
     assert.equal(renderPlan(plan), plan.steps.flatMap((s) => s.chunks.map((c) => c.sql)).join('\n'));
@@ -145,7 +202,10 @@ describe('planUp', () => {
   it('ends at the highest version it applies when --to falls between versions', () => {
     const sparse = [migration(1), migration(5), migration(10)];
     const plan = planUp(computeStatus(sparse, [row(sparse[0]!)]), context('postgres'), 7);
-    assert.deepEqual(plan.steps.map((s) => s.migration.version), [5]);
+    assert.deepEqual(
+      plan.steps.map((s) => s.migration.version),
+      [5],
+    );
     assert.equal(plan.to, 5, 'the database will be at 5, not 7');
   });
 
@@ -158,22 +218,32 @@ describe('planUp', () => {
   it('refuses -- migrate:no-transaction on SQLite and -- migrate:disable-foreign-keys on PostgreSQL', () => {
     const noTx = migration(1, 'CREATE TABLE t1 (id INT);', { directives: '-- migrate:no-transaction\n' });
     const noFk = migration(1, 'CREATE TABLE t1 (id INT);', { directives: '-- migrate:disable-foreign-keys\n' });
-    throwsCode(() => planUp(computeStatus([noTx], []), context('sqlite')), UsageError, 'MIGRATION_FORMAT', /001_step_1\.sql: '-- migrate:no-transaction' is for PostgreSQL/);
-    throwsCode(() => planUp(computeStatus([noFk], []), context('postgres')), UsageError, 'MIGRATION_FORMAT', /001_step_1\.sql: '-- migrate:disable-foreign-keys' is for SQLite only/);
+    throwsCode(
+      () => planUp(computeStatus([noTx], []), context('sqlite')),
+      UsageError,
+      'MIGRATION_FORMAT',
+      /001_step_1\.sql: '-- migrate:no-transaction' is for PostgreSQL/,
+    );
+    throwsCode(
+      () => planUp(computeStatus([noFk], []), context('postgres')),
+      UsageError,
+      'MIGRATION_FORMAT',
+      /001_step_1\.sql: '-- migrate:disable-foreign-keys' is for SQLite only/,
+    );
   });
 
   it('on SQLite, disable-foreign-keys switches them off around the transaction and checks before the commit', () => {
     const m = migration(1, 'CREATE TABLE t1 (id INT);', { directives: '-- migrate:disable-foreign-keys\n' });
     const [step] = planUp(computeStatus([m], []), context('sqlite')).steps;
     const lastLines = step!.chunks.map((c) => c.sql.split('\n').at(-1)!);
-    assert.deepEqual(lastLines.map((line, i) => (i === 1 ? line.replace(/^UPDATE schema_version SET .* WHERE version = 1;$/, 'finish') : line)), [
-      'PRAGMA foreign_keys = OFF;',
-      'finish',
-      'PRAGMA foreign_key_check;',
-      'COMMIT;',
-      'PRAGMA foreign_keys = ON;',
-    ]);
-    assert.deepEqual(step!.chunks.map((c) => c.expectNoRows === true), [false, false, true, false, false]);
+    assert.deepEqual(
+      lastLines.map((line, i) => (i === 1 ? line.replace(/^UPDATE schema_version SET .* WHERE version = 1;$/, 'finish') : line)),
+      ['PRAGMA foreign_keys = OFF;', 'finish', 'PRAGMA foreign_key_check;', 'COMMIT;', 'PRAGMA foreign_keys = ON;'],
+    );
+    assert.deepEqual(
+      step!.chunks.map((c) => c.expectNoRows === true),
+      [false, false, true, false, false],
+    );
     assert.ok(!step!.chunks[1]!.sql.includes('COMMIT'), 'the commit waits for the foreign key check');
     assert.match(step!.chunks[1]!.sql, /^-- tradeledger: up 001[^\n]*\nBEGIN IMMEDIATE;/);
     assert.deepEqual(step!.cleanup, ['ROLLBACK', 'PRAGMA foreign_keys = ON']);
@@ -188,26 +258,42 @@ describe('planUp', () => {
     const m = migration(1, body, { directives: '-- migrate:no-transaction\n', down: 'DROP INDEX CONCURRENTLY IF EXISTS idx_a;' });
     const clean = planUp(computeStatus([m], []), context('postgres')).steps[0]!;
     assert.equal(clean.kind, 'statements');
-    assert.deepEqual(clean.chunks.slice(1, -1).map((c) => c.sql), body.split('\n'));
-    inOrder(clean.chunks[0]!.sql, ["SET lock_timeout = '2000ms';", "SET statement_timeout = '600000ms';", 'INSERT INTO schema_version', "FALSE, 'in progress: no-transaction migration started"]);
+    assert.deepEqual(
+      clean.chunks.slice(1, -1).map((c) => c.sql),
+      body.split('\n'),
+    );
+    inOrder(clean.chunks[0]!.sql, [
+      "SET lock_timeout = '2000ms';",
+      "SET statement_timeout = '600000ms';",
+      'INSERT INTO schema_version',
+      "FALSE, 'in progress: no-transaction migration started",
+    ]);
     assert.doesNotMatch(clean.chunks[0]!.sql, /BEGIN|SET LOCAL/);
     inOrder(clean.chunks.at(-1)!.sql, ['UPDATE schema_version SET', 'RESET lock_timeout;', 'RESET statement_timeout;']);
     assert.ok(!renderPlan({ direction: 'up', from: 0, to: 1, steps: [clean] }).includes('DROP INDEX'));
 
     const crashed = planUp(computeStatus([m], [row(m, { success: false })]), context('postgres', { invalidIndexes: new Set(['idx_b', 'Idx_C']) })).steps[0]!;
-    assert.deepEqual(crashed.chunks.slice(1, -1).map((c) => c.sql), [
-      'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON fills (a);',
-      'DROP INDEX CONCURRENTLY IF EXISTS idx_b;',
-      'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_b ON fills (b);',
-      'DROP INDEX CONCURRENTLY IF EXISTS "Idx_C";',
-      'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Idx_C" ON fills (c);',
-    ]);
+    assert.deepEqual(
+      crashed.chunks.slice(1, -1).map((c) => c.sql),
+      [
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON fills (a);',
+        'DROP INDEX CONCURRENTLY IF EXISTS idx_b;',
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_b ON fills (b);',
+        'DROP INDEX CONCURRENTLY IF EXISTS "Idx_C";',
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Idx_C" ON fills (c);',
+      ],
+    );
   });
 
   it('refuses to plan a migration whose down section is missing only when going down', () => {
     const m = migration(1, 'CREATE TABLE t1 (id INT);', { down: null });
     assert.equal(planUp(computeStatus([m], []), context('postgres')).steps.length, 1);
-    throwsCode(() => planDown(computeStatus([m], [row(m)]), [m], context('postgres'), {}), UsageError, 'NO_DOWN', /migration 1 \(001_step_1\.sql\) has no '-- migrate:down' section, so it cannot be rolled back; add one/);
+    throwsCode(
+      () => planDown(computeStatus([m], [row(m)]), [m], context('postgres'), {}),
+      UsageError,
+      'NO_DOWN',
+      /migration 1 \(001_step_1\.sql\) has no '-- migrate:down' section, so it cannot be rolled back; add one/,
+    );
   });
 });
 
@@ -218,7 +304,14 @@ describe('planDown', () => {
     const plan = planDown(status, ALL, context('postgres'), {});
     assert.deepEqual([plan.direction, plan.from, plan.to, plan.steps.map((s) => s.migration.version)], ['down', 3, 2, [3]]);
     const sql = renderPlan(plan);
-    inOrder(sql, ['-- tradeledger: down 003', 'BEGIN;', "SET LOCAL lock_timeout = '2000ms';", 'DROP TABLE t3;', 'DELETE FROM schema_version WHERE version = 3;', 'COMMIT;']);
+    inOrder(sql, [
+      '-- tradeledger: down 003',
+      'BEGIN;',
+      "SET LOCAL lock_timeout = '2000ms';",
+      'DROP TABLE t3;',
+      'DELETE FROM schema_version WHERE version = 3;',
+      'COMMIT;',
+    ]);
     assert.doesNotMatch(sql, /INSERT INTO schema_version|CREATE TABLE IF NOT EXISTS schema_version/);
   });
 
@@ -240,13 +333,21 @@ describe('planDown', () => {
   });
 
   it('refuses a --to above the current version, and an applied version the source lacks', () => {
-    throwsCode(() => planDown(status, ALL, context('postgres'), { to: 5 }), UsageError, 'BAD_TARGET', /--to 5 is above the current version 3: use 'migrate up --to 5'/);
+    throwsCode(
+      () => planDown(status, ALL, context('postgres'), { to: 5 }),
+      UsageError,
+      'BAD_TARGET',
+      /--to 5 is above the current version 3: use 'migrate up --to 5'/,
+    );
     throwsCode(() => planDown(status, [m1, m2], context('postgres'), {}), SafetyError, 'UNKNOWN_VERSION', /applied version 3 is not in this source/);
   });
 
   it('on SQLite the down of a disable-foreign-keys migration checks foreign keys too', () => {
     const m = migration(1, 'CREATE TABLE t1 (id INT);', { directives: '-- migrate:disable-foreign-keys\n' });
     const [step] = planDown(computeStatus([m], [row(m)]), [m], context('sqlite'), {}).steps;
-    assert.deepEqual(step!.chunks.map((c) => c.sql.split('\n').at(-1)), ['PRAGMA foreign_keys = OFF;', 'DELETE FROM schema_version WHERE version = 1;', 'PRAGMA foreign_key_check;', 'COMMIT;', 'PRAGMA foreign_keys = ON;']);
+    assert.deepEqual(
+      step!.chunks.map((c) => c.sql.split('\n').at(-1)),
+      ['PRAGMA foreign_keys = OFF;', 'DELETE FROM schema_version WHERE version = 1;', 'PRAGMA foreign_key_check;', 'COMMIT;', 'PRAGMA foreign_keys = ON;'],
+    );
   });
 });

@@ -12,7 +12,16 @@ import { createTestDatabase } from '../helpers/databases.ts';
 import { writeMigrations } from '../helpers/migrations.ts';
 import { connect, disconnect, reap, waitFor, watch, type WatchedChild } from '../helpers/processes.ts';
 
-const CREATE_ACCOUNTS = ['-- migrate:up', 'CREATE TABLE accounts (', '    id BIGINT PRIMARY KEY,', '    name TEXT NOT NULL', ');', '-- migrate:down', 'DROP TABLE accounts;', ''].join('\n');
+const CREATE_ACCOUNTS = [
+  '-- migrate:up',
+  'CREATE TABLE accounts (',
+  '    id BIGINT PRIMARY KEY,',
+  '    name TEXT NOT NULL',
+  ');',
+  '-- migrate:down',
+  'DROP TABLE accounts;',
+  '',
+].join('\n');
 
 /** Creates a table, then pauses as long as the test's `test_pause` row says: 30 s for the run that is killed, 0 for the rerun. */
 const PAUSING_MIGRATION = [
@@ -127,7 +136,10 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
       const end = await rerun.exited;
       assert.equal(end.code, 0, rerun.stderr());
       assert.match(rerun.stdout(), /version 1 → 2 \(1 applied\)/);
-      assert.deepEqual(await historyOf(test.url), [[1, true, null], [2, true, null]]);
+      assert.deepEqual(await historyOf(test.url), [
+        [1, true, null],
+        [2, true, null],
+      ]);
       assert.equal(await count(observer, 'SELECT count(*) AS n FROM schema_version WHERE version = 2'), 1);
       assert.equal(await count(observer, "SELECT count(*) AS n FROM pg_class WHERE relname = 'positions' AND relkind = 'r'"), 1);
       assert.equal(await count(observer, 'SELECT count(*) AS n FROM positions'), 0);
@@ -167,12 +179,22 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
       // The server finished the dead client's sleep; what it did next must match what history says.
       const applied = (await count(observer, "SELECT count(*) AS n FROM pg_class WHERE relname = 'positions' AND relkind = 'r'")) === 1;
       const history = await historyOf(test.url);
-      assert.deepEqual(history.map(([version, success]) => [version, success]), [[1, true], [2, applied]], `positions exists: ${applied}`);
-      assert.equal(applied, false, 'a killed runner\'s transaction rolls back: its COMMIT is never sent');
+      assert.deepEqual(
+        history.map(([version, success]) => [version, success]),
+        [
+          [1, true],
+          [2, applied],
+        ],
+        `positions exists: ${applied}`,
+      );
+      assert.equal(applied, false, "a killed runner's transaction rolls back: its COMMIT is never sent");
 
       const last = await cli('migrate', 'up', '--db', test.url, '--dir', dir);
       assert.equal(last.code, 0, last.stderr);
-      assert.deepEqual(await historyOf(test.url), [[1, true, null], [2, true, null]]);
+      assert.deepEqual(await historyOf(test.url), [
+        [1, true, null],
+        [2, true, null],
+      ]);
     } finally {
       await reap(runner);
       await disconnect(observer);
@@ -232,7 +254,10 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
         "SELECT c.relname, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'idx_fills_venue_key%'",
       );
       assert.deepEqual(rebuilt, [{ relname: 'idx_fills_venue_key', valid: true }]);
-      assert.deepEqual(await historyOf(test.url), [[1, true, null], [2, true, null]]);
+      assert.deepEqual(await historyOf(test.url), [
+        [1, true, null],
+        [2, true, null],
+      ]);
       assert.equal((await cli('migrate', 'status', '--db', test.url, '--dir', dir)).code, 0);
     } finally {
       await reap(runner);

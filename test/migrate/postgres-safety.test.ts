@@ -48,7 +48,9 @@ const LOCKING_MIGRATIONS = {
     'DROP TABLE fills;',
     '',
   ].join('\n'),
-  '002_add_fill_venue.sql': ['-- migrate:up', 'ALTER TABLE fills ADD COLUMN venue TEXT;', '-- migrate:down', 'ALTER TABLE fills DROP COLUMN venue;', ''].join('\n'),
+  '002_add_fill_venue.sql': ['-- migrate:up', 'ALTER TABLE fills ADD COLUMN venue TEXT;', '-- migrate:down', 'ALTER TABLE fills DROP COLUMN venue;', ''].join(
+    '\n',
+  ),
 };
 
 function settings(overrides: Partial<EngineSettings> = {}): EngineSettings {
@@ -205,7 +207,10 @@ describe('a migration meeting a held lock on PostgreSQL', () => {
       assert.match(runner.stderr(), /done in \d+ ms after [2-9] tries/);
       assert.match(runner.stdout(), /version 1 → 2 \(1 applied\)/);
       assert.equal(await hasColumn(writer, 'fills', 'venue'), true);
-      assert.deepEqual(await historyOf(test.url), [[1, true, null], [2, true, null]]);
+      assert.deepEqual(await historyOf(test.url), [
+        [1, true, null],
+        [2, true, null],
+      ]);
       assert.deepEqual((await writer.query('SELECT note FROM audit_log')).rows, [{ note: 'written while the migration waits' }]);
     } finally {
       await reap(runner);
@@ -253,7 +258,10 @@ describe('a migration meeting a held lock on PostgreSQL', () => {
       assert.equal(retries.length, result.applied[0]!.attempts - 1);
       assert.equal(await hasColumn(writer, 'fills', 'venue'), true);
       assert.deepEqual((await writer.query('SELECT id, quantity::text AS quantity FROM fills')).rows, [{ id: '1', quantity: '0.25' }]);
-      assert.deepEqual(await historyOf(test.url), [[1, true, null], [2, true, null]]);
+      assert.deepEqual(await historyOf(test.url), [
+        [1, true, null],
+        [2, true, null],
+      ]);
     } finally {
       await reader.query('ROLLBACK').catch(() => undefined);
       await running;
@@ -274,7 +282,13 @@ describe('a migration meeting a held lock on PostgreSQL', () => {
       assert.match(run.stderr, /migration 2 \(002_add_fill_venue\.sql\) up failed \[55P03\]: canceling statement due to lock timeout/);
       assert.doesNotMatch(run.stderr, /retrying/, 'one try only');
       const history = await historyOf(test.url);
-      assert.deepEqual(history.map(([version, success]) => [version, success]), [[1, true], [2, false]]);
+      assert.deepEqual(
+        history.map(([version, success]) => [version, success]),
+        [
+          [1, true],
+          [2, false],
+        ],
+      );
       assert.match(history[1]![2] ?? '', /lock timeout/);
       await holder.query('ROLLBACK');
       assert.equal(await hasColumn(holder, 'fills', 'venue'), false, 'the failed migration added nothing');
@@ -285,7 +299,10 @@ describe('a migration meeting a held lock on PostgreSQL', () => {
       const again = await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--lock-timeout', '200ms');
       assert.equal(again.code, 0, again.stderr);
       assert.equal(await hasColumn(holder, 'fills', 'venue'), true);
-      assert.deepEqual(await historyOf(test.url), [[1, true, null], [2, true, null]]);
+      assert.deepEqual(await historyOf(test.url), [
+        [1, true, null],
+        [2, true, null],
+      ]);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await disconnect(holder);

@@ -32,11 +32,18 @@ function integrity(path: string): string {
 }
 
 function tablesOf(path: string): string[] {
-  return readOnly(path, (db) => (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name));
+  return readOnly(path, (db) =>
+    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name),
+  );
 }
 
 function rowsOf(path: string, sql: string): Record<string, unknown>[] {
-  return readOnly(path, (db) => db.prepare(sql).all().map((row) => ({ ...row })));
+  return readOnly(path, (db) =>
+    db
+      .prepare(sql)
+      .all()
+      .map((row) => ({ ...row })),
+  );
 }
 
 function versionOf(path: string): number {
@@ -104,7 +111,10 @@ describe('SQLite backups before migrating', () => {
     assert.ok(stamp >= startedAt && stamp <= endedAt, `the timestamp ${name} is the UTC time of the run`);
 
     assert.equal(integrity(backup), 'ok');
-    assert.deepEqual(rowsOf(backup, 'SELECT id, name FROM accounts ORDER BY id'), [{ id: 1, name: 'alpha' }, { id: 2, name: 'beta' }]);
+    assert.deepEqual(rowsOf(backup, 'SELECT id, name FROM accounts ORDER BY id'), [
+      { id: 1, name: 'alpha' },
+      { id: 2, name: 'beta' },
+    ]);
     assert.deepEqual(tablesOf(backup), ['accounts', 'schema_version'], 'the backup is from before trades was created');
     assert.equal(versionOf(backup), 1);
     assert.ok(tablesOf(file).includes('trades'), 'and the database itself moved on');
@@ -136,10 +146,18 @@ describe('SQLite backups before migrating', () => {
       const kept = readdirSync(join(test.dir, 'backups'));
       assert.ok(kept.length <= 2, `after ${step.join(' ')}: ${kept.join(', ')}`);
     }
-    const kept = readdirSync(join(test.dir, 'backups')).map((name) => join(test.dir, 'backups', name)).sort();
+    const kept = readdirSync(join(test.dir, 'backups'))
+      .map((name) => join(test.dir, 'backups', name))
+      .sort();
     assert.deepEqual(kept, made.slice(-2).sort(), 'the two newest are the ones kept');
     // The newest two by content too: the last up went 0 -> 3 and the last down 3 -> 2.
-    assert.deepEqual(made.slice(-2).map((path) => [BACKUP_NAME.exec(basename(path))?.[1], versionOf(path)]), [['3', 0], ['2', 3]]);
+    assert.deepEqual(
+      made.slice(-2).map((path) => [BACKUP_NAME.exec(basename(path))?.[1], versionOf(path)]),
+      [
+        ['3', 0],
+        ['2', 3],
+      ],
+    );
   });
 
   it("retention removes this database's backups older than retention_days and leaves other files alone", async () => {
@@ -176,7 +194,10 @@ describe('SQLite backups before migrating', () => {
     const report = JSON.parse(run.stdout) as { ok: boolean; version: number; checks: { name: string; ok: boolean; detail: string }[] };
     assert.equal(report.ok, true);
     assert.equal(report.version, 3);
-    assert.deepEqual(report.checks.find((c) => c.name === 'integrity_check'), { name: 'integrity_check', ok: true, detail: 'ok' });
+    assert.deepEqual(
+      report.checks.find((c) => c.name === 'integrity_check'),
+      { name: 'integrity_check', ok: true, detail: 'ok' },
+    );
     const text = await cli('migrate', 'verify', '--db', test.url, '--dir', dir);
     assert.match(text.stdout, /integrity_check\s+ok\s+ok/);
   });
@@ -203,11 +224,14 @@ describe('migrate restore', () => {
     const backup = JSON.parse(up.stdout).backup as string;
 
     // A daemon in WAL mode wrote a fill and was killed: the commit lives only in state.db-wal.
-    const daemon = spawnSync(process.execPath, ['-e', `
+    const daemon = spawnSync(process.execPath, [
+      '-e',
+      `
       const { DatabaseSync } = require('node:sqlite');
       const db = new DatabaseSync(${JSON.stringify(file)});
       db.exec("PRAGMA journal_mode = WAL; INSERT INTO trades (id, account_id, quantity) VALUES (7, 1, '5')");
-      process.kill(process.pid, 'SIGKILL');`]);
+      process.kill(process.pid, 'SIGKILL');`,
+    ]);
     assert.equal(daemon.signal, 'SIGKILL', daemon.stderr.toString());
     assert.ok(existsSync(`${file}-wal`) && existsSync(`${file}-shm`), 'the killed daemon left its WAL behind');
     const walBytes = sha256(`${file}-wal`);
@@ -236,7 +260,10 @@ describe('migrate restore', () => {
 
     assert.equal(versionOf(file), 1);
     assert.deepEqual(tablesOf(file), ['accounts', 'schema_version']);
-    assert.deepEqual(rowsOf(file, 'SELECT id, name FROM accounts ORDER BY id'), [{ id: 1, name: 'alpha' }, { id: 2, name: 'beta' }]);
+    assert.deepEqual(rowsOf(file, 'SELECT id, name FROM accounts ORDER BY id'), [
+      { id: 1, name: 'alpha' },
+      { id: 2, name: 'beta' },
+    ]);
     const status = await cli('migrate', 'status', '--db', test.url, '--dir', dir, '--json');
     assert.equal(status.code, 0, status.stderr);
     assert.deepEqual([JSON.parse(status.stdout).current, JSON.parse(status.stdout).pending], [1, [2, 3]]);
@@ -313,11 +340,17 @@ describe('SQLite migrations with -- migrate:disable-foreign-keys', () => {
 
   it('rebuilds a referenced table with foreign keys off, and switches them on again', async () => {
     const plain = writeMigrations(test.dir, { '001_schema.sql': SCHEMA, '002_rebuild_accounts.sql': REBUILD_ACCOUNTS }, 'plain');
-    const directed = writeMigrations(test.dir, { '001_schema.sql': SCHEMA, '002_rebuild_accounts.sql': REBUILD_ACCOUNTS.replace('-- migrate:up\n', '-- migrate:up\n-- migrate:disable-foreign-keys\n') }, 'directed');
+    const directed = writeMigrations(
+      test.dir,
+      { '001_schema.sql': SCHEMA, '002_rebuild_accounts.sql': REBUILD_ACCOUNTS.replace('-- migrate:up\n', '-- migrate:up\n-- migrate:disable-foreign-keys\n') },
+      'directed',
+    );
     const db = await openDatabase(test.url);
     try {
       await migrateUp(db, directorySource(plain), settings(), { to: 1 });
-      await db.exec("INSERT INTO accounts (id, name) VALUES (1, 'alpha'), (2, 'beta'); INSERT INTO fills (id, account_id, quantity) VALUES (10, 1, '0.5'), (11, 2, '12.25000000');");
+      await db.exec(
+        "INSERT INTO accounts (id, name) VALUES (1, 'alpha'), (2, 'beta'); INSERT INTO fills (id, account_id, quantity) VALUES (10, 1, '0.5'), (11, 2, '12.25000000');",
+      );
 
       // Without the directive, dropping a referenced table fails while foreign keys are on.
       await assert.rejects(migrateUp(db, directorySource(plain), settings()), (error: unknown) => {
@@ -328,14 +361,29 @@ describe('SQLite migrations with -- migrate:disable-foreign-keys', () => {
       assert.deepEqual(await db.query("SELECT name FROM sqlite_master WHERE name LIKE 'accounts%' ORDER BY name"), [{ name: 'accounts' }]);
 
       const result = await migrateUp(db, directorySource(directed), settings());
-      assert.deepEqual(result.applied.map((s) => s.version), [2]);
+      assert.deepEqual(
+        result.applied.map((s) => s.version),
+        [2],
+      );
       assert.deepEqual(await db.query('PRAGMA foreign_keys'), [{ foreign_keys: 1 }], 'foreign keys are on again on this connection');
-      assert.deepEqual(await db.query('SELECT id, name, venue FROM accounts ORDER BY id'), [{ id: 1, name: 'alpha', venue: null }, { id: 2, name: 'beta', venue: null }]);
-      assert.deepEqual(await db.query('SELECT id, account_id, quantity FROM fills ORDER BY id'), [{ id: 10, account_id: 1, quantity: '0.5' }, { id: 11, account_id: 2, quantity: '12.25000000' }]);
+      assert.deepEqual(await db.query('SELECT id, name, venue FROM accounts ORDER BY id'), [
+        { id: 1, name: 'alpha', venue: null },
+        { id: 2, name: 'beta', venue: null },
+      ]);
+      assert.deepEqual(await db.query('SELECT id, account_id, quantity FROM fills ORDER BY id'), [
+        { id: 10, account_id: 1, quantity: '0.5' },
+        { id: 11, account_id: 2, quantity: '12.25000000' },
+      ]);
       assert.deepEqual(await db.query('PRAGMA foreign_key_check'), []);
       // The reference now resolves to the rebuilt table, and is enforced.
       await assert.rejects(db.exec("INSERT INTO fills (id, account_id, quantity) VALUES (12, 3, '1')"), /FOREIGN KEY constraint failed/);
-      assert.deepEqual((await readHistory(db)).rows.map((r) => [r.version, r.success, r.errorMessage]), [[1, true, null], [2, true, null]]);
+      assert.deepEqual(
+        (await readHistory(db)).rows.map((r) => [r.version, r.success, r.errorMessage]),
+        [
+          [1, true, null],
+          [2, true, null],
+        ],
+      );
     } finally {
       await db.close();
     }
@@ -355,10 +403,20 @@ describe('SQLite migrations with -- migrate:disable-foreign-keys', () => {
         assert.match(error.message, /PRAGMA foreign_key_check; returned 1 row\(s\): .*"table":"fills","rowid":99/);
         return true;
       });
-      assert.deepEqual(await db.query("SELECT name, sql FROM sqlite_master WHERE name <> 'schema_version' ORDER BY name"), schemaBefore, 'fills is as it was; fills_new is gone');
+      assert.deepEqual(
+        await db.query("SELECT name, sql FROM sqlite_master WHERE name <> 'schema_version' ORDER BY name"),
+        schemaBefore,
+        'fills is as it was; fills_new is gone',
+      );
       assert.deepEqual(await db.query('SELECT id, account_id, quantity FROM fills ORDER BY id'), [{ id: 10, account_id: 1, quantity: '0.5' }]);
       const rows = (await readHistory(db)).rows;
-      assert.deepEqual(rows.map((r) => [r.version, r.success]), [[1, true], [2, false]]);
+      assert.deepEqual(
+        rows.map((r) => [r.version, r.success]),
+        [
+          [1, true],
+          [2, false],
+        ],
+      );
       assert.match(rows[1]!.errorMessage ?? '', /foreign_key_check/);
       assert.deepEqual(await db.query('PRAGMA foreign_keys'), [{ foreign_keys: 1 }], 'foreign keys are on again on this connection');
       await assert.rejects(db.exec("INSERT INTO fills (id, account_id, quantity) VALUES (11, 404, '1')"), /FOREIGN KEY constraint failed/);

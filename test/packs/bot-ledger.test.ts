@@ -132,9 +132,19 @@ for (const kind of KINDS) {
       await use(async (db) => {
         assert.deepEqual(await phaseB(db), { indexes: [], constraints: [] });
         assert.deepEqual(await tableNames(db), [
-          'exchange_fills', 'exchange_positions', 'lifecycle_backfill_batches', 'lifecycle_backfill_changes', 'lifecycle_snapshots',
-          'orders', 'positions', 'recon_cycle_state', 'recon_open_lifecycles', 'reconciliation_backfill_audit', 'schema_version',
-          'trade_history', 'trading_status',
+          'exchange_fills',
+          'exchange_positions',
+          'lifecycle_backfill_batches',
+          'lifecycle_backfill_changes',
+          'lifecycle_snapshots',
+          'orders',
+          'positions',
+          'recon_cycle_state',
+          'recon_open_lifecycles',
+          'reconciliation_backfill_audit',
+          'schema_version',
+          'trade_history',
+          'trading_status',
         ]);
       });
     });
@@ -147,7 +157,10 @@ for (const kind of KINDS) {
       assert.match(printed.stdout, /^SET lock_timeout = '2000ms';$/m);
       const json = await cli('migrate', 'plan', '--json', '--db', url, ...PACK);
       const plan = JSON.parse(json.stdout) as { steps: { version: number; kind: string; sql: string[] }[] };
-      assert.deepEqual(plan.steps.map((step) => [step.version, step.kind]), [[7, 'statements']]);
+      assert.deepEqual(
+        plan.steps.map((step) => [step.version, step.kind]),
+        [[7, 'statements']],
+      );
       const chunks = plan.steps[0]!.sql;
       assert.ok(chunks.includes('CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_profile_trade_id ON orders (profile_id, trade_id);'), chunks.join('\n'));
       assert.ok(chunks.includes('CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_trade_history_profile_trade_id ON trade_history (profile_id, trade_id);'));
@@ -179,7 +192,10 @@ for (const kind of KINDS) {
     it('legacy rows stay, while new rows are held to the constraints (NOT VALID still checks writes)', async () => {
       await use(async (db) => {
         const kept = await db.query<{ order_id: string }>(`SELECT order_id FROM orders ORDER BY order_id`);
-        assert.deepEqual(kept.map((row) => row.order_id), LEGACY_ORDERS.map((row) => row.id).sort());
+        assert.deepEqual(
+          kept.map((row) => row.order_id),
+          LEGACY_ORDERS.map((row) => row.id).sort(),
+        );
         assert.equal((await db.query<{ n: string }>('SELECT count(*) AS n FROM trade_history'))[0]!.n, '2');
 
         // CHECK constraints fire in name order, so a blank id is caught by the format rule first.
@@ -215,7 +231,9 @@ for (const kind of KINDS) {
         await assert.rejects(
           db.transaction(async (tx) => {
             // Without the format rules (which fire first), each blank value must meet not_blank.
-            await tx.exec('ALTER TABLE orders DROP CONSTRAINT chk_orders_trade_id_format; ALTER TABLE trade_history DROP CONSTRAINT chk_trade_history_trade_id_format;');
+            await tx.exec(
+              'ALTER TABLE orders DROP CONSTRAINT chk_orders_trade_id_format; ALTER TABLE trade_history DROP CONSTRAINT chk_trade_history_trade_id_format;',
+            );
             const blanks = ['', ...BLANK_CODE_POINTS.map((code) => String.fromCodePoint(code)), String.fromCodePoint(...BLANK_CODE_POINTS)];
             for (const [index, blank] of blanks.entries()) {
               await tx.exec('SAVEPOINT probe');
@@ -235,7 +253,11 @@ for (const kind of KINDS) {
           }),
           (error) => error === sentinel,
         );
-        assert.deepEqual((await phaseB(db)).constraints.map(([name]) => name), FIVE, 'the rolled-back drop left all five');
+        assert.deepEqual(
+          (await phaseB(db)).constraints.map(([name]) => name),
+          FIVE,
+          'the rolled-back drop left all five',
+        );
       });
     });
 
@@ -276,7 +298,9 @@ for (const kind of KINDS) {
         assert.equal((await db.query<{ n: string }>('SELECT count(*) AS n FROM orders'))[0]!.n, String(LEGACY_ORDERS.length));
       });
       // As a run that crashed half-way would leave it: the indexes built and one constraint added.
-      await use((db) => db.exec(`ALTER TABLE orders ADD CONSTRAINT chk_orders_trade_id_format CHECK (trade_id IS NULL OR trade_id ~ '${TRADE_ID_FORMAT_SQL}') NOT VALID`));
+      await use((db) =>
+        db.exec(`ALTER TABLE orders ADD CONSTRAINT chk_orders_trade_id_format CHECK (trade_id IS NULL OR trade_id ~ '${TRADE_ID_FORMAT_SQL}') NOT VALID`),
+      );
       // up again takes what is there as it is (IF NOT EXISTS, a DO block that checks pg_constraint) and adds the rest.
       const up = await cli('migrate', 'up', '--db', url, ...PACK);
       assert.equal(up.code, 0, up.stderr);

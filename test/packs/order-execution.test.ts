@@ -33,12 +33,19 @@ async function insertOrder(q: Queryable, trader: string, symbol = 'AAPL'): Promi
 }
 
 async function insertFill(q: Queryable, orderId: string): Promise<string> {
-  const rows = await q.query<{ id: string }>("INSERT INTO fills (order_id, quantity_filled, price_at_fill, venue) VALUES ($1, 40, '187.20', 'NYSE') RETURNING id", [orderId]);
+  const rows = await q.query<{ id: string }>(
+    "INSERT INTO fills (order_id, quantity_filled, price_at_fill, venue) VALUES ($1, 40, '187.20', 'NYSE') RETURNING id",
+    [orderId],
+  );
   return rows[0]!.id;
 }
 
 async function insertLog(q: Queryable, orderId: string, trader: string, action = 'SUBMITTED'): Promise<string> {
-  const rows = await q.query<{ id: string }>('INSERT INTO execution_logs (order_id, trader_id, action) VALUES ($1, $2, $3) RETURNING id', [orderId, trader, action]);
+  const rows = await q.query<{ id: string }>('INSERT INTO execution_logs (order_id, trader_id, action) VALUES ($1, $2, $3) RETURNING id', [
+    orderId,
+    trader,
+    action,
+  ]);
   return rows[0]!.id;
 }
 
@@ -153,9 +160,35 @@ for (const kind of ['pglite', 'postgres'] as const) {
             WHERE table_schema = current_schema() AND table_name IN ${TABLES} ORDER BY table_name, ordinal_position`,
         );
         const of = (table: string) => columns.filter((c) => c.table_name === table).map((c) => c.column_name);
-        assert.deepEqual(of('orders'), ['id', 'trader_id', 'symbol', 'quantity', 'order_type', 'price', 'stop_loss', 'take_profit', 'status', 'filled_quantity', 'average_fill_price', 'created_at', 'updated_at', 'expires_at']);
+        assert.deepEqual(of('orders'), [
+          'id',
+          'trader_id',
+          'symbol',
+          'quantity',
+          'order_type',
+          'price',
+          'stop_loss',
+          'take_profit',
+          'status',
+          'filled_quantity',
+          'average_fill_price',
+          'created_at',
+          'updated_at',
+          'expires_at',
+        ]);
         assert.deepEqual(of('fills'), ['id', 'order_id', 'timestamp', 'quantity_filled', 'price_at_fill', 'venue', 'commission', 'created_at']);
-        assert.deepEqual(of('execution_logs'), ['id', 'order_id', 'trader_id', 'action', 'status', 'timestamp', 'reason', 'retry_attempt', 'error_code', 'created_at']);
+        assert.deepEqual(of('execution_logs'), [
+          'id',
+          'order_id',
+          'trader_id',
+          'action',
+          'status',
+          'timestamp',
+          'reason',
+          'retry_attempt',
+          'error_code',
+          'created_at',
+        ]);
         const column = (table: string, name: string) => columns.find((c) => c.table_name === table && c.column_name === name)!;
         assert.deepEqual(column('orders', 'symbol'), { table_name: 'orders', column_name: 'symbol', data_type: 'character varying', is_nullable: 'NO' });
         assert.deepEqual(column('orders', 'price'), { table_name: 'orders', column_name: 'price', data_type: 'numeric', is_nullable: 'YES' });
@@ -178,27 +211,62 @@ for (const kind of ['pglite', 'postgres'] as const) {
         ]);
 
         // The report's index and constraint names.
-        const indexes = await db.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ${TABLES} AND indexname LIKE 'idx_%' ORDER BY 1`);
-        assert.deepEqual(indexes.map((i) => i.indexname), [
-          'idx_execution_logs_action', 'idx_execution_logs_order', 'idx_execution_logs_trader_timestamp',
-          'idx_fills_order', 'idx_fills_timestamp', 'idx_orders_status', 'idx_orders_trader_created', 'idx_orders_trader_status',
-        ]);
+        const indexes = await db.query<{ indexname: string; indexdef: string }>(
+          `SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ${TABLES} AND indexname LIKE 'idx_%' ORDER BY 1`,
+        );
+        assert.deepEqual(
+          indexes.map((i) => i.indexname),
+          [
+            'idx_execution_logs_action',
+            'idx_execution_logs_order',
+            'idx_execution_logs_trader_timestamp',
+            'idx_fills_order',
+            'idx_fills_timestamp',
+            'idx_orders_status',
+            'idx_orders_trader_created',
+            'idx_orders_trader_status',
+          ],
+        );
         assert.match(indexes.find((i) => i.indexname === 'idx_orders_trader_created')!.indexdef, /\(trader_id, created_at DESC\)$/);
         const constraints = await db.query<{ conname: string; contype: string; confdeltype: string }>(
           `SELECT conname, contype, confdeltype FROM pg_constraint WHERE conrelid::regclass::text IN ${TABLES} AND contype IN ('c', 'f') ORDER BY 1`,
         );
-        assert.deepEqual(constraints.map((c) => c.conname), [
-          'ck_fills_commission_nonnegative', 'ck_fills_price_positive', 'ck_fills_quantity_positive',
-          'ck_orders_filled_lte_quantity', 'ck_orders_filled_quantity_nonnegative', 'ck_orders_limit_requires_price',
-          'ck_orders_price_positive', 'ck_orders_quantity_positive', 'fk_execution_logs_order_id', 'fk_fills_order_id',
-        ]);
-        assert.deepEqual(constraints.filter((c) => c.contype === 'f').map((c) => c.confdeltype), ['c', 'c'], 'both foreign keys cascade');
-        const traderForeignKeys = await db.query(`SELECT 1 FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text IN ${TABLES} AND pg_get_constraintdef(oid) LIKE '%trader%'`);
+        assert.deepEqual(
+          constraints.map((c) => c.conname),
+          [
+            'ck_fills_commission_nonnegative',
+            'ck_fills_price_positive',
+            'ck_fills_quantity_positive',
+            'ck_orders_filled_lte_quantity',
+            'ck_orders_filled_quantity_nonnegative',
+            'ck_orders_limit_requires_price',
+            'ck_orders_price_positive',
+            'ck_orders_quantity_positive',
+            'fk_execution_logs_order_id',
+            'fk_fills_order_id',
+          ],
+        );
+        assert.deepEqual(
+          constraints.filter((c) => c.contype === 'f').map((c) => c.confdeltype),
+          ['c', 'c'],
+          'both foreign keys cascade',
+        );
+        const traderForeignKeys = await db.query(
+          `SELECT 1 FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text IN ${TABLES} AND pg_get_constraintdef(oid) LIKE '%trader%'`,
+        );
         assert.equal(traderForeignKeys.length, 0, 'no foreign key to a traders table');
 
         // The checks bind: a limit order needs a price, quantities are positive.
-        await rejectsWith(db.query("INSERT INTO orders (trader_id, symbol, quantity, order_type) VALUES ($1, 'AAPL', 10, 'LIMIT')", [TRADER_A]), '23514', /ck_orders_limit_requires_price/);
-        await rejectsWith(db.query("INSERT INTO orders (trader_id, symbol, quantity, order_type) VALUES ($1, 'AAPL', 0, 'MARKET')", [TRADER_A]), '23514', /ck_orders_quantity_positive/);
+        await rejectsWith(
+          db.query("INSERT INTO orders (trader_id, symbol, quantity, order_type) VALUES ($1, 'AAPL', 10, 'LIMIT')", [TRADER_A]),
+          '23514',
+          /ck_orders_limit_requires_price/,
+        );
+        await rejectsWith(
+          db.query("INSERT INTO orders (trader_id, symbol, quantity, order_type) VALUES ($1, 'AAPL', 0, 'MARKET')", [TRADER_A]),
+          '23514',
+          /ck_orders_quantity_positive/,
+        );
         return catalogSnapshot(db);
       });
 
@@ -349,7 +417,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
       // On PostgreSQL the runner is the non-superuser owner, whom FORCE would blind to the rows.
       const refused = await migrate('down');
       assert.equal(refused.code, 1, refused.stderr);
-      assert.match(refused.stderr, new RegExp(`execution_logs holds ${logs} rows \\(kept indefinitely by the specification\\); to drop them run migrate down --allow-data-loss`));
+      assert.match(
+        refused.stderr,
+        new RegExp(`execution_logs holds ${logs} rows \\(kept indefinitely by the specification\\); to drop them run migrate down --allow-data-loss`),
+      );
       await withDb(test.url, async (db) => {
         assert.equal(await count(db, 'execution_logs'), logs, 'nothing was dropped');
         const forced = await db.query<{ f: boolean }>("SELECT relforcerowsecurity AS f FROM pg_class WHERE relname = 'execution_logs'");

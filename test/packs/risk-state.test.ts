@@ -13,7 +13,8 @@ import { cli } from '../helpers/cli.ts';
 
 const PACK_DIR = fileURLToPath(new URL('../../src/packs/risk-state/migrations/', import.meta.url));
 
-const V1_DESCRIPTION = 'Baseline schema - 9 tables (lockouts, daily_pnl, contract_cache, trade_history, session_state, positions, orders, enforcement_log, reset_schedule)';
+const V1_DESCRIPTION =
+  'Baseline schema - 9 tables (lockouts, daily_pnl, contract_cache, trade_history, session_state, positions, orders, enforcement_log, reset_schedule)';
 const V2_DESCRIPTION = 'Schema v2: Add schema_version table, analytics indexes, optional daily_unrealized_pnl table';
 
 const V1_TABLES = ['contract_cache', 'daily_pnl', 'enforcement_log', 'lockouts', 'orders', 'positions', 'reset_schedule', 'session_state', 'trade_history'];
@@ -47,7 +48,10 @@ type Row = Record<string, SQLInputValue>;
 function query(file: string, sql: string, ...params: SQLInputValue[]): Row[] {
   const db = new DatabaseSync(file);
   try {
-    return db.prepare(sql).all(...params).map((row) => ({ ...row }));
+    return db
+      .prepare(sql)
+      .all(...params)
+      .map((row) => ({ ...row }));
   } finally {
     db.close();
   }
@@ -145,7 +149,14 @@ describe('risk-state pack on sqlite', () => {
     const report = await verifyJson('--db', url);
     assert.equal(report.ok, true, JSON.stringify(report.checks));
     assert.equal(report.version, 2);
-    assert.deepEqual(report.checks.map((check) => [check.name, check.ok]), [['history', true], ['integrity_check', true], ['pack:risk-state checks', true]]);
+    assert.deepEqual(
+      report.checks.map((check) => [check.name, check.ok]),
+      [
+        ['history', true],
+        ['integrity_check', true],
+        ['pack:risk-state checks', true],
+      ],
+    );
 
     // Phase 1's verification queries, as written.
     assert.deepEqual(query(file, "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'"), [{ name: 'schema_version' }]);
@@ -160,7 +171,7 @@ describe('risk-state pack on sqlite', () => {
     assert.ok(columns(file, 'enforcement_log').includes('execution_time_ms'));
   });
 
-  it('up twice is a no-op the second time (the specification\'s idempotency test)', async () => {
+  it("up twice is a no-op the second time (the specification's idempotency test)", async () => {
     assert.equal((await up()).code, 0);
     const before = query(file, 'SELECT sql FROM sqlite_master ORDER BY name');
     const again = await up();
@@ -174,7 +185,9 @@ describe('risk-state pack on sqlite', () => {
     assert.equal((await up()).code, 0);
     insertSampleData(file);
     // NUMERIC or REAL affinity would have turned '21000.10' into the float 21000.1.
-    assert.deepEqual(query(file, "SELECT realized_pnl, typeof(realized_pnl) AS type FROM daily_pnl WHERE date = '2025-10-22'"), [{ realized_pnl: '21000.10', type: 'text' }]);
+    assert.deepEqual(query(file, "SELECT realized_pnl, typeof(realized_pnl) AS type FROM daily_pnl WHERE date = '2025-10-22'"), [
+      { realized_pnl: '21000.10', type: 'text' },
+    ]);
     assert.deepEqual(query(file, 'SELECT typeof(size) AS size, typeof(average_price) AS price FROM positions'), [{ size: 'text', price: 'text' }]);
   });
 
@@ -231,7 +244,10 @@ describe('risk-state pack on sqlite', () => {
     insertSampleData(file);
     const down = await cli('migrate', 'down', '--pack', 'risk-state', '--db', url);
     assert.equal(down.code, 0, down.stderr);
-    assert.deepEqual(specIndexList(file), EXPECTED_V2_INDEXES.filter((name) => !V2_NEW_INDEXES.includes(name) || name === 'idx_schema_version_applied'));
+    assert.deepEqual(
+      specIndexList(file),
+      EXPECTED_V2_INDEXES.filter((name) => !V2_NEW_INDEXES.includes(name) || name === 'idx_schema_version_applied'),
+    );
     assert.ok(!columns(file, 'enforcement_log').includes('execution_time_ms'));
     assert.deepEqual(query(file, 'SELECT version FROM schema_version'), [{ version: 1 }]);
     const report = await verifyJson('--db', url);
@@ -248,8 +264,13 @@ describe('risk-state pack on sqlite', () => {
     assert.deepEqual(tables(file), [...V1_TABLES, 'daily_unrealized_pnl', 'schema_version'].sort());
     assert.deepEqual(specIndexList(file), [...EXPECTED_V2_INDEXES, ...UNREALIZED_INDEXES].sort());
     assert.deepEqual(columns(file, 'daily_unrealized_pnl'), ['account_id', 'timestamp', 'unrealized_pnl', 'positions_count', 'total_exposure', 'created_at']);
-    exec(file, "INSERT INTO daily_unrealized_pnl (account_id, timestamp, unrealized_pnl, positions_count, total_exposure) VALUES (123, '2025-10-22', '-120.10', 2, '84001.00')");
-    assert.deepEqual(query(file, 'SELECT unrealized_pnl, typeof(unrealized_pnl) AS type FROM daily_unrealized_pnl'), [{ unrealized_pnl: '-120.10', type: 'text' }]);
+    exec(
+      file,
+      "INSERT INTO daily_unrealized_pnl (account_id, timestamp, unrealized_pnl, positions_count, total_exposure) VALUES (123, '2025-10-22', '-120.10', 2, '84001.00')",
+    );
+    assert.deepEqual(query(file, 'SELECT unrealized_pnl, typeof(unrealized_pnl) AS type FROM daily_unrealized_pnl'), [
+      { unrealized_pnl: '-120.10', type: 'text' },
+    ]);
     assert.equal((await verifyJson('--db', url, '--config', config)).ok, true);
 
     // Turning tracking off later is a configuration change, not drift: the table stays unused and down still drops it.
@@ -260,7 +281,7 @@ describe('risk-state pack on sqlite', () => {
     assert.ok(!tables(file).includes('daily_unrealized_pnl'));
   });
 
-  it('an old daemon\'s v1 database (no schema_version) is recognised as version 1 and upgraded in place', async () => {
+  it("an old daemon's v1 database (no schema_version) is recognised as version 1 and upgraded in place", async () => {
     createOldDaemonDatabase(file);
     insertSampleData(file);
     const before = dataSnapshot(file);
@@ -282,10 +303,19 @@ describe('risk-state pack on sqlite', () => {
     const backup = /^backup: (.+)$/m.exec(run.stdout)?.[1];
     assert.ok(backup !== undefined && existsSync(backup), run.stdout);
     assert.match(basename(backup), /^state_pre_v2_\d{8}_\d{6}\.db$/);
-    assert.ok(!query(backup, "SELECT name FROM sqlite_master WHERE type = 'table'").some((row) => row['name'] === 'schema_version'), 'the backup is the v1 file');
+    assert.ok(
+      !query(backup, "SELECT name FROM sqlite_master WHERE type = 'table'").some((row) => row['name'] === 'schema_version'),
+      'the backup is the v1 file',
+    );
 
     const rows = historyRows(file);
-    assert.deepEqual(rows.map((row) => [row['version'], row['description'], row['success']]), [[1, V1_DESCRIPTION, 1], [2, V2_DESCRIPTION, 1]]);
+    assert.deepEqual(
+      rows.map((row) => [row['version'], row['description'], row['success']]),
+      [
+        [1, V1_DESCRIPTION, 1],
+        [2, V2_DESCRIPTION, 1],
+      ],
+    );
     assert.match(String(rows[0]!['applied_by']), /adopted/);
     // Data preserved; the old enforcement rows have no execution time.
     const after = dataSnapshot(file);
@@ -295,7 +325,9 @@ describe('risk-state pack on sqlite', () => {
     assert.equal((await verifyJson('--db', url)).ok, true);
 
     // The daemon's timed enforcement entry (Phase 5) fits the upgraded table.
-    const log = await executeEnforcement({ accountId: 123, ruleId: 'RULE-004', action: 'set_lockout', reason: 'Daily unrealized loss: -750.00' }, async () => ({ details: { lockout_until: '2025-10-22T21:00:00Z' } }));
+    const log = await executeEnforcement({ accountId: 123, ruleId: 'RULE-004', action: 'set_lockout', reason: 'Daily unrealized loss: -750.00' }, async () => ({
+      details: { lockout_until: '2025-10-22T21:00:00Z' },
+    }));
     const row = enforcementLogRow(log);
     const names = Object.keys(row);
     const db = new DatabaseSync(file);
@@ -304,7 +336,9 @@ describe('risk-state pack on sqlite', () => {
     } finally {
       db.close();
     }
-    assert.deepEqual(query(file, "SELECT execution_time_ms, success FROM enforcement_log WHERE rule_id = 'RULE-004'"), [{ execution_time_ms: log.executionTimeMs, success: 1 }]);
+    assert.deepEqual(query(file, "SELECT execution_time_ms, success FROM enforcement_log WHERE rule_id = 'RULE-004'"), [
+      { execution_time_ms: log.executionTimeMs, success: 1 },
+    ]);
   });
 
   it('rollback scenario 2: restoring the pre-v2 backup gives back the v1 file, the replaced one kept as failed_v2', async () => {
@@ -321,7 +355,10 @@ describe('risk-state pack on sqlite', () => {
     const failed = readdirSync(dirname(file)).filter((name) => name.startsWith('state.db.failed_v2_'));
     assert.equal(failed.length, 1, readdirSync(dirname(file)).join(', '));
     assert.match(failed[0]!, /^state\.db\.failed_v2_\d{8}_\d{6}$/);
-    assert.deepEqual(historyRows(join(dirname(file), failed[0]!)).map((row) => row['version']), [1, 2]);
+    assert.deepEqual(
+      historyRows(join(dirname(file), failed[0]!)).map((row) => row['version']),
+      [1, 2],
+    );
 
     // The specification's "Verify Restore" queries.
     assert.deepEqual(query(file, 'PRAGMA integrity_check;'), [{ integrity_check: 'ok' }]);
@@ -335,7 +372,10 @@ describe('risk-state pack on sqlite', () => {
     exec(file, 'CREATE TABLE accounts (id INTEGER PRIMARY KEY); CREATE TABLE fills (id INTEGER PRIMARY KEY);');
     const run = await up();
     assert.equal(run.code, 2, run.stdout);
-    assert.match(run.stderr, /not a risk-state v1 database: missing tables lockouts, daily_pnl, contract_cache, trade_history, session_state, positions, orders, enforcement_log, reset_schedule \(it has accounts, fills\)/);
+    assert.match(
+      run.stderr,
+      /not a risk-state v1 database: missing tables lockouts, daily_pnl, contract_cache, trade_history, session_state, positions, orders, enforcement_log, reset_schedule \(it has accounts, fills\)/,
+    );
     assert.equal(run.stderr.trim().split('\n').length, 1);
     assert.deepEqual(tables(file), ['accounts', 'fills']);
     assert.ok(!existsSync(join(dirname(file), 'backups')), 'refused before the backup');
@@ -374,7 +414,13 @@ describe('risk-state pack on sqlite', () => {
     exec(file, 'DROP INDEX idx_positions_updated;');
     const retry = await up();
     assert.equal(retry.code, 0, retry.stderr);
-    assert.deepEqual(historyRows(file).map((row) => [row['version'], row['success']]), [[1, 1], [2, 1]]);
+    assert.deepEqual(
+      historyRows(file).map((row) => [row['version'], row['success']]),
+      [
+        [1, 1],
+        [2, 1],
+      ],
+    );
     assert.equal((await verifyJson('--db', url)).ok, true);
   });
 
@@ -398,11 +444,19 @@ describe('risk-state pack on sqlite', () => {
     assert.ok(!tables(file).includes('daily_unrealized_pnl'));
     assert.ok(!columns(file, 'enforcement_log').includes('execution_time_ms'));
     assert.deepEqual(dataSnapshot(file), before);
-    assert.deepEqual(query(file, 'SELECT version, success FROM schema_version ORDER BY version'), [{ version: 1, success: 1 }, { version: 2, success: 0 }]);
+    assert.deepEqual(query(file, 'SELECT version, success FROM schema_version ORDER BY version'), [
+      { version: 1, success: 1 },
+      { version: 2, success: 0 },
+    ]);
 
     const retry = await up();
     assert.equal(retry.code, 0, retry.stderr);
-    assert.deepEqual(historyRows(file).map((row) => [row['version'], row['success']]), [[1, 1], [2, 1]]);
+    assert.deepEqual(
+      historyRows(file).map((row) => [row['version'], row['success']]),
+      [
+        [1, 1],
+        [2, 1],
+      ],
+    );
   });
-
 });

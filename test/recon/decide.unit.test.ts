@@ -38,7 +38,18 @@ function lifecycle(open: string, overrides: Partial<OpenLifecycle> = {}): OpenLi
 }
 
 function fill(order: string, quantity: string, at: number, overrides: Partial<EvidenceFill> = {}): EvidenceFill {
-  return { profileId: 'p1', symbol: 'BTC', exchangeOrderId: order, exchangeTradeId: `${order}-t${at}`, clientOrderId: null, side: 'sell', quantity: new Decimal(quantity), price: new Decimal('100'), filledAt: minutes(at), ...overrides };
+  return {
+    profileId: 'p1',
+    symbol: 'BTC',
+    exchangeOrderId: order,
+    exchangeTradeId: `${order}-t${at}`,
+    clientOrderId: null,
+    side: 'sell',
+    quantity: new Decimal(quantity),
+    price: new Decimal('100'),
+    filledAt: minutes(at),
+    ...overrides,
+  };
 }
 
 function input(l: OpenLifecycle, fills: readonly EvidenceFill[], overrides: Partial<DecisionInput> = {}): DecisionInput {
@@ -94,13 +105,19 @@ describe('decide: the remainder at the threshold and one unit either side', () =
   it('with no evidence at all, only dust closes', () => {
     const dust = decide(input(lifecycle('0.0005'), []));
     assert.equal(dust.go, true);
-    assert.deepEqual(dust.rows.map((r) => [r.kind, r.quantity.toString(), r.exchangeOrderId]), [['dust', '0.0005', 'dust']]);
+    assert.deepEqual(
+      dust.rows.map((r) => [r.kind, r.quantity.toString(), r.exchangeOrderId]),
+      [['dust', '0.0005', 'dust']],
+    );
     assert.equal(decide(input(lifecycle('1'), [])).failed[0]!.reason, 'missing_fill_evidence_for_large_remainder');
   });
   it('evidence above the open quantity closes exactly the open quantity', () => {
     const decision = decide(input(lifecycle('1'), [fill('X1', '3', 5)]));
     assert.equal(decision.filledQty.toString(), '1');
-    assert.deepEqual(decision.rows.map((r) => r.quantity.toString()), ['1']);
+    assert.deepEqual(
+      decision.rows.map((r) => r.quantity.toString()),
+      ['1'],
+    );
   });
 });
 
@@ -119,15 +136,21 @@ describe('decide: each gate has its own NO_GO reason', () => {
     it(`${name} → ${reason}`, () => {
       const decision = decide(input(l, covered, overrides));
       assert.equal(decision.go, false);
-      assert.deepEqual(decision.failed.map((f) => f.reason), [reason]);
+      assert.deepEqual(
+        decision.failed.map((f) => f.reason),
+        [reason],
+      );
     });
   }
   it('a running profile passes when the pause is not required', () => {
     assert.equal(decide(input(l, covered, { paused: false, flags: { ...FLAGS, requirePause: false } })).go, true);
   });
-  it('lists every failing gate, the specification\'s order first', () => {
+  it("lists every failing gate, the specification's order first", () => {
     const decision = decide(input(l, [], { paused: false, exchangePosition: new Decimal(1), pendingBlockers: ['o9'], evidenceComplete: false }));
-    assert.deepEqual(decision.failed.map((f) => f.reason), ['profile_not_paused', 'exchange_not_flat', 'pending_blocker', 'evidence_incomplete', 'missing_fill_evidence_for_large_remainder']);
+    assert.deepEqual(
+      decision.failed.map((f) => f.reason),
+      ['profile_not_paused', 'exchange_not_flat', 'pending_blocker', 'evidence_incomplete', 'missing_fill_evidence_for_large_remainder'],
+    );
   });
   it('a short position (-0.0) is flat; any other position is not', () => {
     assert.equal(decide(input(l, covered, { exchangePosition: new Decimal('-0') })).go, true);
@@ -139,7 +162,10 @@ describe('decide: deterministic ids and rows', () => {
   it('order_id is BFILL- + md5(profile_id:trade_id:exchange_order_id:filled_at ISO ms)', () => {
     const decision = decide(input(lifecycle('1'), [fill('X1', '0.4', 5), fill('X1', '0.6', 7, { exchangeTradeId: 'second' })]));
     const expected = `BFILL-${createHash('md5').update('p1:TRD-1:X1:2026-03-01T00:07:00.000Z').digest('hex')}`;
-    assert.deepEqual(decision.rows.map((r) => r.orderId), [expected]);
+    assert.deepEqual(
+      decision.rows.map((r) => r.orderId),
+      [expected],
+    );
     assert.equal(backfillOrderId('p1', 'TRD-1', 'X1', minutes(7)), expected);
     assert.equal(decision.rows[0]!.side, 'sell');
     assert.equal(decision.rows[0]!.quantity.toString(), '1');
@@ -165,8 +191,17 @@ describe('allocateEvidence', () => {
     const a = lifecycle('1', { tradeId: 'TRD-a', firstEntryAt: minutes(0) });
     const b = lifecycle('2', { tradeId: 'TRD-b', firstEntryAt: minutes(1) });
     const result = allocateEvidence([b, a], [fill('X5', '1.5', 3), fill('X6', '1.5', 4)]);
-    assert.deepEqual(result.get('TRD-a')!.map((x) => [x.exchangeOrderId, x.quantity.toString()]), [['X5', '1']]);
-    assert.deepEqual(result.get('TRD-b')!.map((x) => [x.exchangeOrderId, x.quantity.toString()]), [['X5', '0.5'], ['X6', '1.5']]);
+    assert.deepEqual(
+      result.get('TRD-a')!.map((x) => [x.exchangeOrderId, x.quantity.toString()]),
+      [['X5', '1']],
+    );
+    assert.deepEqual(
+      result.get('TRD-b')!.map((x) => [x.exchangeOrderId, x.quantity.toString()]),
+      [
+        ['X5', '0.5'],
+        ['X6', '1.5'],
+      ],
+    );
   });
   it('ignores entry-side fills and fills before the lifecycle opened', () => {
     const l = lifecycle('1', { firstEntryAt: minutes(10) });
@@ -174,7 +209,10 @@ describe('allocateEvidence', () => {
     assert.deepEqual(result.get('TRD-1'), []);
   });
   it('prices an order at its volume-weighted price', () => {
-    const result = allocateEvidence([lifecycle('3')], [fill('X', '1', 5, { price: new Decimal('100') }), fill('X', '2', 6, { price: new Decimal('103'), exchangeTradeId: 'b' })]);
+    const result = allocateEvidence(
+      [lifecycle('3')],
+      [fill('X', '1', 5, { price: new Decimal('100') }), fill('X', '2', 6, { price: new Decimal('103'), exchangeTradeId: 'b' })],
+    );
     assert.equal(result.get('TRD-1')![0]!.price!.toString(), '102');
   });
 });

@@ -5,7 +5,10 @@ import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { at, insertOrders } from '../helpers/ledger-fixture.ts';
 
 /** Inserts exchange fills (sells unless told) for a profile. */
-export async function insertFills(db: Database, fills: readonly { profile?: string; symbol: string; order: string; quantity: string; at: number; side?: string; client?: string; price?: string }[]): Promise<void> {
+export async function insertFills(
+  db: Database,
+  fills: readonly { profile?: string; symbol: string; order: string; quantity: string; at: number; side?: string; client?: string; price?: string }[],
+): Promise<void> {
   let n = 0;
   for (const f of fills) {
     n++;

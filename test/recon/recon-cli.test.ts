@@ -22,7 +22,10 @@ describe('recon from the command line', () => {
     const run = await cli('recon', 'detect', '--db', test.url, '--profile', 'p1', '--json');
     assert.equal(run.code, 0, run.stderr);
     const rows = JSON.parse(run.stdout) as { tradeId: string; openQty: string }[];
-    assert.deepEqual(rows.map((r) => `${r.tradeId}=${r.openQty}`).sort(), ['TRD-a=1', 'TRD-b1=1', 'TRD-b=2', 'TRD-d1=2.0', 'TRD-e1=1', 'TRD-g1=1.0', 'TRD-l1=10', 'TRD-n1=5'].sort());
+    assert.deepEqual(
+      rows.map((r) => `${r.tradeId}=${r.openQty}`).sort(),
+      ['TRD-a=1', 'TRD-b1=1', 'TRD-b=2', 'TRD-d1=2.0', 'TRD-e1=1', 'TRD-g1=1.0', 'TRD-l1=10', 'TRD-n1=5'].sort(),
+    );
     assert.equal(rows.length, 8);
   });
 
@@ -54,7 +57,12 @@ describe('recon from the command line', () => {
     assert.equal(result.counts.APPLIED, 7);
     const verify = await cli('recon', 'verify', '--db', test.url, '--profile', 'p1', '--json');
     assert.equal(verify.code, 1, 'lifecycles that were refused stay open');
-    assert.deepEqual(JSON.parse(verify.stdout).stillOpen.map((l: { tradeId: string }) => l.tradeId).sort(), ['TRD-b1', 'TRD-e1', 'TRD-l1', 'TRD-n1']);
+    assert.deepEqual(
+      JSON.parse(verify.stdout)
+        .stillOpen.map((l: { tradeId: string }) => l.tradeId)
+        .sort(),
+      ['TRD-b1', 'TRD-e1', 'TRD-l1', 'TRD-n1'],
+    );
     const audit = await cli('recon', 'audit', '--db', test.url, '--batch', result.batchId, '--json');
     assert.equal(JSON.parse(audit.stdout).length, result.audit.length);
     const rollback = await cli('recon', 'rollback', '--db', test.url, '--batch', result.batchId);

@@ -33,8 +33,12 @@ async function deps(db: Database, flags: Partial<ReconFlags> = {}): Promise<Reco
 
 const DRY_RUN_COUNT = `SELECT COUNT(*) AS dry_run_backfill_rows FROM orders WHERE profile_id = $1 AND order_id LIKE 'BFILL-%'`;
 
-async function backfillRows(db: Database): Promise<{ order_id: string; trade_id: string; quantity: string; qty: string; status: string; source: string; action: string }[]> {
-  return db.query(`SELECT order_id, trade_id, quantity::text AS quantity, qty::text AS qty, status, source, action FROM orders WHERE order_id LIKE 'BFILL-%' ORDER BY trade_id, order_id`);
+async function backfillRows(
+  db: Database,
+): Promise<{ order_id: string; trade_id: string; quantity: string; qty: string; status: string; source: string; action: string }[]> {
+  return db.query(
+    `SELECT order_id, trade_id, quantity::text AS quantity, qty::text AS qty, status, source, action FROM orders WHERE order_id LIKE 'BFILL-%' ORDER BY trade_id, order_id`,
+  );
 }
 
 function decisionsByTrade(audit: readonly { tradeId: string | null; decision: string; reason: string }[]): Record<string, string[]> {
@@ -78,7 +82,8 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.deepEqual(byTrade['TRD-r1'], ['NO_GO:profile_not_paused']);
       assert.equal(byTrade['TRD-a']!.length, 1);
       assert.equal(byTrade['TRD-b']!.length, 2);
-      for (const profile of ['p1', 'p2']) assert.equal(Number((await db.query<{ dry_run_backfill_rows: string }>(DRY_RUN_COUNT, [profile]))[0]!.dry_run_backfill_rows), 0);
+      for (const profile of ['p1', 'p2'])
+        assert.equal(Number((await db.query<{ dry_run_backfill_rows: string }>(DRY_RUN_COUNT, [profile]))[0]!.dry_run_backfill_rows), 0);
       const client = result.audit.find((a) => a.exchangeOrderId === 'X1')!;
       assert.equal(client.exchangeClientOrderId, 'cli-1', 'the exchange client_order_id is kept in the audit row');
     });
@@ -98,8 +103,17 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       }
       assert.ok(rows.some((r) => r.order_id === backfillOrderId('p1', 'TRD-g1', 'X1', at(10))));
       assert.ok(rows.some((r) => r.order_id === backfillOrderId('p1', 'TRD-d1', 'dust', at(10)) && r.quantity === '0.001'));
-      assert.deepEqual(rows.filter((r) => r.trade_id === 'TRD-a').map((r) => r.quantity), ['1']);
-      assert.deepEqual(rows.filter((r) => r.trade_id === 'TRD-b').map((r) => r.quantity).sort(), ['0.5', '1.5']);
+      assert.deepEqual(
+        rows.filter((r) => r.trade_id === 'TRD-a').map((r) => r.quantity),
+        ['1'],
+      );
+      assert.deepEqual(
+        rows
+          .filter((r) => r.trade_id === 'TRD-b')
+          .map((r) => r.quantity)
+          .sort(),
+        ['0.5', '1.5'],
+      );
       const verify = await verifyRecon(db, 'p1');
       assert.deepEqual(verify.stillOpen.map((l) => l.tradeId).sort(), ['TRD-b1', 'TRD-e1', 'TRD-l1', 'TRD-n1']);
     });
@@ -114,18 +128,30 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       const before = (await db.query<{ n: string }>('SELECT count(*) AS n FROM orders'))[0]!.n;
       const first = await rollbackBatch(db, batchId);
       assert.equal(first.canceled, 7);
-      assert.deepEqual((await backfillRows(db)).map((r) => r.status), Array(7).fill('canceled'));
+      assert.deepEqual(
+        (await backfillRows(db)).map((r) => r.status),
+        Array(7).fill('canceled'),
+      );
       assert.equal((await db.query<{ n: string }>('SELECT count(*) AS n FROM orders'))[0]!.n, before, 'no row deleted');
       assert.equal((await rollbackBatch(db, batchId)).canceled, 0);
-      assert.ok((await detectOpenLifecycles(db, 'p1')).some((l) => l.tradeId === 'TRD-g1'), 'the ghost is open again');
+      assert.ok(
+        (await detectOpenLifecycles(db, 'p1')).some((l) => l.tradeId === 'TRD-g1'),
+        'the ghost is open again',
+      );
       const reapplied = await applyBatch(db, await deps(db, { dryRun: false }), batchId);
       assert.equal(reapplied.counts['APPLIED'], 7);
       assert.ok(reapplied.audit.every((a) => a.decision !== 'APPLIED' || a.reason.startsWith('reinstated')));
-      assert.deepEqual((await backfillRows(db)).map((r) => r.status), Array(7).fill('filled'));
+      assert.deepEqual(
+        (await backfillRows(db)).map((r) => r.status),
+        Array(7).fill('filled'),
+      );
     });
 
     it('refuses a planned candidate whose evidence changed since the plan', async () => {
-      await db.query(`INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, source, filled_at) VALUES ('z1', 'p1', 'BNB', 'TRD-z', 'ENTRY', 'buy', 'filled', 1, 'bot', $1)`, [at(1)]);
+      await db.query(
+        `INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, source, filled_at) VALUES ('z1', 'p1', 'BNB', 'TRD-z', 'ENTRY', 'buy', 'filled', 1, 'bot', $1)`,
+        [at(1)],
+      );
       await insertFills(db, [{ symbol: 'BNB', order: 'Z1', quantity: '1', at: 10 }]);
       await exchangePosition(db, 'p1', 'BNB', '0');
       const plan = await runReconCycle(db, await deps(db), { mode: 'plan', scope: { profileId: 'p1' } });
@@ -133,11 +159,17 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       await db.query(`UPDATE exchange_fills SET filled_at = filled_at + interval '1 minute' WHERE exchange_order_id = 'Z1'`);
       const applied = await applyBatch(db, await deps(db, { dryRun: false }), plan.batchId!);
       const z = applied.audit.filter((a) => a.tradeId === 'TRD-z');
-      assert.deepEqual(z.map((a) => [a.decision, a.reason]), [['NO_GO', 'evidence_changed']]);
+      assert.deepEqual(
+        z.map((a) => [a.decision, a.reason]),
+        [['NO_GO', 'evidence_changed']],
+      );
     });
 
     it('if the audit table cannot be written, nothing is inserted and the run fails', async () => {
-      await db.query(`INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, source, filled_at) VALUES ('w1', 'p1', 'AVAX', 'TRD-w', 'ENTRY', 'buy', 'filled', 1, 'bot', $1)`, [at(1)]);
+      await db.query(
+        `INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, source, filled_at) VALUES ('w1', 'p1', 'AVAX', 'TRD-w', 'ENTRY', 'buy', 'filled', 1, 'bot', $1)`,
+        [at(1)],
+      );
       await insertFills(db, [{ symbol: 'AVAX', order: 'W1', quantity: '1', at: 10 }]);
       await exchangePosition(db, 'p1', 'AVAX', '0');
       await db.exec(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit table unavailable'; END $$;
@@ -164,7 +196,10 @@ describe('two concurrent applies on PostgreSQL', () => {
       const plan = await runReconCycle(setup, await deps(setup), { mode: 'plan' });
       const one = await openDatabase(test.url);
       const two = await openDatabase(test.url);
-      const [a, b] = await Promise.all([applyBatch(one, await deps(one, { dryRun: false }), plan.batchId!), applyBatch(two, await deps(two, { dryRun: false }), plan.batchId!)]);
+      const [a, b] = await Promise.all([
+        applyBatch(one, await deps(one, { dryRun: false }), plan.batchId!),
+        applyBatch(two, await deps(two, { dryRun: false }), plan.batchId!),
+      ]);
       await one.close();
       await two.close();
       const applied = (a.counts['APPLIED'] ?? 0) + (b.counts['APPLIED'] ?? 0);
@@ -191,7 +226,10 @@ describe('incremental cycles', () => {
       const stored = await db.query<{ n: string }>('SELECT count(*) AS n FROM recon_open_lifecycles');
       assert.equal(Number(stored[0]!.n), 9);
       // A new ghost appears after the first cycle.
-      await db.query(`INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, source, filled_at) VALUES ('k1', 'p1', 'KSM', 'TRD-k', 'ENTRY', 'buy', 'filled', 1, 'bot', $1)`, [at(1)]);
+      await db.query(
+        `INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, source, filled_at) VALUES ('k1', 'p1', 'KSM', 'TRD-k', 'ENTRY', 'buy', 'filled', 1, 'bot', $1)`,
+        [at(1)],
+      );
       await insertFills(db, [{ symbol: 'KSM', order: 'K1', quantity: '1', at: 10 }]);
       await exchangePosition(db, 'p1', 'KSM', '0');
       trace.length = 0;
@@ -203,7 +241,7 @@ describe('incremental cycles', () => {
       for (const read of lifecycleReads) assert.ok(Array.isArray(read.params[1]), 'every lifecycle read is limited to known keys');
       // The lifecycles this cycle closed leave the open set at the next one.
       const third = await runReconCycle(db, await deps(db));
-      assert.equal(third.lifecycles, 5, "g1, d1, a, b and k were closed; l1, n1, b1, e1 and r1 stay open");
+      assert.equal(third.lifecycles, 5, 'g1, d1, a, b and k were closed; l1, n1, b1, e1 and r1 stay open');
       await db.close();
     } finally {
       await test.cleanup();

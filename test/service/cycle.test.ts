@@ -44,10 +44,20 @@ describe('tradeledger serve applies a reconciliation cycle (PGlite, dry-run off)
     for (const order of orders) assert.deepEqual([order.profile_id, order.action, order.status, order.source], ['p1', 'EXIT', 'filled', 'backfill']);
     assert.deepEqual([...new Set(orders.map((o) => o.trade_id))].sort(), ['TRD-a', 'TRD-b', 'TRD-d1', 'TRD-g1']);
 
-    const detail = (await (await fetch(`${running.base}/recon/batches/${applied.batchId}`)).json()) as { batchId: string; counts: Record<string, number>; rows: { decision: string; backfillOrderId: string | null; profileId: string; reason: string }[] };
+    const detail = (await (await fetch(`${running.base}/recon/batches/${applied.batchId}`)).json()) as {
+      batchId: string;
+      counts: Record<string, number>;
+      rows: { decision: string; backfillOrderId: string | null; profileId: string; reason: string }[];
+    };
     assert.equal(detail.batchId, applied.batchId);
     assert.deepEqual(detail.counts, applied.counts);
-    assert.deepEqual(detail.rows.filter((row) => row.decision === 'APPLIED').map((row) => row.backfillOrderId).sort(), orders.map((o) => o.order_id));
+    assert.deepEqual(
+      detail.rows
+        .filter((row) => row.decision === 'APPLIED')
+        .map((row) => row.backfillOrderId)
+        .sort(),
+      orders.map((o) => o.order_id),
+    );
     assert.ok(detail.rows.some((row) => row.profileId === 'p2' && row.decision === 'NO_GO' && row.reason === 'profile_not_paused'));
   });
 

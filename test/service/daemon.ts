@@ -71,10 +71,14 @@ export async function spawnDaemon(args: readonly string[], options: { cwd: strin
   const lines = () => logLines(watched.stdout());
   let exited = false;
   void watched.exited.then(() => (exited = true));
-  const started = await waitFor('the daemon to log that it started', () => {
-    if (exited) throw new Error(`the daemon exited before it started: ${watched.stderr()}${watched.stdout()}`);
-    return lines().find((line) => line.msg === 'Daemon started successfully');
-  }, 30_000);
+  const started = await waitFor(
+    'the daemon to log that it started',
+    () => {
+      if (exited) throw new Error(`the daemon exited before it started: ${watched.stderr()}${watched.stdout()}`);
+      return lines().find((line) => line.msg === 'Daemon started successfully');
+    },
+    30_000,
+  );
   const readyMs = Date.now() - spawnedAt;
   return { watched, base: `http://127.0.0.1:${String(started['port'])}`, readyMs, lines };
 }
@@ -93,5 +97,9 @@ export function metric(text: string, name: string, labels: Record<string, string
 
 /** fetch with a JSON body and the admin token unless told otherwise. */
 export async function post(url: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }

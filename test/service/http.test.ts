@@ -12,7 +12,12 @@ import { reconLedger } from '../recon/fixture.ts';
 import { BOT_LEDGER_LATEST, metric, post, startInProcess, TOKEN, type InProcessDaemon } from './daemon.ts';
 
 async function statusRow(db: Database, profile: string): Promise<{ state: string; reason: string | null; updated_by: string | null } | undefined> {
-  return (await db.query<{ state: string; reason: string | null; updated_by: string | null }>('SELECT state, reason, updated_by FROM trading_status WHERE profile_id = $1', [profile]))[0];
+  return (
+    await db.query<{ state: string; reason: string | null; updated_by: string | null }>(
+      'SELECT state, reason, updated_by FROM trading_status WHERE profile_id = $1',
+      [profile],
+    )
+  )[0];
 }
 
 async function json(response: Response): Promise<Record<string, unknown>> {
@@ -51,8 +56,13 @@ describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () 
 
   it('logs the schema version, what it loaded and that it started, as JSON lines', () => {
     const messages = running.lines().map((line) => line.msg);
-    const order = [`Database schema version: ${BOT_LEDGER_LATEST}`, 'Loaded 0 positions', 'Loaded 1 open orders', 'Daemon started successfully'].map((msg) => messages.indexOf(msg));
-    assert.ok(order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!)), `start-up lines in order: ${messages.join(' | ')}`);
+    const order = [`Database schema version: ${BOT_LEDGER_LATEST}`, 'Loaded 0 positions', 'Loaded 1 open orders', 'Daemon started successfully'].map((msg) =>
+      messages.indexOf(msg),
+    );
+    assert.ok(
+      order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!)),
+      `start-up lines in order: ${messages.join(' | ')}`,
+    );
     const listening = running.lines().find((line) => line.msg.startsWith('Listening on'))!;
     assert.equal(listening['port'], running.daemon.port);
     assert.equal(listening['host'], '127.0.0.1');
@@ -60,7 +70,13 @@ describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () 
 
   it('GET /internal/trading/status answers every profile, or one as { profile, state }', async () => {
     const all = await json(await fetch(`${base}/internal/trading/status`));
-    assert.deepEqual((all['profiles'] as { profile: string; state: string }[]).map((p) => [p.profile, p.state]), [['p1', 'PAUSED'], ['p2', 'RUNNING']]);
+    assert.deepEqual(
+      (all['profiles'] as { profile: string; state: string }[]).map((p) => [p.profile, p.state]),
+      [
+        ['p1', 'PAUSED'],
+        ['p2', 'RUNNING'],
+      ],
+    );
     const one = await json(await fetch(`${base}/internal/trading/status?profile=p1`));
     assert.equal(one['profile'], 'p1');
     assert.equal(one['state'], 'PAUSED');
@@ -94,10 +110,17 @@ describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () 
   });
 
   it('pauses and resumes with the token, recording who, why and when', async () => {
-    const paused = await post(`${base}/internal/trading/pause`, { profile: 'p2', reason: 'exchange maintenance' }, { authorization: `Bearer ${TOKEN}`, 'x-actor': 'ops.alice' });
+    const paused = await post(
+      `${base}/internal/trading/pause`,
+      { profile: 'p2', reason: 'exchange maintenance' },
+      { authorization: `Bearer ${TOKEN}`, 'x-actor': 'ops.alice' },
+    );
     assert.equal(paused.status, 200);
     const body = await json(paused);
-    assert.deepEqual([body['profile'], body['state'], body['previous'], body['changed'], body['updatedBy'], body['reason']], ['p2', 'PAUSED', 'RUNNING', true, 'ops.alice@127.0.0.1', 'exchange maintenance']);
+    assert.deepEqual(
+      [body['profile'], body['state'], body['previous'], body['changed'], body['updatedBy'], body['reason']],
+      ['p2', 'PAUSED', 'RUNNING', true, 'ops.alice@127.0.0.1', 'exchange maintenance'],
+    );
     assert.ok(Math.abs(Date.parse(String(body['updatedAt'])) - Date.now()) < 60_000);
     assert.deepEqual(await statusRow(running.daemon.db, 'p2'), { state: 'PAUSED', reason: 'exchange maintenance', updated_by: 'ops.alice@127.0.0.1' });
     assert.equal((await json(await fetch(`${base}/internal/trading/status?profile=p2`)))['state'], 'PAUSED');
@@ -120,7 +143,10 @@ describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () 
       [post(`${base}/internal/trading/pause`, { profile: 'p 2', reason: 'x' }), /body\.profile must be a profile id/],
       [post(`${base}/internal/trading/pause`, { profile: 42, reason: 'x' }), /body\.profile must be string/],
       [post(`${base}/internal/trading/pause`, { profile: 'p2', reason: 'x', state: 'RUNNING' }), /body has an unknown key 'state'/],
-      [post(`${base}/internal/trading/pause`, { profile: 'p2', reason: 'x' }, { authorization: `Bearer ${TOKEN}`, 'x-actor': 'alice smith' }), /headers\.x-actor must be a name/],
+      [
+        post(`${base}/internal/trading/pause`, { profile: 'p2', reason: 'x' }, { authorization: `Bearer ${TOKEN}`, 'x-actor': 'alice smith' }),
+        /headers\.x-actor must be a name/,
+      ],
       [post(`${base}/internal/trading/pause`, '{"profile": "p2",'), /not valid JSON/i],
       [fetch(`${base}/internal/trading/status?profile=`), /querystring\.profile must NOT have fewer than 1 characters/],
       [fetch(`${base}/internal/trading/status?state=PAUSED`), /querystring has an unknown key 'state'/],
@@ -136,10 +162,18 @@ describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () 
       assert.match(String(body['message']), message);
       assert.doesNotMatch(JSON.stringify(body), /\bat \S+:\d+|node_modules|\\n/, 'no stack trace');
     }
-    const text = await fetch(`${base}/internal/trading/pause`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' }, body: 'pause p2' });
+    const text = await fetch(`${base}/internal/trading/pause`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' },
+      body: 'pause p2',
+    });
     assert.equal(text.status, 400);
     assert.match(String((await json(text))['message']), /^body must be object$/);
-    const xml = await fetch(`${base}/internal/trading/pause`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/xml' }, body: '<pause/>' });
+    const xml = await fetch(`${base}/internal/trading/pause`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/xml' },
+      body: '<pause/>',
+    });
     assert.equal(xml.status, 415);
     assert.equal((await json(xml))['error'], 'unsupported_media_type');
     assert.equal((await statusRow(running.daemon.db, 'p2'))!.state, 'RUNNING', 'no bad request changed anything');
@@ -161,7 +195,13 @@ describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () 
       const text = await metricsText(base);
       return (metric(text, 'tradeledger_recon_cycles_total', { outcome: 'ok' }) ?? 0) >= 1 ? text : undefined;
     });
-    for (const name of ['tradeledger_recon_cycles_total', 'tradeledger_recon_decisions_total', 'tradeledger_recon_cycle_duration_seconds', 'tradeledger_recon_mismatch_events_total', 'tradeledger_lifecycle_anomalies']) {
+    for (const name of [
+      'tradeledger_recon_cycles_total',
+      'tradeledger_recon_decisions_total',
+      'tradeledger_recon_cycle_duration_seconds',
+      'tradeledger_recon_mismatch_events_total',
+      'tradeledger_lifecycle_anomalies',
+    ]) {
       assert.match(first, new RegExp(`^# TYPE ${name} (counter|gauge|histogram)$`, 'm'));
     }
     assert.equal(metric(first, 'tradeledger_schema_version'), BOT_LEDGER_LATEST);
@@ -191,7 +231,13 @@ describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () 
     assert.equal(response.status, 200);
     const body = await json(response);
     assert.equal(body['status'], 'ok');
-    assert.deepEqual(body['database'], { url: running.daemon.db.url, reachable: true, schemaVersion: BOT_LEDGER_LATEST, expectedVersion: BOT_LEDGER_LATEST, error: null });
+    assert.deepEqual(body['database'], {
+      url: running.daemon.db.url,
+      reachable: true,
+      schemaVersion: BOT_LEDGER_LATEST,
+      expectedVersion: BOT_LEDGER_LATEST,
+      error: null,
+    });
     const last = body['lastCycle'] as { outcome: string; mode: string; at: string; batchId: string };
     assert.deepEqual([last.outcome, last.mode], ['ok', 'dry-run']);
     assert.match(last.batchId, /^RBF-/);
@@ -212,7 +258,10 @@ describe('tradeledger serve over HTTP (PGlite bot ledger, admin token set)', () 
       await db.exec('ALTER TABLE reconciliation_backfill_audit_away RENAME TO reconciliation_backfill_audit');
     }
     const ok = metric(await metricsText(base), 'tradeledger_recon_cycles_total', { outcome: 'ok' })!;
-    await waitFor('a good cycle after the failure', async () => metric(await metricsText(base), 'tradeledger_recon_cycles_total', { outcome: 'ok' })! > ok || undefined);
+    await waitFor(
+      'a good cycle after the failure',
+      async () => metric(await metricsText(base), 'tradeledger_recon_cycles_total', { outcome: 'ok' })! > ok || undefined,
+    );
     assert.equal((await json(await fetch(`${base}/healthz`)))['status'], 'ok');
   });
 });
@@ -241,7 +290,10 @@ describe('tradeledger serve without TRADELEDGER_ADMIN_TOKEN', () => {
   });
 
   it('keeps reconciliation off by default: cycles are counted as disabled and write nothing', async () => {
-    await waitFor('a cycle', async () => metric(await (await fetch(`${running.base}/metrics`)).text(), 'tradeledger_recon_cycles_total', { outcome: 'disabled' })! >= 1 || undefined);
+    await waitFor(
+      'a cycle',
+      async () => metric(await (await fetch(`${running.base}/metrics`)).text(), 'tradeledger_recon_cycles_total', { outcome: 'disabled' })! >= 1 || undefined,
+    );
     assert.deepEqual(await running.daemon.db.query('SELECT 1 FROM reconciliation_backfill_audit'), []);
   });
 });

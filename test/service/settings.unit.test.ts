@@ -18,7 +18,14 @@ describe('serve settings', () => {
   it('defaults: 127.0.0.1:8080, a cycle every 60 s, the pack the database family holds', () => {
     const config = configFrom('');
     assert.deepEqual(serveSettings(config, 'pglite:x', {}), {
-      url: 'pglite:x', pack: 'bot-ledger', host: '127.0.0.1', port: 8080, intervalMs: 60_000, anomalyIntervalMs: 600_000, shutdownGraceMs: 8_000, adminToken: null,
+      url: 'pglite:x',
+      pack: 'bot-ledger',
+      host: '127.0.0.1',
+      port: 8080,
+      intervalMs: 60_000,
+      anomalyIntervalMs: 600_000,
+      shutdownGraceMs: 8_000,
+      adminToken: null,
     });
     assert.equal(serveSettings(config, 'postgres://u@h/db', {}).pack, 'bot-ledger');
     assert.equal(serveSettings(config, 'sqlite:state.db', {}).pack, 'risk-state');
@@ -30,20 +37,38 @@ describe('serve settings', () => {
   });
 
   it('reads serve: and its environment variables, and names a bad key', () => {
-    const config = configFrom('serve:\n  port: 0\n  interval: 500ms\n  anomaly_interval: 0\n', { TRADELEDGER_SERVE_HOST: '0.0.0.0', TRADELEDGER_SERVE_INTERVAL: '2s' });
+    const config = configFrom('serve:\n  port: 0\n  interval: 500ms\n  anomaly_interval: 0\n', {
+      TRADELEDGER_SERVE_HOST: '0.0.0.0',
+      TRADELEDGER_SERVE_INTERVAL: '2s',
+    });
     const settings = serveSettings(config, 'pglite:x', {});
     assert.deepEqual([settings.host, settings.port, settings.intervalMs, settings.anomalyIntervalMs], ['0.0.0.0', 0, 2000, 0]);
-    assert.throws(() => configFrom('serve:\n  interval: 0s\n'), (error: unknown) => error instanceof UsageError && /serve\.interval: must be above 0/.test(error.message));
-    assert.throws(() => configFrom('serve:\n  port: 70000\n'), (error: unknown) => error instanceof UsageError && /serve\.port/.test(error.message));
-    assert.throws(() => configFrom('serve:\n  prot: 1\n'), (error: unknown) => error instanceof UsageError && /serve\.prot: is not a known setting/.test(error.message));
-    assert.throws(() => configFrom('', { TRADELEDGER_SERVE_PORT: 'http' }), (error: unknown) => error instanceof UsageError && /TRADELEDGER_SERVE_PORT='http' is not a whole number/.test(error.message));
+    assert.throws(
+      () => configFrom('serve:\n  interval: 0s\n'),
+      (error: unknown) => error instanceof UsageError && /serve\.interval: must be above 0/.test(error.message),
+    );
+    assert.throws(
+      () => configFrom('serve:\n  port: 70000\n'),
+      (error: unknown) => error instanceof UsageError && /serve\.port/.test(error.message),
+    );
+    assert.throws(
+      () => configFrom('serve:\n  prot: 1\n'),
+      (error: unknown) => error instanceof UsageError && /serve\.prot: is not a known setting/.test(error.message),
+    );
+    assert.throws(
+      () => configFrom('', { TRADELEDGER_SERVE_PORT: 'http' }),
+      (error: unknown) => error instanceof UsageError && /TRADELEDGER_SERVE_PORT='http' is not a whole number/.test(error.message),
+    );
   });
 
   it('takes the admin token from the environment: unset or blank is none, a short one is refused', () => {
     const config = configFrom('');
     assert.equal(serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: '  ' }).adminToken, null);
     assert.equal(serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: ' 0123456789abcdef ' }).adminToken, '0123456789abcdef');
-    assert.throws(() => serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: 'secret' }), /TRADELEDGER_ADMIN_TOKEN is 6 characters long: use at least 16/);
+    assert.throws(
+      () => serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: 'secret' }),
+      /TRADELEDGER_ADMIN_TOKEN is 6 characters long: use at least 16/,
+    );
   });
 });
 

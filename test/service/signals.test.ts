@@ -24,23 +24,29 @@ function ledger(): Promise<TestDatabase> {
 async function holdOrderId(url: string): Promise<pg.Client> {
   const blocker = await connect(url);
   await blocker.query('BEGIN');
-  await blocker.query(`INSERT INTO orders (order_id, profile_id, symbol, status, source) VALUES ($1, 'p1', 'BTC', 'canceled', 'manual')`, [backfillOrderId('p1', 'TRD-g1', 'X1', at(10))]);
+  await blocker.query(`INSERT INTO orders (order_id, profile_id, symbol, status, source) VALUES ($1, 'p1', 'BTC', 'canceled', 'manual')`, [
+    backfillOrderId('p1', 'TRD-g1', 'X1', at(10)),
+  ]);
   return blocker;
 }
 
 /** The daemon's backend, once it waits on a lock inside its INSERT INTO orders with its audit rows written. */
 async function blockedCycle(observer: pg.Client): Promise<number> {
-  return waitFor('the cycle to wait inside its transaction with its audit rows written', async () => {
-    const { rows } = await observer.query<{ pid: number; audit_written: boolean }>(
-      `SELECT a.pid,
+  return waitFor(
+    'the cycle to wait inside its transaction with its audit rows written',
+    async () => {
+      const { rows } = await observer.query<{ pid: number; audit_written: boolean }>(
+        `SELECT a.pid,
               EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.mode = 'RowExclusiveLock'
                         AND l.relation = 'reconciliation_backfill_audit'::regclass) AS audit_written
          FROM pg_stat_activity a
         WHERE a.datname = current_database() AND a.application_name = 'tradeledger'
           AND a.wait_event_type = 'Lock' AND a.query LIKE 'INSERT INTO orders%'`,
-    );
-    return rows[0]?.audit_written === true ? rows[0].pid : undefined;
-  }, 30_000);
+      );
+      return rows[0]?.audit_written === true ? rows[0].pid : undefined;
+    },
+    30_000,
+  );
 }
 
 async function batchState(observer: pg.Client): Promise<{ batches: { batch_id: string; applied: number; rows: number }[]; bfill: number }> {
@@ -65,14 +71,24 @@ describe('tradeledger serve stopped during a cycle (PostgreSQL, real process)', 
       await blockedCycle(observer);
       assert.deepEqual(await batchState(observer), { batches: [], bfill: 0 }, 'nothing is visible before the commit');
       await sleep(1000);
-      const busy = await observer.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tradeledger' AND state <> 'idle'`);
+      const busy = await observer.query(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tradeledger' AND state <> 'idle'`,
+      );
       assert.equal(busy.rows.length, 1, 'a slow cycle delays the next one instead of running beside it');
       const health = (await (await fetch(`${child.base}/healthz`)).json()) as { lastCycle: unknown };
       assert.equal(health.lastCycle, null, 'requests are still answered while the cycle waits');
 
       const sentAt = Date.now();
       child.watched.child.kill('SIGTERM');
-      await waitFor('the daemon to stop listening', async () => fetch(`${child!.base}/healthz`).then(() => false, () => true), 5000);
+      await waitFor(
+        'the daemon to stop listening',
+        async () =>
+          fetch(`${child!.base}/healthz`).then(
+            () => false,
+            () => true,
+          ),
+        5000,
+      );
       assert.equal(child.watched.child.exitCode, null, 'still running: the cycle has not finished');
 
       await blocker.query('ROLLBACK');
@@ -109,12 +125,17 @@ describe('tradeledger serve stopped during a cycle (PostgreSQL, real process)', 
       child = await spawnDaemon(['--db', test.url, '--config', join(test.dir, 'tradeledger.yaml')], { cwd: test.dir, env: APPLY_ENV });
       await blockedCycle(observer);
       child.watched.child.kill('SIGTERM');
-      await waitFor('the grace period to run out', () => child!.lines().some((line) => line.level === 50 && line.msg.startsWith('The running cycle did not finish within 300 ms')));
+      await waitFor('the grace period to run out', () =>
+        child!.lines().some((line) => line.level === 50 && line.msg.startsWith('The running cycle did not finish within 300 ms')),
+      );
       assert.equal(child.watched.child.exitCode, null, 'its connection is still in use');
       await blocker.query('ROLLBACK');
       const end = await child.watched.exited;
       assert.equal(end.code, 1);
-      assert.match(child.watched.stderr(), /^tradeledger: the running reconciliation cycle did not finish within 300 ms of SIGTERM; it commits or rolls back as a whole\n$/);
+      assert.match(
+        child.watched.stderr(),
+        /^tradeledger: the running reconciliation cycle did not finish within 300 ms of SIGTERM; it commits or rolls back as a whole\n$/,
+      );
       const state = await batchState(observer);
       assert.deepEqual([state.batches.length, state.batches[0]?.applied, state.bfill], [1, 7, 7]);
     } finally {
@@ -139,11 +160,15 @@ describe('tradeledger serve stopped during a cycle (PostgreSQL, real process)', 
       assert.equal((await child.watched.exited).signal, 'SIGKILL');
       // Let the orphaned backend go on: it inserts its rows, then finds its client gone and never sees a COMMIT.
       await blocker.query('ROLLBACK');
-      await waitFor('the killed daemon\'s backend to end', async () => (await observer!.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rows.length === 0, 15_000);
+      await waitFor(
+        "the killed daemon's backend to end",
+        async () => (await observer!.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rows.length === 0,
+        15_000,
+      );
       assert.deepEqual(await batchState(observer), { batches: [], bfill: 0 }, 'neither audit rows nor orders of the killed batch');
 
       child = await spawnDaemon(['--db', test.url, '--interval', '60s'], { cwd: test.dir, env: APPLY_ENV });
-      const state = await waitFor('the next daemon\'s batch', async () => {
+      const state = await waitFor("the next daemon's batch", async () => {
         const found = await batchState(observer!);
         return found.batches.length > 0 ? found : undefined;
       });

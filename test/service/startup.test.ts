@@ -75,7 +75,10 @@ describe('tradeledger serve refuses to start on a schema it does not match (exit
       await db.close();
       const run = await cli('serve', '--db', test.url, '--port', '0');
       assert.equal(run.code, 3);
-      assert.match(oneLine(run.stderr), /migration 004_create_trading_status\.sql of pack bot-ledger was edited after it was applied \(drift\).*run 'tradeledger migrate status --pack bot-ledger --db /);
+      assert.match(
+        oneLine(run.stderr),
+        /migration 004_create_trading_status\.sql of pack bot-ledger was edited after it was applied \(drift\).*run 'tradeledger migrate status --pack bot-ledger --db /,
+      );
     } finally {
       await test.cleanup();
     }
@@ -89,7 +92,12 @@ describe('tradeledger serve refuses to start on a schema it does not match (exit
       writeFileSync(config, `database:\n  schema:\n    current_version: ${BEHIND}\n    auto_migrate: true\n`);
       const run = await cli('serve', '--db', test.url, '--config', config, '--port', '0');
       assert.equal(run.code, 3);
-      assert.match(oneLine(run.stderr), new RegExp(`is at schema version ${BOT_LEDGER_LATEST}, ahead of database.schema.current_version ${BEHIND}: run 'tradeledger migrate down --pack bot-ledger --db ${test.url} --to ${BEHIND}'`));
+      assert.match(
+        oneLine(run.stderr),
+        new RegExp(
+          `is at schema version ${BOT_LEDGER_LATEST}, ahead of database.schema.current_version ${BEHIND}: run 'tradeledger migrate down --pack bot-ledger --db ${test.url} --to ${BEHIND}'`,
+        ),
+      );
     } finally {
       await test.cleanup();
     }
@@ -105,7 +113,11 @@ describe('tradeledger serve refuses to start on a schema it does not match (exit
       const run = await cli('serve', '--db', test.url, '--port', String(port));
       assert.equal(run.code, 2);
       assert.equal(oneLine(run.stderr), `tradeledger: cannot listen on 127.0.0.1 port ${port} (EADDRINUSE): pick another with --port (0 picks a free one)`);
-      assert.equal((await cli('migrate', 'status', '--pack', 'bot-ledger', '--db', test.url)).code, 0, 'PGlite lets one process in at a time: the daemon let go of it');
+      assert.equal(
+        (await cli('migrate', 'status', '--pack', 'bot-ledger', '--db', test.url)).code,
+        0,
+        'PGlite lets one process in at a time: the daemon let go of it',
+      );
     } finally {
       busy.close();
       await test.cleanup();
@@ -146,27 +158,47 @@ describe('tradeledger serve migrates at start-up when database.schema.auto_migra
       assert.equal(backupLine['backup'], join(test.dir, 'backups', backups[0]!));
       assert.deepEqual(backupLine['verified'], ['history', 'integrity_check', 'pack:risk-state checks']);
       const phase6 = ['Database schema version: 2', 'Loaded 2 positions', 'Loaded 1 open orders', 'Daemon started successfully'];
-      assert.deepEqual(messages.filter((msg) => phase6.includes(msg)), phase6);
+      assert.deepEqual(
+        messages.filter((msg) => phase6.includes(msg)),
+        phase6,
+      );
 
       const health = (await (await fetch(`${child.base}/healthz`)).json()) as { database: { schemaVersion: number }; lastCycle: unknown };
       assert.equal(health.database.schemaVersion, 2);
       assert.equal(health.lastCycle, null, 'no reconciliation on a risk-state file');
       assert.equal((await fetch(`${child.base}/internal/trading/status`)).status, 404, 'trading status belongs to bot-ledger');
 
-      assert.equal((await post(`${child.base}/internal/enforcement`, { account_id: 123, rule_id: 'RULE-004', action: 'set_lockout', reason: 'x' }, {})).status, 401);
+      assert.equal(
+        (await post(`${child.base}/internal/enforcement`, { account_id: 123, rule_id: 'RULE-004', action: 'set_lockout', reason: 'x' }, {})).status,
+        401,
+      );
       const bad = await post(`${child.base}/internal/enforcement`, { account_id: 123, rule_id: 'RULE-004', action: 'close_all_positions', reason: 'x' });
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as { message: string }).message, /body\.action must be equal to one of the allowed values/);
-      const badTime = await post(`${child.base}/internal/enforcement`, { account_id: 123, rule_id: 'RULE-004', action: 'set_lockout', reason: 'x', locked_until: 'tomorrow' });
+      const badTime = await post(`${child.base}/internal/enforcement`, {
+        account_id: 123,
+        rule_id: 'RULE-004',
+        action: 'set_lockout',
+        reason: 'x',
+        locked_until: 'tomorrow',
+      });
       assert.equal(badTime.status, 400);
       assert.match(((await badTime.json()) as { message: string }).message, /locked_until must be an ISO-8601 time with a zone/);
 
-      const lock = await post(`${child.base}/internal/enforcement`, { account_id: 123, rule_id: 'RULE-004', action: 'set_lockout', reason: 'Daily unrealized loss: -750.00', locked_until: '2025-10-22T21:00:00Z' });
+      const lock = await post(`${child.base}/internal/enforcement`, {
+        account_id: 123,
+        rule_id: 'RULE-004',
+        action: 'set_lockout',
+        reason: 'Daily unrealized loss: -750.00',
+        locked_until: '2025-10-22T21:00:00Z',
+      });
       assert.equal(lock.status, 201);
       const logged = (await lock.json()) as { id: number; executionTimeMs: number; success: boolean; action: string };
       assert.equal(logged.success, true);
       assert.ok(Number.isInteger(logged.executionTimeMs) && logged.executionTimeMs >= 0);
-      const clear = (await (await post(`${child.base}/internal/enforcement`, { account_id: 123, rule_id: 'RULE-004', action: 'clear_lockout', reason: 'operator reset' })).json()) as { id: number };
+      const clear = (await (
+        await post(`${child.base}/internal/enforcement`, { account_id: 123, rule_id: 'RULE-004', action: 'clear_lockout', reason: 'operator reset' })
+      ).json()) as { id: number };
       assert.ok(clear.id > logged.id);
       const metrics = await (await fetch(`${child.base}/metrics`)).text();
       assert.match(metrics, /^tradeledger_enforcement_actions_total\{action="set_lockout",success="true"\} 1$/m);
@@ -175,10 +207,19 @@ describe('tradeledger serve migrates at start-up when database.schema.auto_migra
       const db = new DatabaseSync(file, { readOnly: true });
       try {
         const rows = db.prepare('SELECT id, rule_id, action, success, details, execution_time_ms FROM enforcement_log ORDER BY id').all();
-        assert.deepEqual(rows.map((row) => [row['id'], row['action'], row['success'], typeof row['execution_time_ms']]), [[logged.id, 'set_lockout', 1, 'number'], [clear.id, 'clear_lockout', 1, 'number']]);
+        assert.deepEqual(
+          rows.map((row) => [row['id'], row['action'], row['success'], typeof row['execution_time_ms']]),
+          [
+            [logged.id, 'set_lockout', 1, 'number'],
+            [clear.id, 'clear_lockout', 1, 'number'],
+          ],
+        );
         assert.equal(rows[0]!['execution_time_ms'], logged.executionTimeMs);
         assert.deepEqual(JSON.parse(String(rows[0]!['details'])), { locked_until: '2025-10-22T21:00:00.000Z' }, 'normalised to UTC with milliseconds');
-        assert.deepEqual({ ...db.prepare('SELECT is_locked, rule_id, locked_until FROM lockouts WHERE account_id = 123').get() }, { is_locked: 0, rule_id: 'RULE-004', locked_until: null });
+        assert.deepEqual(
+          { ...db.prepare('SELECT is_locked, rule_id, locked_until FROM lockouts WHERE account_id = 123').get() },
+          { is_locked: 0, rule_id: 'RULE-004', locked_until: null },
+        );
       } finally {
         db.close();
       }
@@ -194,16 +235,27 @@ describe('tradeledger serve migrates at start-up when database.schema.auto_migra
     try {
       child = await spawnDaemon(['--db', test.url], { cwd: test.dir, env: { TRADELEDGER_AUTO_MIGRATE: 'true' } });
       const migrated = child.lines().find((line) => line.msg === `Database migrated from version 0 to ${BOT_LEDGER_LATEST}`)!;
-      assert.ok(migrated !== undefined, child.lines().map((line) => line.msg).join(' | '));
+      assert.ok(
+        migrated !== undefined,
+        child
+          .lines()
+          .map((line) => line.msg)
+          .join(' | '),
+      );
       assert.equal(migrated['backup'], null, 'backups are for SQLite files');
       assert.deepEqual(migrated['verified'], ['history', 'pack:bot-ledger checks']);
       assert.equal(child.lines().filter((line) => line.msg.startsWith('Applied migration')).length, BOT_LEDGER_LATEST);
-      assert.equal(((await (await fetch(`${child.base}/healthz`)).json()) as { database: { schemaVersion: number } }).database.schemaVersion, BOT_LEDGER_LATEST);
+      assert.equal(
+        ((await (await fetch(`${child.base}/healthz`)).json()) as { database: { schemaVersion: number } }).database.schemaVersion,
+        BOT_LEDGER_LATEST,
+      );
       await stopped(child);
 
       child = await spawnDaemon(['--db', test.url], { cwd: test.dir });
       const started = child.lines().find((line) => line.msg === 'Daemon started successfully')!;
-      t.diagnostic(`PGlite start-up: ${child.readyMs} ms from spawn to ready; the daemon reports ${String(started['startupMs'])} ms in startDaemon, ${String(started['sinceProcessStartMs'])} ms since its process started`);
+      t.diagnostic(
+        `PGlite start-up: ${child.readyMs} ms from spawn to ready; the daemon reports ${String(started['startupMs'])} ms in startDaemon, ${String(started['sinceProcessStartMs'])} ms since its process started`,
+      );
       assert.ok(!child.lines().some((line) => line.msg.startsWith('Database migrated')), 'nothing to migrate the second time');
       assert.ok(child.readyMs < 5000, `start-up took ${child.readyMs} ms`);
       await stopped(child);

@@ -74,10 +74,15 @@ function checkTable(table: TableContract, rows: readonly ColumnRow[], primaryKey
       continue;
     }
     if (row.data_type !== column.type) failures.push(`column ${where} is ${row.data_type}, expected ${column.type}`);
-    if ((row.is_nullable === 'NO') !== column.notNull) failures.push(`column ${where} is ${row.is_nullable === 'NO' ? 'NOT NULL' : 'nullable'}, expected ${column.notNull ? 'NOT NULL' : 'nullable'}`);
-    if ((row.column_default ?? undefined) !== column.default) failures.push(`column ${where} defaults to ${row.column_default ?? 'nothing'}, expected ${column.default ?? 'nothing'}`);
+    if ((row.is_nullable === 'NO') !== column.notNull)
+      failures.push(`column ${where} is ${row.is_nullable === 'NO' ? 'NOT NULL' : 'nullable'}, expected ${column.notNull ? 'NOT NULL' : 'nullable'}`);
+    if ((row.column_default ?? undefined) !== column.default)
+      failures.push(`column ${where} defaults to ${row.column_default ?? 'nothing'}, expected ${column.default ?? 'nothing'}`);
     const identity = row.is_identity === 'YES' && row.identity_generation === 'ALWAYS';
-    if (identity !== (column.identity === true)) failures.push(`column ${where} ${column.identity === true ? 'is not' : 'is'} GENERATED ALWAYS AS IDENTITY, expected ${column.identity === true ? 'it to be' : 'a plain column'}`);
+    if (identity !== (column.identity === true))
+      failures.push(
+        `column ${where} ${column.identity === true ? 'is not' : 'is'} GENERATED ALWAYS AS IDENTITY, expected ${column.identity === true ? 'it to be' : 'a plain column'}`,
+      );
   }
   const expectedKey = table.primaryKey.join(', ');
   if (primaryKey !== expectedKey) failures.push(`table ${table.name} has primary key (${primaryKey ?? 'none'}), expected (${expectedKey})`);
@@ -122,7 +127,8 @@ function checkIndex(expected: { name: string; table: string; columns: readonly s
   const row = found.get(expected.name);
   const columns = expected.columns.join(', ');
   if (row === undefined) return [`index ${expected.name} on ${expected.table} (${columns}) is missing`];
-  if (row.rel !== expected.table || row.cols !== columns) return [`index ${expected.name} is on ${row.rel} (${row.cols}), expected ${expected.table} (${columns})`];
+  if (row.rel !== expected.table || row.cols !== columns)
+    return [`index ${expected.name} is on ${row.rel} (${row.cols}), expected ${expected.table} (${columns})`];
   if (!row.valid) return [`index ${expected.name} is invalid (an interrupted CREATE INDEX CONCURRENTLY): drop it and run migrate up again`];
   return [];
 }
@@ -159,7 +165,10 @@ async function checkGuardrails(db: Queryable, constraints: ReadonlyMap<string, C
 export async function verifyBotLedger(db: Database, context: VerifyContext): Promise<readonly string[]> {
   const tables = TABLES.filter((table) => table.version <= context.version);
   if (tables.length === 0) return [];
-  const found = await catalog(db, tables.map((table) => table.name));
+  const found = await catalog(
+    db,
+    tables.map((table) => table.name),
+  );
   const constraints = new Map(found.constraints.map((row) => [row.conname, row]));
   const indexes = new Map(found.indexes.map((row) => [row.name, row]));
   const failures: string[] = [];

@@ -54,8 +54,10 @@ async function checkTables(db: Queryable): Promise<string[]> {
         continue;
       }
       if (row.type !== column.type) failures.push(`column ${table}.${column.name} is ${row.type}, expected ${column.type}`);
-      if (row.not_null === column.nullable) failures.push(`column ${table}.${column.name} is ${row.not_null ? 'NOT NULL' : 'nullable'}, expected ${column.nullable ? 'nullable' : 'NOT NULL'}`);
-      if (row.default_expr !== column.default) failures.push(`column ${table}.${column.name} defaults to ${row.default_expr ?? 'nothing'}, expected ${column.default ?? 'no default'}`);
+      if (row.not_null === column.nullable)
+        failures.push(`column ${table}.${column.name} is ${row.not_null ? 'NOT NULL' : 'nullable'}, expected ${column.nullable ? 'nullable' : 'NOT NULL'}`);
+      if (row.default_expr !== column.default)
+        failures.push(`column ${table}.${column.name} defaults to ${row.default_expr ?? 'nothing'}, expected ${column.default ?? 'no default'}`);
       if (row.comment === null || row.comment.trim() === '') failures.push(`column ${table}.${column.name} has no comment`);
     }
     const known = new Set(expected.map((column) => column.name));
@@ -83,7 +85,11 @@ async function checkEnums(db: Queryable): Promise<string[]> {
   return failures;
 }
 
-function checkConstraintSet(kind: string, expected: Readonly<Record<string, ExpectedConstraint>>, rows: readonly { conname: string; rel: string; def: string }[]): string[] {
+function checkConstraintSet(
+  kind: string,
+  expected: Readonly<Record<string, ExpectedConstraint>>,
+  rows: readonly { conname: string; rel: string; def: string }[],
+): string[] {
   const byName = new Map(rows.map((row) => [row.conname, row]));
   const failures: string[] = [];
   for (const [name, want] of Object.entries(expected)) {
@@ -104,8 +110,16 @@ async function checkConstraints(db: Queryable): Promise<string[]> {
     [TABLES],
   );
   return [
-    ...checkConstraintSet('check constraint', EXPECTED_CHECKS, rows.filter((row) => row.contype === 'c')),
-    ...checkConstraintSet('foreign key', EXPECTED_FOREIGN_KEYS, rows.filter((row) => row.contype === 'f')),
+    ...checkConstraintSet(
+      'check constraint',
+      EXPECTED_CHECKS,
+      rows.filter((row) => row.contype === 'c'),
+    ),
+    ...checkConstraintSet(
+      'foreign key',
+      EXPECTED_FOREIGN_KEYS,
+      rows.filter((row) => row.contype === 'f'),
+    ),
   ];
 }
 
@@ -128,7 +142,8 @@ async function checkIndexes(db: Queryable): Promise<string[]> {
       continue;
     }
     const columns = /USING btree \((.*)\)$/.exec(row.indexdef)?.[1];
-    if (row.tablename !== want.table || columns !== want.columns) failures.push(`index ${name} is '${row.indexdef}', expected a btree on ${want.table} (${want.columns})`);
+    if (row.tablename !== want.table || columns !== want.columns)
+      failures.push(`index ${name} is '${row.indexdef}', expected a btree on ${want.table} (${want.columns})`);
     if (!row.valid) failures.push(`index ${name} is invalid (an interrupted build): drop and recreate it`);
   }
   return failures;
@@ -150,14 +165,18 @@ async function checkPolicies(db: Queryable, options: OrderExecutionOptions): Pro
     }
     const permissive = row.permissive === 'PERMISSIVE';
     if (row.tablename !== want.table || row.cmd !== want.command || permissive !== want.permissive) {
-      failures.push(`policy ${name} is ${row.permissive} FOR ${row.cmd} on ${row.tablename}, expected ${want.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${want.command} on ${want.table}`);
+      failures.push(
+        `policy ${name} is ${row.permissive} FOR ${row.cmd} on ${row.tablename}, expected ${want.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${want.command} on ${want.table}`,
+      );
     } else if (!want.permissive && row.qual !== 'false') {
       failures.push(`policy ${name} has USING (${row.qual ?? ''}), expected USING (false)`);
     } else if (want.permissive) {
       // A policy rendered with other options would isolate traders by a setting the application does not set.
       const text = `${row.qual ?? ''} ${row.with_check ?? ''}`;
-      if (!text.includes(`current_setting('${options.traderSetting}'::text, true)`)) failures.push(`policy ${name} does not read the trader from ${options.traderSetting} (migrations.options.trader_setting)`);
-      if (!(row.qual ?? '').includes(`pg_has_role(CURRENT_USER, '${options.complianceRole}'::name`)) failures.push(`policy ${name} does not admit the compliance role ${options.complianceRole} (migrations.options.compliance_role)`);
+      if (!text.includes(`current_setting('${options.traderSetting}'::text, true)`))
+        failures.push(`policy ${name} does not read the trader from ${options.traderSetting} (migrations.options.trader_setting)`);
+      if (!(row.qual ?? '').includes(`pg_has_role(CURRENT_USER, '${options.complianceRole}'::name`))
+        failures.push(`policy ${name} does not admit the compliance role ${options.complianceRole} (migrations.options.compliance_role)`);
     }
   }
   for (const row of rows) if (!(row.policyname in EXPECTED_POLICIES)) failures.push(`policy ${row.policyname} on ${row.tablename} is not in the specification`);

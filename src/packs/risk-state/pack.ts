@@ -6,7 +6,7 @@ import { verifyRiskState } from './verify.ts';
 /** risk-state: the risk-manager daemon's SQLite state, v1 baseline and the v2 upgrade (DB-SCHEMA-006). */
 export const pack: PackDefinition = {
   name: 'risk-state',
-  summary: "risk-manager daemon state (SQLite): v1 baseline and the v2 upgrade",
+  summary: 'risk-manager daemon state (SQLite): v1 baseline and the v2 upgrade',
   dialects: ['sqlite'],
   defaults: { [TRACK_UNREALIZED_PNL]: false },
   verify: verifyRiskState,

@@ -1,14 +1,7 @@
 import type { Database } from '../../db/port.ts';
 import { errorMessage } from '../../errors.ts';
 import type { VerifyContext } from '../../migrate/source.ts';
-import {
-  TRACK_UNREALIZED_PNL,
-  UNREALIZED_PNL_INDEXES,
-  UNREALIZED_PNL_TABLE,
-  V1_INDEXES,
-  V1_TABLES,
-  V2_REQUIRED_INDEXES,
-} from './schema.ts';
+import { TRACK_UNREALIZED_PNL, UNREALIZED_PNL_INDEXES, UNREALIZED_PNL_TABLE, V1_INDEXES, V1_TABLES, V2_REQUIRED_INDEXES } from './schema.ts';
 
 async function names(db: Database, type: 'table' | 'index'): Promise<Set<string>> {
   const rows = await db.query<{ name: string }>('SELECT name FROM sqlite_master WHERE type = ?', [type]);
@@ -56,7 +49,8 @@ export async function verifyRiskState(db: Database, context: VerifyContext): Pro
   if (!tables.has('schema_version')) errors.push('Missing schema_version table');
   // 4. The optional table, when the configuration turns it on.
   const tracking = context.options[TRACK_UNREALIZED_PNL] === true;
-  if (v2 && tracking && !tables.has(UNREALIZED_PNL_TABLE)) errors.push(`Missing ${UNREALIZED_PNL_TABLE} table (enabled in config): run 'migrate down --to 1' then 'migrate up' with tracking on to create it`);
+  if (v2 && tracking && !tables.has(UNREALIZED_PNL_TABLE))
+    errors.push(`Missing ${UNREALIZED_PNL_TABLE} table (enabled in config): run 'migrate down --to 1' then 'migrate up' with tracking on to create it`);
   // 5. Indexes: the v1 ones, the four v2 requires, and the optional table's.
   const required = [...V1_INDEXES, ...(v2 ? V2_REQUIRED_INDEXES : []), ...(v2 && tables.has(UNREALIZED_PNL_TABLE) ? UNREALIZED_PNL_INDEXES : [])];
   for (const index of required) if (!indexes.has(index)) errors.push(`Missing index: ${index}`);
