@@ -11,7 +11,6 @@ import { assertConsistent, planUp, renderPlan, type Plan } from '../migrate/plan
 import type { RunEvent } from '../migrate/run-plan.ts';
 import { stampVersion } from '../migrate/stamp.ts';
 import { readMigrationState } from '../migrate/state.ts';
-import { computeStatus } from '../migrate/status.ts';
 import { migrateUp } from '../migrate/up.ts';
 import { verifyDatabase } from '../migrate/verify.ts';
 import type { Config } from '../config/schema.ts';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
-import type { Database, LockOptions, Queryable, Row, StatementTracer } from './port.ts';
+import type { Database, LockOptions, Queryable, StatementTracer } from './port.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
 
 // int8 as text, as node-postgres returns it, so callers see one shape from both PostgreSQL adapters.

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import type { Database, LockOptions, Queryable, Row, StatementTracer } from './port.ts';
+import type { Database, LockOptions, Queryable, StatementTracer } from './port.ts';
 import { acquireFileLock } from './file-lock.ts';
 import { withQueryContext } from './query-context.ts';
 

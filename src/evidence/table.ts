@@ -77,7 +77,9 @@ async function gatherFromTables(db: Database, queries: readonly EvidenceQuery[])
     results.set(query.profileId, { fills: [], positions: new Map(), problems: [] });
     for (const symbol of new Set(query.symbols)) pairs.push([query.profileId, symbol]);
   }
-  const everyone = (problem: string) => results.forEach((result) => result.problems.push(problem));
+  const everyone = (problem: string) => {
+    for (const result of results.values()) result.problems.push(problem);
+  };
   const first = queries[0];
   if (pairs.length > 0 && first !== undefined) {
     const keys = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];

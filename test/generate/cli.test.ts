@@ -6,7 +6,10 @@ import { baseLedger } from './ledger.ts';
 
 describe('tradeledger generate (command line)', () => {
   const made: TestDatabase[] = [];
-  const track = (test: TestDatabase) => (made.push(test), test);
+  const track = (test: TestDatabase) => {
+    made.push(test);
+    return test;
+  };
   after(async () => {
     for (const test of made) await test.cleanup();
   });

@@ -87,7 +87,8 @@ export function decisionsOf(audit: readonly AuditRow[]): Record<string, unknown>
       continue;
     }
     assert.equal(row.decision, 'APPLIED', `${key}: ${row.decision} ${row.reason}`);
-    const entry = (out[key] ??= { decision: 'close', evidence: [], dust: null });
+    const entry = out[key] ?? { decision: 'close', evidence: [], dust: null };
+    out[key] = entry;
     if (row.exchangeOrderId === 'dust') entry.dust = qty(row.dustQty);
     else entry.evidence!.push(`${row.exchangeOrderId}=${qty(row.filledQty)}`);
   }
