@@ -17,6 +17,7 @@ import { backfillThroughput } from './items/backfill-bench.ts';
 import { incrementalCycle, reconApply } from './items/recon-bench.ts';
 import { sqliteUpgrade } from './items/sqlite-risk-state.ts';
 import { orderExecutionLoad } from './items/order-execution-load.ts';
+import { daemonStartup } from './items/daemon-startup.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -79,6 +80,10 @@ try {
   if (wanted(7)) {
     log('7. order-execution query under load');
     figures.push(...(await orderExecutionLoad(context)));
+  }
+  if (wanted(8)) {
+    log('8. daemon start-up');
+    figures.push(...(await daemonStartup(context)));
   }
 } finally {
   await server.stop();

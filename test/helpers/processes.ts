@@ -31,11 +31,14 @@ export async function reap(watched: WatchedChild | undefined): Promise<void> {
   await watched.exited.catch(() => undefined);
 }
 
-/** Polls `probe` until it returns something other than undefined, null or false; fails naming `what` after `timeoutMs`. */
+/**
+ * Polls `probe` until it returns something other than undefined, null or false; fails naming
+ * `what` after `timeoutMs`, a bound on a hang (generous, for a loaded machine), never a speed check.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs = 15_000,
+  timeoutMs = 120_000,
   intervalMs = 25,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

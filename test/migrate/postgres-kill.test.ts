@@ -2,6 +2,8 @@
 // server: inside a transaction, and inside CREATE INDEX CONCURRENTLY. The server keeps running
 // the dead client's statement until it is terminated, as a server does once it notices the
 // client is gone; the next `up` must then complete and leave a consistent history.
+// The migrations wait on advisory locks the test holds, never on the clock: each step waits for
+// the state it needs (pg_stat_activity), so the tests hold however slow the machine is.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
@@ -23,20 +25,29 @@ const CREATE_ACCOUNTS = [
   '',
 ].join('\n');
 
-/** Creates a table, then pauses as long as the test's `test_pause` row says: 30 s for the run that is killed, 0 for the rerun. */
+/** The advisory lock the test holds while a migration must wait inside its transaction. */
+const MIGRATION_GATE = 727_001;
+/** The advisory lock the test holds while an index build must wait, row by row. */
+const INDEX_GATE = 727_002;
+
+/**
+ * Creates a table, then waits inside its transaction until the test lets go of MIGRATION_GATE
+ * (with no lock_timeout: the runner's own would end the wait on its own after 2 s).
+ */
 const PAUSING_MIGRATION = [
   '-- migrate:up',
   'CREATE TABLE positions (',
   '    id BIGINT PRIMARY KEY,',
   '    quantity NUMERIC NOT NULL',
   ');',
-  'SELECT pg_sleep(seconds) FROM test_pause;',
+  'SET LOCAL lock_timeout = 0;',
+  `SELECT pg_advisory_xact_lock(${MIGRATION_GATE});`,
   '-- migrate:down',
   'DROP TABLE positions;',
   '',
 ].join('\n');
 
-/** A table and an index function slow enough (2 ms a row) that a concurrent build takes seconds. */
+/** A table and an index function that waits, for every row, until the test lets go of INDEX_GATE. */
 const SLOW_INDEX_SETUP = [
   '-- migrate:up',
   'CREATE TABLE fills (',
@@ -46,7 +57,8 @@ const SLOW_INDEX_SETUP = [
   "INSERT INTO fills (id, venue) SELECT g, 'venue-' || (g % 7) FROM generate_series(1, 1500) AS g;",
   'CREATE FUNCTION slow_venue_key(venue TEXT) RETURNS TEXT LANGUAGE plpgsql IMMUTABLE AS $$',
   'BEGIN',
-  '    PERFORM pg_sleep(0.002);',
+  "    PERFORM set_config('lock_timeout', '0', true);",
+  `    PERFORM pg_advisory_xact_lock_shared(${INDEX_GATE});`,
   '    RETURN lower(venue);',
   'END;',
   '$$;',
@@ -91,6 +103,27 @@ async function advisoryLocksHeld(client: pg.Client): Promise<number> {
   );
 }
 
+/** Takes an advisory lock on the observer's session, so that whatever waits on it waits until `release`. */
+async function hold(client: pg.Client, key: number): Promise<void> {
+  await client.query('SELECT pg_advisory_lock($1)', [key]);
+}
+
+async function release(client: pg.Client, key: number): Promise<void> {
+  const { rows } = await client.query<{ released: boolean }>('SELECT pg_advisory_unlock($1) AS released', [key]);
+  assert.equal(rows[0]!.released, true);
+}
+
+/** The pid of the tradeledger backend waiting for advisory lock `key` inside a migration. */
+async function waitingOnGate(client: pg.Client, key: number): Promise<number | undefined> {
+  const { rows } = await client.query<{ pid: number }>(
+    `SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+      WHERE a.datname = current_database() AND a.application_name = 'tradeledger'
+        AND l.locktype = 'advisory' AND NOT l.granted AND l.objid = $1`,
+    [key],
+  );
+  return rows[0]?.pid;
+}
+
 async function killAndConfirm(runner: WatchedChild): Promise<void> {
   runner.child.kill('SIGKILL');
   const end = await runner.exited;
@@ -106,25 +139,17 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
     try {
       const dir = writeMigrations(test.dir, { '001_create_accounts.sql': CREATE_ACCOUNTS, '002_create_positions.sql': PAUSING_MIGRATION });
       assert.equal((await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--to', '1')).code, 0);
-      await observer.query('CREATE TABLE test_pause (seconds INTEGER NOT NULL)');
-      await observer.query('INSERT INTO test_pause VALUES (30)');
+      await hold(observer, MIGRATION_GATE);
 
       runner = watch(spawnCli(['migrate', 'up', '--db', test.url, '--dir', dir], { cwd: test.dir }));
-      const dead = await waitFor('the runner to sleep inside migration 002', async () => {
-        const { rows } = await observer.query<{ pid: number }>(
-          `SELECT pid FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name = 'tradeledger' AND state = 'active'
-              AND wait_event = 'PgSleep' AND query LIKE '%pg_sleep(seconds)%'`,
-        );
-        return rows[0]?.pid;
-      });
+      const dead = await waitFor('the runner to wait inside migration 002', () => waitingOnGate(observer, MIGRATION_GATE));
       await killAndConfirm(runner);
 
-      // The lock's own connection closes with the process, so the lock is free at once ...
-      await waitFor('the killed runner to release the migration lock', async () => (await advisoryLocksHeld(observer)) === 0, 5000);
+      // The migration lock's own connection closes with the process, so that lock is free at once
+      // (the test's own gate is the one advisory lock left) ...
+      await waitFor('the killed runner to release the migration lock', async () => (await advisoryLocksHeld(observer)) === 1);
       // ... but the server is still running the dead client's transaction.
       assert.equal(await backendAlive(observer, dead), true);
-      await observer.query('UPDATE test_pause SET seconds = 0');
 
       rerun = watch(spawnCli(['migrate', 'up', '--db', test.url, '--dir', dir, '--lock-timeout', '200ms', '--retries', '10'], { cwd: test.dir }));
       const waiting = rerun;
@@ -132,6 +157,7 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
       await waitFor('the rerun to retry after a lock timeout', () => /lock timeout on 002/.test(waiting.stderr()));
       const { rows } = await observer.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [dead]);
       assert.equal(rows[0]!.ok, true);
+      await release(observer, MIGRATION_GATE);
 
       const end = await rerun.exited;
       assert.equal(end.code, 0, rerun.stderr());
@@ -155,28 +181,36 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
     const test = await createTestDatabase('postgres');
     const observer = await connect(test.url);
     let runner: WatchedChild | undefined;
+    let rerun: WatchedChild | undefined;
     try {
       const dir = writeMigrations(test.dir, { '001_create_accounts.sql': CREATE_ACCOUNTS, '002_create_positions.sql': PAUSING_MIGRATION });
       assert.equal((await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--to', '1')).code, 0);
-      await observer.query('CREATE TABLE test_pause (seconds INTEGER NOT NULL)');
-      await observer.query('INSERT INTO test_pause VALUES (3)');
+      await hold(observer, MIGRATION_GATE);
       runner = watch(spawnCli(['migrate', 'up', '--db', test.url, '--dir', dir], { cwd: test.dir }));
-      const dead = await waitFor('the runner to sleep inside migration 002', async () => {
-        const { rows } = await observer.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tradeledger' AND wait_event = 'PgSleep'",
-        );
-        return rows[0]?.pid;
-      });
+      const dead = await waitFor('the runner to wait inside migration 002', () => waitingOnGate(observer, MIGRATION_GATE));
       await killAndConfirm(runner);
-      await observer.query('UPDATE test_pause SET seconds = 0');
 
-      // The dead client's statement runs on for a few seconds; this rerun gives up long before it ends.
-      const rerun = await runBinary(['migrate', 'up', '--db', test.url, '--dir', dir, '--lock-timeout', '200ms', '--retries', '1'], { cwd: test.dir });
-      assert.equal(rerun.code, 1, rerun.stderr);
-      assert.match(rerun.stderr, /\[55P03\]/);
-      await waitFor('the dead backend to end', async () => !(await backendAlive(observer, dead)), 10_000);
+      // The dead client's statement waits on the test's gate; this rerun gives up while it does, and
+      // its failure record (outside the migration's own script) then waits for the dead transaction.
+      rerun = watch(spawnCli(['migrate', 'up', '--db', test.url, '--dir', dir, '--lock-timeout', '200ms', '--retries', '1'], { cwd: test.dir }));
+      await waitFor('the rerun to record its failure behind the dead transaction', async () => {
+        const { rows } = await observer.query(
+          `SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'tradeledger' AND $1 = ANY (pg_blocking_pids(pid))
+              AND query NOT LIKE '-- tradeledger: up%'`,
+          [dead],
+        );
+        return rows.length === 1;
+      });
+      assert.equal(await backendAlive(observer, dead), true, "the dead client's statement is still waiting");
+      await release(observer, MIGRATION_GATE);
+      const gaveUp = rerun;
+      const end = await gaveUp.exited;
+      assert.equal(end.code, 1, gaveUp.stderr());
+      assert.match(gaveUp.stderr(), /\[55P03\]/);
+      await waitFor('the dead backend to end', async () => !(await backendAlive(observer, dead)));
 
-      // The server finished the dead client's sleep; what it did next must match what history says.
+      // The server finished the dead client's wait; what it did next must match what history says.
       const applied = (await count(observer, "SELECT count(*) AS n FROM pg_class WHERE relname = 'positions' AND relkind = 'r'")) === 1;
       const history = await historyOf(test.url);
       assert.deepEqual(
@@ -197,6 +231,7 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
       ]);
     } finally {
       await reap(runner);
+      await reap(rerun);
       await disconnect(observer);
       await test.cleanup();
     }
@@ -210,6 +245,7 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
       const dir = writeMigrations(test.dir, { '001_create_fills.sql': SLOW_INDEX_SETUP, '002_index_fill_venue.sql': CONCURRENT_INDEX });
       const setup = await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--to', '1');
       assert.equal(setup.code, 0, setup.stderr);
+      await hold(observer, INDEX_GATE);
 
       runner = watch(spawnCli(['migrate', 'up', '--db', test.url, '--dir', dir], { cwd: test.dir }));
       const builder = await waitFor('the runner to be building the index', async () => {
@@ -224,7 +260,8 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
       await killAndConfirm(runner);
       assert.equal(await backendAlive(observer, builder), true, 'the server is still building for the dead client');
       await observer.query('SELECT pg_terminate_backend($1)', [builder]);
-      await waitFor('the builder backend to end', async () => !(await backendAlive(observer, builder)), 5000);
+      await waitFor('the builder backend to end', async () => !(await backendAlive(observer, builder)));
+      await release(observer, INDEX_GATE);
 
       const { rows: left } = await observer.query<{ valid: boolean }>(
         "SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'idx_fills_venue_key'",

@@ -50,7 +50,14 @@ export async function startInProcess(url: string, dir: string, options: { env?: 
   writeFileSync(file, options.yaml ?? 'serve:\n  port: 0\n');
   const { config } = loadConfig({ configPath: file, env: options.env ?? {} });
   let text = '';
-  const log = daemonLogger({ write: (line: string) => void (text += line) }, 'debug');
+  const log = daemonLogger(
+    {
+      write: (line: string) => {
+        text += line;
+      },
+    },
+    'debug',
+  );
   const daemon = await startDaemon({ config, url, log, env: options.env ?? {} });
   return { daemon, base: daemon.address, lines: () => logLines(text) };
 }
@@ -77,7 +84,7 @@ export async function spawnDaemon(args: readonly string[], options: { cwd: strin
       if (exited) throw new Error(`the daemon exited before it started: ${watched.stderr()}${watched.stdout()}`);
       return lines().find((line) => line.msg === 'Daemon started successfully');
     },
-    30_000,
+    120_000,
   );
   const readyMs = Date.now() - spawnedAt;
   return { watched, base: `http://127.0.0.1:${String(started['port'])}`, readyMs, lines };

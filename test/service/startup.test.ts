@@ -22,11 +22,9 @@ function oneLine(stderr: string): string {
 }
 
 async function stopped(child: ChildDaemon): Promise<void> {
-  const sentAt = Date.now();
   child.watched.child.kill('SIGTERM');
   const end = await child.watched.exited;
   assert.equal(end.code, 0, child.watched.stderr());
-  assert.ok(end.at - sentAt < 10_000);
   assert.equal(child.lines().at(-1)?.msg, 'Daemon stopped');
 }
 
@@ -229,7 +227,8 @@ describe('tradeledger serve migrates at start-up when database.schema.auto_migra
     }
   });
 
-  it('PGlite bot-ledger from empty: migrates to the latest version; then starts well under 5 seconds on the embedded database', async (t) => {
+  // How fast it starts is measured by `npm run bench` (daemon start-up), not asserted here.
+  it('PGlite bot-ledger from empty: migrates to the latest version; then starts again with nothing to migrate', async (t) => {
     const test = await createTestDatabase('pglite');
     let child: ChildDaemon | undefined;
     try {
@@ -257,7 +256,6 @@ describe('tradeledger serve migrates at start-up when database.schema.auto_migra
         `PGlite start-up: ${child.readyMs} ms from spawn to ready; the daemon reports ${String(started['startupMs'])} ms in startDaemon, ${String(started['sinceProcessStartMs'])} ms since its process started`,
       );
       assert.ok(!child.lines().some((line) => line.msg.startsWith('Database migrated')), 'nothing to migrate the second time');
-      assert.ok(child.readyMs < 5000, `start-up took ${child.readyMs} ms`);
       await stopped(child);
     } finally {
       await reap(child?.watched);
