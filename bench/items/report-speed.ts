@@ -3,7 +3,8 @@ import { withDb, type BenchContext, type Figure } from '../lib/context.ts';
 import { median, timed } from '../lib/stats.ts';
 
 // The lower bound: one aggregate scan computing what reconciliation needs of every lifecycle, its
-// entry and exit quantity (the specification's §1 aggregate, without its filter on the result).
+// entry and exit quantity (the aggregate of docs/runbooks/reconciliation-exit-backfill.md §1, without
+// its filter on the result).
 const BOUND = `SELECT count(*) FROM (
   SELECT profile_id, symbol, trade_id,
          SUM(CASE WHEN action = 'ENTRY' THEN COALESCE(quantity, qty, 0) ELSE 0 END) AS entry_qty,
@@ -39,6 +40,7 @@ export async function reportSpeed(context: BenchContext, database: string): Prom
     const bench = '2 report speed';
     return [
       { bench, figure: `lifecycle report (${context.sizes.orders} orders, ${context.sizes.profiles} profiles)`, value: median(report), unit: 'ms' },
+      // The §1 aggregate of docs/runbooks/reconciliation-exit-backfill.md (BOUND above).
       { bench, figure: 'lower bound: one aggregate scan (§1 entry/exit sums per lifecycle)', value: median(bound), unit: 'ms' },
       { bench, figure: 'report ÷ bound', value: ratio, unit: '×', target: '≤ 1.5', met: ratio <= 1.5 },
       { bench, figure: `per-trade loop (${sample.length} trades timed, scaled to ${trades})`, value: perTrade, unit: 'ms', note: 'extrapolated' },

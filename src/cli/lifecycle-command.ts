@@ -239,11 +239,14 @@ async function loosenCommand(io: CliIo, flags: Flags): Promise<void> {
   });
 }
 
-/** `tradeledger lifecycle …`: the trade lifecycle integrity procedure, Phase A to D and its rollback. */
+/** `tradeledger lifecycle …`: the trade lifecycle integrity procedure, docs/runbooks/trade-lifecycle-integrity.md Phase A to D and its rollback. */
 export function lifecycleCommand(io: CliIo): Command {
   const lifecycle = new Command('lifecycle').description('trace trades by profile_id + trade_id: snapshot, backfill, report, tighten, loosen');
   const sub = (name: string, description: string) => withDatabaseFlags(lifecycle.command(name).description(description));
-  sub('snapshot', 'store the Phase A counts per profile (orders and trade_history: totals, missing trade_id, distinct ids)')
+  sub(
+    'snapshot',
+    'store the counts per profile: orders and trade_history totals, missing trade_id, distinct ids (docs/runbooks/trade-lifecycle-integrity.md Phase A)',
+  )
     .option('--label <text>', 'a note stored with the snapshot')
     .option('--compare [id]', 'show what changed since snapshot <id> (default: the previous one)', (value) => integerArgument(value, undefined, 'snapshot id'))
     .action((flags: Flags) => snapshot(io, flags));
@@ -258,7 +261,10 @@ export function lifecycleCommand(io: CliIo): Command {
     .option('--profile <id>', 'only this profile')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .action((flags: Flags) => report(io, flags));
-  sub('tighten', 'Phase D: validate the five guardrail constraints once nothing blocks (exit 3 with the blockers otherwise)')
+  sub(
+    'tighten',
+    'validate the five guardrail constraints once nothing blocks, else exit 3 with the blockers (docs/runbooks/trade-lifecycle-integrity.md Phase D)',
+  )
     .option('--force', 'validate even while missing_entry_order / orphan_exit anomalies remain')
     .action((flags: Flags) => tightenCommand(io, flags));
   sub('loosen', 'the rollback plan: drop the five guardrail constraints, keep the indexes').action((flags: Flags) => loosenCommand(io, flags));

@@ -121,12 +121,12 @@ function withReconFlags(command: Command): Command {
     .option('--evidence-file <path>', 'a JSON or CSV export of fills and positions (with --evidence file)');
 }
 
-/** `tradeledger recon …`: the reconciliation EXIT backfill procedure. */
+/** `tradeledger recon …`: the reconciliation EXIT backfill procedure (docs/runbooks/reconciliation-exit-backfill.md). */
 export function reconCommand(io: CliIo): Command {
   const recon = new Command('recon').description('compensating EXIT rows from exchange evidence: detect, run, plan, apply, verify, rollback, audit');
   const sub = (name: string, description: string) => withDatabaseFlags(recon.command(name).description(description));
 
-  sub('detect', 'the §1 query: open lifecycles with entry, exit and open quantity')
+  sub('detect', 'open lifecycles with entry, exit and open quantity (docs/runbooks/reconciliation-exit-backfill.md §1)')
     .option('--profile <id>', 'only this profile')
     .action(async (flags: Flags) => {
       const config = resolveConfig(flags);
@@ -168,7 +168,7 @@ export function reconCommand(io: CliIo): Command {
         printCycle(io, await applyBatch(db, deps, batchId), flags, config.recon.mismatch_throttle_ms);
       }),
     );
-  sub('verify', '§8: lifecycles still open above 0.000001, and the decision counts (exit 1 if any is open)')
+  sub('verify', 'lifecycles still open above 0.000001, and the decision counts; exit 1 if any is open (docs/runbooks/reconciliation-exit-backfill.md §8)')
     .option('--profile <id>', 'only this profile')
     .action(async (flags: Flags) => {
       const config = resolveConfig(flags);
@@ -195,7 +195,10 @@ export function reconCommand(io: CliIo): Command {
         if (result.stillOpen.length > 0) io.exitCode = 1;
       });
     });
-  sub('rollback', "§9: cancel the batch's APPLIED and SKIP_EXISTING backfill orders (status only) and mark its audit rows")
+  sub(
+    'rollback',
+    "cancel the batch's APPLIED and SKIP_EXISTING backfill orders (status only), mark its audit rows (docs/runbooks/reconciliation-exit-backfill.md §9)",
+  )
     .option('--batch <id>', 'the batch to roll back')
     .action(async (flags: Flags) => {
       const config = resolveConfig(flags);
@@ -208,7 +211,7 @@ export function reconCommand(io: CliIo): Command {
         );
       });
     });
-  sub('audit', 'the §5 listing, newest first')
+  sub('audit', 'the audit listing, newest first (docs/runbooks/reconciliation-exit-backfill.md §5)')
     .option('--batch <id>', 'only this batch')
     .option('--profile <id>', 'only this profile')
     .action(async (flags: Flags) => {

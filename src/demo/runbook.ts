@@ -38,9 +38,10 @@ export interface DemoResult {
 }
 
 /**
- * Walks the specifications' runbooks on a new, empty database: schema to the base version,
- * generated history with every anomaly kind, the lifecycle plan's Phases A–D and the
- * reconciliation checklist's dry run, go/no-go, apply, validation, rollback and re-apply,
+ * Walks the runbooks on a new, empty database: schema to the base version, generated history
+ * with every anomaly kind, the lifecycle plan's Phases A–D (docs/runbooks/trade-lifecycle-integrity.md)
+ * and the reconciliation checklist's dry run, go/no-go, apply, validation, rollback and re-apply
+ * (docs/runbooks/reconciliation-exit-backfill.md),
  * printing what each step found and did.
  */
 export async function runDemo(db: Database, settings: EngineSettings, jobs: ShortTransactionSettings, say: Say): Promise<DemoResult> {
@@ -55,9 +56,10 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
     `${generated.summary.injected} injected anomalies at rate ${DEMO_SAMPLE.anomalyRate}; the report must find ${generated.expected.anomalies.length}`,
   ]);
 
+  // docs/runbooks/trade-lifecycle-integrity.md Phase A: the counts, stored as a snapshot.
   const snapshot = await takeSnapshot(db, 'demo: Phase A');
   const total = snapshot.profiles.find((p) => p.profileId === '*')!;
-  say('Phase A: snapshot (lifecycle snapshot)', [
+  say('Phase A: snapshot (lifecycle snapshot; docs/runbooks/trade-lifecycle-integrity.md)', [
     `orders ${total.ordersTotal}, missing trade_id ${total.ordersMissingTradeId}, distinct trade ids ${total.ordersDistinctTradeIds}`,
     `trade_history ${total.historyTotal}, missing trade_id ${total.historyMissingTradeId}; stored as snapshot ${snapshot.snapshotId}`,
   ]);
@@ -66,14 +68,14 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
   say('Reconciliation report, before (lifecycle report)', [`${before.anomalies.length} anomalies: ${counts(before)}`, `${blocking(before)} block validation`]);
 
   const dry = await runBackfill(db, { apply: false, settings: jobs });
-  say('Phase A: backfill dry run (lifecycle backfill)', [
+  say('Phase A: backfill dry run (lifecycle backfill; docs/runbooks/trade-lifecycle-integrity.md)', [
     `would normalise ${dry.normalised} blank id(s), assign ${dry.assigned} deterministic id(s), fill ${dry.history} trade_history id(s)`,
     `${dry.orphanExits.length} orphan EXIT(s) no lifecycle can absorb would stay NULL; nothing was written`,
   ]);
 
   const guardrails = await migrateUp(db, pack, settings);
   const phaseB = await readPhaseB(db);
-  say('Phase B: non-blocking guardrails (migrate up: 007)', [
+  say('Phase B: non-blocking guardrails (migrate up: 007; docs/runbooks/trade-lifecycle-integrity.md)', [
     `applied ${guardrails.applied.map((s) => s.fileName).join(', ')} (indexes CONCURRENTLY, constraints NOT VALID)`,
     `indexes: ${phaseB.indexes.join(', ')}`,
     `constraints: ${phaseB.constraints.map((c) => `${c.name} convalidated=${c.validated}`).join(', ')}`,
@@ -81,7 +83,7 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
 
   const applied = await runBackfill(db, { apply: true, settings: jobs });
   const afterBackfill = await lifecycleReport(db);
-  say('Phase C: backfill (lifecycle backfill --apply), then the report', [
+  say('Phase C: backfill (lifecycle backfill --apply), then the report (docs/runbooks/trade-lifecycle-integrity.md)', [
     `batch ${applied.batchId}: normalised ${applied.normalised}, assigned ${applied.assigned}, trade_history ${applied.history}`,
     `report: ${afterBackfill.anomalies.length} anomalies: ${counts(afterBackfill)}`,
   ]);
@@ -100,36 +102,37 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
   const deps: ReconDeps = { evidence: await tableEvidence(db), flags, pause: { kind: 'table' } };
   const dryRun = await runReconCycle(db, deps, { now, full: true });
   const bfill = await db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM orders WHERE order_id LIKE 'BFILL-%'`);
-  say('Recon §5: dry run (ENABLE_RECON_EXIT_BACKFILL=true, DRY_RUN=true)', [
+  say('Recon §5: dry run (ENABLE_RECON_EXIT_BACKFILL=true, DRY_RUN=true; docs/runbooks/reconciliation-exit-backfill.md)', [
     `batch ${dryRun.batchId}: ${Object.entries(dryRun.counts)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}`,
+    // docs/runbooks/reconciliation-exit-backfill.md §5, step 5: a dry run inserts no BFILL- order.
     `§5 check: BFILL rows in orders = ${bfill[0]!.n} (dry run touches no order)`,
   ]);
 
   const refusals = dryRun.audit.filter((a) => a.decision === 'NO_GO');
-  say('Recon §6: go / no-go', [
+  say('Recon §6: go / no-go (docs/runbooks/reconciliation-exit-backfill.md)', [
     `GO for ${new Set(dryRun.audit.filter((a) => a.decision === 'DRY_RUN').map((a) => a.tradeId)).size} lifecycle(s) with exchange fill evidence or dust; pause confirmed from trading_status`,
     `NO_GO for ${refusals.length}: ${[...new Set(refusals.map((a) => a.reason))].join(', ') || 'none'} (left for an operator)`,
   ]);
 
   const plan = await runReconCycle(db, deps, { mode: 'plan', now });
   const apply = await applyBatch(db, { ...deps, flags: { ...flags, dryRun: false } }, plan.batchId!, now);
-  say('Recon §7: apply (plan, then apply --batch)', [
+  say('Recon §7: apply (plan, then apply --batch; docs/runbooks/reconciliation-exit-backfill.md)', [
     `batch ${plan.batchId}: ${Object.entries(apply.counts)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}`,
   ]);
 
   const verify = await verifyRecon(db);
-  say('Recon §8: post-fix validation (recon verify)', [
+  say('Recon §8: post-fix validation (recon verify; docs/runbooks/reconciliation-exit-backfill.md)', [
     `${verify.stillOpen.length} lifecycle(s) still open above 0.000001 (the NO_GO ones)`,
     `decisions: ${verify.decisions.map((d) => `${d.decision} ${d.rows}`).join(', ')}`,
   ]);
 
   const rollback = await rollbackBatch(db, plan.batchId!);
   const again = await applyBatch(db, { ...deps, flags: { ...flags, dryRun: false } }, plan.batchId!, now);
-  say('Recon §9: rollback, then apply again', [
+  say('Recon §9: rollback, then apply again (docs/runbooks/reconciliation-exit-backfill.md)', [
     `rollback: ${rollback.canceled} backfill order(s) canceled (status only), ${rollback.auditRowsMarked} audit row(s) marked; nothing deleted`,
     `re-apply: ${Object.entries(again.counts)
       .map(([k, n]) => `${k} ${n}`)
@@ -153,7 +156,7 @@ export async function runDemo(db: Database, settings: EngineSettings, jobs: Shor
 
   const tightened = await tighten(db, jobs);
   say(
-    'Phase D: validate the guardrails (lifecycle tighten)',
+    'Phase D: validate the guardrails (lifecycle tighten; docs/runbooks/trade-lifecycle-integrity.md)',
     tightened.constraints.map((c) => `${c.table}.${c.name}: convalidated=${c.convalidated}`),
   );
 

@@ -41,12 +41,13 @@ const SYSTEM_CLOCK: EnforcementClock = { now: () => new Date(), monotonicMs: () 
 const MODEL = 'EnforcementLog';
 
 /**
- * Runs an enforcement action and returns its log entry with executionTimeMs (DB-SCHEMA-006 Phase 5).
+ * Runs an enforcement action and returns its log entry with executionTimeMs (docs/runbooks/risk-state-v2.md DB-SCHEMA-006 Phase 5).
  * A failure is logged (success false, the error in details), not thrown: the audit row must be
  * written either way, and the caller decides what a failed flatten means.
  */
 export async function executeEnforcement(
   request: EnforcementRequest,
+  // biome-ignore lint/suspicious/noConfusingVoidType: an action may return nothing, which logs no details
   run: () => Promise<EnforcementOutcome | void>,
   clock: EnforcementClock = SYSTEM_CLOCK,
 ): Promise<EnforcementLog> {

@@ -2,7 +2,7 @@ import { optionalPositiveDecimal, parseDecimal, positiveDecimal, type DecimalStr
 import { oneOf, positiveInteger, requiredText, timestamp } from './fields.ts';
 import { ValidationError } from './validation-error.ts';
 
-/** How an order executes, as the broker numbers it (DB-SCHEMA-003); TRAILING_STOP is new in v2. */
+/** How an order executes, as the broker numbers it (docs/runbooks/risk-state-v2.md DB-SCHEMA-003); TRAILING_STOP is new in v2. */
 export const OrderType = { MARKET: 1, LIMIT: 2, STOP: 3, STOP_LIMIT: 4, TRAILING_STOP: 5 } as const;
 /** One of OrderType's values. */
 export type OrderType = (typeof OrderType)[keyof typeof OrderType];
@@ -53,7 +53,7 @@ export interface OrderInput {
 
 const MODEL = 'Order';
 
-// The prices each type cannot work without (DB-SCHEMA-004): a LIMIT with no limit price crashed v1.
+// The prices each type cannot work without (docs/runbooks/risk-state-v2.md DB-SCHEMA-004): a LIMIT with no limit price crashed v1.
 const REQUIRED_PRICES: Readonly<Record<OrderType, readonly ('limitPrice' | 'stopPrice')[]>> = {
   [OrderType.MARKET]: [],
   [OrderType.LIMIT]: ['limitPrice'],

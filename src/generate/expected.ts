@@ -50,7 +50,7 @@ export interface Expected {
     readonly dustAbsQty: string;
     readonly dustRelPct: string;
     readonly requirePause: true;
-    /** Every lifecycle open by §1, in profile, symbol, trade_id order. */
+    /** Every lifecycle open by docs/runbooks/reconciliation-exit-backfill.md §1, in profile, symbol, trade_id order. */
     readonly decisions: readonly ExpectedReconDecision[];
   };
 }

@@ -30,13 +30,14 @@ export interface Anomaly {
   readonly tradeId: string | null;
   readonly detail: string;
   readonly rows: readonly AnomalyRow[];
-  /** Blocks Phase D: a row would violate a constraint, or the specification says resolve it first. */
+  /** Blocks docs/runbooks/trade-lifecycle-integrity.md Phase D: a row would violate a constraint, or the specification says resolve it first. */
   readonly blocking: boolean;
 }
 
 /**
- * Whether an anomaly blocks validation: Phase C says resolve every missing_entry_order and
- * orphan_exit first, and blank, malformed or missing trade_ids on bot rows violate the constraints.
+ * Whether an anomaly blocks validation: docs/runbooks/trade-lifecycle-integrity.md Phase C says
+ * resolve every missing_entry_order and orphan_exit first, and blank, malformed or missing
+ * trade_ids on bot rows violate the constraints.
  * A trade_history row without a trade_id is allowed by its constraints, so it informs only.
  */
 export function isBlocking(kind: AnomalyKind, rows: readonly AnomalyRow[]): boolean {

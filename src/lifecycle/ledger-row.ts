@@ -1,6 +1,6 @@
 import type { Decimal } from 'decimal.js';
 
-/** Order statuses whose quantity changed the position (the specification's §1 filter). */
+/** Order statuses whose quantity changed the position (the filter of docs/runbooks/reconciliation-exit-backfill.md §1). */
 export const FILLED_STATUSES = ['filled', 'partially_filled', 'partially-filled'] as const;
 
 /** Statuses after which an order can no longer fill. */

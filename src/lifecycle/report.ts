@@ -22,7 +22,7 @@ export interface LifecycleReport {
   readonly generatedAt: string;
   readonly profiles: readonly ProfileSummary[];
   readonly anomalies: readonly Anomaly[];
-  /** True when an anomaly that blocks Phase D validation remains. */
+  /** True when an anomaly that blocks validation (docs/runbooks/trade-lifecycle-integrity.md Phase D) remains. */
   readonly blocking: boolean;
   readonly counts: Readonly<Partial<Record<AnomalyKind, number>>>;
 }

@@ -2,7 +2,7 @@ import type { Database } from '../db/port.ts';
 import { UsageError } from '../errors.ts';
 import { tradeIdMissingSql } from '../packs/bot-ledger/trade-id.ts';
 
-/** Phase A counts for one profile (or `*` for the total). */
+/** The counts of docs/runbooks/trade-lifecycle-integrity.md Phase A for one profile (or `*` for the total). */
 export interface SnapshotCounts {
   readonly profileId: string;
   readonly ordersTotal: number;
@@ -33,7 +33,7 @@ const COUNT_KEYS = [
   'historyDistinctTradeIds',
 ] as const;
 
-/** Counts the specification's Phase A figures per profile (a missing id is NULL or blank), plus a total row. */
+/** Counts the figures of docs/runbooks/trade-lifecycle-integrity.md Phase A per profile (a missing id is NULL or blank), plus a total row. */
 export async function countPhaseA(db: Database): Promise<SnapshotCounts[]> {
   const rows = await db.query<{ profile_id: string; source: string; total: string; missing: string; distinct_ids: string }>(
     `SELECT profile_id, 'orders' AS source, count(*) AS total,
@@ -76,7 +76,7 @@ export async function countPhaseA(db: Database): Promise<SnapshotCounts[]> {
     .sort((a, b) => (a.profileId === TOTAL ? 1 : b.profileId === TOTAL ? -1 : a.profileId < b.profileId ? -1 : 1));
 }
 
-/** Takes the Phase A counts and stores them with a timestamp. */
+/** Takes the Phase A counts (docs/runbooks/trade-lifecycle-integrity.md) and stores them with a timestamp. */
 export async function takeSnapshot(db: Database, label?: string): Promise<Snapshot> {
   const profiles = await countPhaseA(db);
   const rows = await db.query<{ snapshot_id: string; taken_at: Date }>(

@@ -7,7 +7,7 @@ import { packSource } from '../packs/registry.ts';
 import { lifecycleReport } from './report.ts';
 import { shortTransaction, type ShortTransactionSettings } from './short-transaction.ts';
 
-/** The five guardrails of the specification, in its Phase D order. */
+/** The five guardrails, in the order of docs/runbooks/trade-lifecycle-integrity.md Phase D. */
 export const GUARDRAILS = [
   { table: 'orders', name: 'chk_orders_action_lifecycle' },
   { table: 'orders', name: 'chk_orders_trade_id_not_blank' },
@@ -66,9 +66,9 @@ export async function guardrailStates(db: Database): Promise<GuardrailState[]> {
 }
 
 /**
- * Phase D's go/no-go: refuses (exit 3, listing the blockers) while a row would violate a guardrail
- * or a missing_entry_order / orphan_exit remains, unless `force`; then runs VALIDATE CONSTRAINT for
- * each, which takes SHARE UPDATE EXCLUSIVE and so never blocks inserts or updates.
+ * docs/runbooks/trade-lifecycle-integrity.md Phase D's go/no-go: refuses (exit 3, listing the
+ * blockers) while a row would violate a guardrail or a missing_entry_order / orphan_exit remains,
+ * unless `force`; then runs VALIDATE CONSTRAINT for each, which takes SHARE UPDATE EXCLUSIVE and so never blocks inserts or updates.
  */
 export async function tighten(db: Database, settings: ShortTransactionSettings, force = false): Promise<TightenResult> {
   const before = await guardrailStates(db);
@@ -98,8 +98,9 @@ export async function tighten(db: Database, settings: ShortTransactionSettings, 
 }
 
 /**
- * The specification's rollback plan: drops the five guardrails and keeps the indexes, by rolling
- * back bot-ledger migration 007 through the engine so that schema_version stays true.
+ * The rollback plan of docs/runbooks/trade-lifecycle-integrity.md: drops the five guardrails and
+ * keeps the indexes, by rolling back bot-ledger migration 007 through the engine so that
+ * schema_version stays true.
  */
 export async function loosen(db: Database, settings: EngineSettings): Promise<DownResult> {
   const source = await packSource('bot-ledger', settings.packOptions);

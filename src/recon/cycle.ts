@@ -69,11 +69,12 @@ export async function inBatchTransaction<T>(db: Database, profiles: Iterable<str
 }
 
 /**
- * One reconciliation cycle (§5–§7). Dry run: audit rows only (DRY_RUN per candidate row, NO_GO per
- * refused lifecycle), orders untouched. Plan: PENDING_APPLY rows with the evidence hash for
- * `recon apply`. Apply (dry run off): plan and apply in one batch. It looks only at lifecycles
- * open at the last cycle or written since (see `cycleKeys`). Everything a batch writes
- * commits in one transaction under per-profile locks: killed halfway, nothing of it remains.
+ * One reconciliation cycle (docs/runbooks/reconciliation-exit-backfill.md §5–§7). Dry run: audit
+ * rows only (DRY_RUN per candidate row, NO_GO per refused lifecycle), orders untouched. Plan:
+ * PENDING_APPLY rows with the evidence hash for `recon apply`. Apply (dry run off): plan and apply
+ * in one batch. It looks only at lifecycles open at the last cycle or written since (see
+ * `cycleKeys`). Everything a batch writes commits in one transaction under per-profile locks:
+ * killed halfway, nothing of it remains.
  */
 export async function runReconCycle(
   db: Database,

@@ -69,7 +69,7 @@ export interface Decision {
   readonly evidenceHash: string;
 }
 
-/** The specification's §4 dust threshold: max(dust_abs_qty, open_qty × dust_rel_pct). */
+/** The dust threshold of docs/runbooks/reconciliation-exit-backfill.md §4: max(dust_abs_qty, open_qty × dust_rel_pct). */
 export function dustThreshold(openQty: Decimal, flags: Pick<ReconFlags, 'dustAbsQty' | 'dustRelPct'>): Decimal {
   return Decimal.max(flags.dustAbsQty, openQty.times(flags.dustRelPct));
 }
@@ -84,8 +84,9 @@ export function planHash(openQty: Decimal, rows: readonly PlannedExit[]): string
 }
 
 /**
- * The pure decision for one open lifecycle (§2–§4): every gate is checked, the covered quantity is
- * always closable, a remainder only when it is at or below the dust threshold. Touches nothing.
+ * The pure decision for one open lifecycle (docs/runbooks/reconciliation-exit-backfill.md §2–§4):
+ * every gate is checked, the covered quantity is always closable, a remainder only when it is at
+ * or below the dust threshold. Touches nothing.
  */
 export function decide(input: DecisionInput): Decision {
   const { lifecycle, flags } = input;

@@ -3,7 +3,7 @@ import type { Queryable } from '../db/port.ts';
 import { FILLED_STATUSES, TERMINAL_STATUSES } from '../lifecycle/ledger-row.ts';
 import type { OpenLifecycle } from './lifecycle.ts';
 
-/** One row of the specification's §1 query. */
+/** One row of the docs/runbooks/reconciliation-exit-backfill.md §1 query. */
 export interface DetectedLifecycle {
   readonly profileId: string;
   readonly symbol: string;
@@ -14,8 +14,9 @@ export interface DetectedLifecycle {
 }
 
 /**
- * §1 as written, with the profile as a parameter (`$1`, or NULL for every profile) and the
- * threshold as `$2` (§1 uses 0; §8's post-fix check uses 0.000001).
+ * docs/runbooks/reconciliation-exit-backfill.md §1 as written, with the profile as a parameter
+ * (`$1`, or NULL for every profile) and the threshold as `$2` (§1 uses 0; §8's post-fix check
+ * uses 0.000001).
  */
 export const DETECT_SQL = `WITH lifecycle AS (
 SELECT
@@ -41,7 +42,7 @@ FROM lifecycle
 WHERE (entry_qty - exit_qty) > $2::numeric
 ORDER BY profile_id, symbol, trade_id`;
 
-/** Open lifecycles by the specification's §1 query (above `threshold`, default 0). */
+/** Open lifecycles by the docs/runbooks/reconciliation-exit-backfill.md §1 query (above `threshold`, default 0). */
 export async function detectOpenLifecycles(db: Queryable, profileId?: string, threshold = '0'): Promise<DetectedLifecycle[]> {
   const rows = await db.query<{ profile_id: string; symbol: string; trade_id: string; entry_qty: string; exit_qty: string; open_qty: string }>(DETECT_SQL, [
     profileId ?? null,
@@ -72,9 +73,10 @@ export interface LifecycleKey {
 }
 
 /**
- * The open lifecycles of a cycle in one pass: §1's figures (same filters) plus each lifecycle's
- * entry side, first entry, last own fill and non-terminal orders. With `keys`, only those
- * lifecycles are read, through the (profile_id, trade_id) index: no scan of the table.
+ * The open lifecycles of a cycle in one pass: the figures of
+ * docs/runbooks/reconciliation-exit-backfill.md §1 (same filters) plus each lifecycle's entry side,
+ * first entry, last own fill and non-terminal orders. With `keys`, only those lifecycles are read,
+ * through the (profile_id, trade_id) index: no scan of the table.
  */
 export async function cycleLifecycles(db: Queryable, profileId?: string, keys?: readonly LifecycleKey[]): Promise<CycleLifecycle[]> {
   if (keys !== undefined && keys.length === 0) return [];

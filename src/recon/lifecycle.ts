@@ -1,6 +1,6 @@
 import type { Decimal } from 'decimal.js';
 
-/** An open lifecycle as reconciliation sees it: §1's figures plus what the gates need. */
+/** An open lifecycle as reconciliation sees it: the figures of docs/runbooks/reconciliation-exit-backfill.md §1 plus what the gates need. */
 export interface OpenLifecycle {
   readonly profileId: string;
   readonly symbol: string;

@@ -1,13 +1,13 @@
 import type { Database } from '../db/port.ts';
 import { detectOpenLifecycles, type DetectedLifecycle } from './detect.ts';
 
-/** §8's post-fix figures: lifecycles still open above 0.000001, and the audit's decision counts. */
+/** The post-fix figures of docs/runbooks/reconciliation-exit-backfill.md §8: lifecycles still open above 0.000001, and the audit's decision counts. */
 export interface ReconVerification {
   readonly stillOpen: readonly DetectedLifecycle[];
   readonly decisions: readonly { readonly decision: string; readonly rows: number }[];
 }
 
-/** §8: open lifecycles above 0.000001 and the decision counts, for one profile or all. */
+/** docs/runbooks/reconciliation-exit-backfill.md §8: open lifecycles above 0.000001 and the decision counts, for one profile or all. */
 export async function verifyRecon(db: Database, profileId?: string): Promise<ReconVerification> {
   const stillOpen = await detectOpenLifecycles(db, profileId, '0.000001');
   const decisions = await db.query<{ decision: string; rows: string }>(
@@ -23,7 +23,7 @@ export async function verifyRecon(db: Database, profileId?: string): Promise<Rec
   return { stillOpen, decisions: decisions.map((row) => ({ decision: row.decision, rows: Number(row.rows) })) };
 }
 
-/** One row of §5's audit listing. */
+/** One row of the audit listing of docs/runbooks/reconciliation-exit-backfill.md §5. */
 export interface AuditListing {
   readonly batchId: string;
   readonly profileId: string;
@@ -38,7 +38,7 @@ export interface AuditListing {
   readonly revertedAt: string | null;
 }
 
-/** §5's listing (newest first, 200 rows), for a batch or a profile or everything. */
+/** The listing of docs/runbooks/reconciliation-exit-backfill.md §5 (newest first, 200 rows), for a batch or a profile or everything. */
 export async function listAudit(
   db: Database,
   filter: { batchId?: string | undefined; profileId?: string | undefined; limit?: number },

@@ -9,9 +9,10 @@ export interface RollbackResult {
 }
 
 /**
- * §9 exactly, status-only and never a delete: the batch's APPLIED and SKIP_EXISTING backfill orders
- * get status 'canceled' and a new updated_at, and the batch's audit rows get reverted_at. One
- * transaction; idempotent (a second run changes nothing: rows already canceled or marked are left).
+ * docs/runbooks/reconciliation-exit-backfill.md §9 exactly, status-only and never a delete: the
+ * batch's APPLIED and SKIP_EXISTING backfill orders get status 'canceled' and a new updated_at,
+ * and the batch's audit rows get reverted_at. One transaction; idempotent (a second run changes
+ * nothing: rows already canceled or marked are left).
  */
 export async function rollbackBatch(db: Database, batchId: string): Promise<RollbackResult> {
   return db.transaction(async (tx) => {

@@ -257,7 +257,7 @@ export const EXCHANGE_FILLS_UNIQUE = {
   columns: ['profile_id', 'exchange_trade_id'],
 } as const;
 
-/** The indexes of versions 1–6 (007's are checked through the Phase B query). */
+/** The indexes of versions 1–6 (007's are checked through the docs/runbooks/trade-lifecycle-integrity.md Phase B query). */
 export const INDEXES: readonly IndexContract[] = [
   { name: 'idx_orders_lifecycle_walk', table: 'orders', version: 1, columns: ['profile_id', 'symbol', 'filled_at', 'created_at', 'order_id'] },
   { name: 'idx_orders_profile_exchange_order', table: 'orders', version: 1, columns: ['profile_id', 'exchange_order_id'] },
@@ -275,10 +275,10 @@ export const INDEXES: readonly IndexContract[] = [
   { name: 'idx_lifecycle_backfill_changes_batch', table: 'lifecycle_backfill_changes', version: 6, columns: ['batch_id'] },
 ];
 
-/** The version that adds the lifecycle guardrails (Phase B). */
+/** The version that adds the lifecycle guardrails (docs/runbooks/trade-lifecycle-integrity.md Phase B). */
 export const GUARDRAILS_VERSION = 7;
 
-/** Migration 007's indexes: exactly what the Phase B index query must return. */
+/** Migration 007's indexes: exactly what the index query of docs/runbooks/trade-lifecycle-integrity.md Phase B must return. */
 export const GUARDRAIL_INDEXES: readonly IndexContract[] = [
   { name: 'idx_orders_profile_trade_id', table: 'orders', version: 7, columns: ['profile_id', 'trade_id'] },
   { name: 'idx_trade_history_profile_trade_id', table: 'trade_history', version: 7, columns: ['profile_id', 'trade_id'] },

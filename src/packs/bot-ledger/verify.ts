@@ -11,23 +11,23 @@ import {
   type TableContract,
 } from './contract.ts';
 
-/** The trade-lifecycle-integrity specification's Phase B index query, as written. */
+/** The index query of docs/runbooks/trade-lifecycle-integrity.md Phase B, as the specification writes it. */
 export const PHASE_B_INDEXES_SQL = `SELECT indexname
 FROM pg_indexes
 WHERE tablename IN ('orders', 'trade_history') AND indexname LIKE 'idx_%trade_id%';`;
 
-/** The specification's Phase B constraint query, as written. */
+/** The constraint query of docs/runbooks/trade-lifecycle-integrity.md Phase B, as the specification writes it. */
 export const PHASE_B_CONSTRAINTS_SQL = `SELECT conname, convalidated
 FROM pg_constraint
 WHERE conname IN ( 'chk_orders_action_lifecycle', 'chk_orders_trade_id_not_blank', 'chk_orders_trade_id_format', 'chk_trade_history_trade_id_not_blank', 'chk_trade_history_trade_id_format' );`;
 
-/** What the Phase B queries return: the guardrail indexes and each constraint's validation state. */
+/** What the docs/runbooks/trade-lifecycle-integrity.md Phase B queries return: the guardrail indexes and each constraint's validation state. */
 export interface PhaseBState {
   readonly indexes: readonly string[];
   readonly constraints: readonly { readonly name: string; readonly validated: boolean }[];
 }
 
-/** Runs the specification's Phase B queries as written (sorted by name). */
+/** Runs the docs/runbooks/trade-lifecycle-integrity.md Phase B queries as written (sorted by name). */
 export async function readPhaseB(db: Queryable): Promise<PhaseBState> {
   const indexes = await db.query<{ indexname: string }>(PHASE_B_INDEXES_SQL);
   const constraints = await db.query<{ conname: string; convalidated: boolean }>(PHASE_B_CONSTRAINTS_SQL);
@@ -138,7 +138,9 @@ async function checkGuardrails(db: Queryable, constraints: ReadonlyMap<string, C
   const phaseB = await readPhaseB(db);
   const expectedIndexes = GUARDRAIL_INDEXES.map((index) => index.name).sort();
   if (!same(phaseB.indexes, expectedIndexes)) {
-    failures.push(`the Phase B index query returns [${phaseB.indexes.join(', ')}], expected exactly [${expectedIndexes.join(', ')}]`);
+    failures.push(
+      `the docs/runbooks/trade-lifecycle-integrity.md Phase B index query returns [${phaseB.indexes.join(', ')}], expected exactly [${expectedIndexes.join(', ')}]`,
+    );
   }
   for (const index of GUARDRAIL_INDEXES) failures.push(...checkIndex(index, indexes));
   const present = new Set(phaseB.constraints.map((row) => row.name));
@@ -158,9 +160,9 @@ async function checkGuardrails(db: Queryable, constraints: ReadonlyMap<string, C
 
 /**
  * The bot-ledger checks: every table, column, primary key, CHECK, unique and foreign key the
- * database's version should have, and from version 7 the specification's Phase B queries
- * (exactly the two trade_id indexes, the five constraints). A constraint not yet validated is
- * fine: Phase D validates them after the backfill.
+ * database's version should have, and from version 7 the queries of
+ * docs/runbooks/trade-lifecycle-integrity.md Phase B (exactly the two trade_id indexes, the five
+ * constraints). A constraint not yet validated is fine: Phase D validates them after the backfill.
  */
 export async function verifyBotLedger(db: Database, context: VerifyContext): Promise<readonly string[]> {
   const tables = TABLES.filter((table) => table.version <= context.version);

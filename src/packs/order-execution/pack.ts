@@ -3,7 +3,7 @@ import { ORDER_EXECUTION_DEFAULTS } from './options.ts';
 import { verifyOrderExecution } from './verify.ts';
 
 /**
- * The order-execution schema (specs/order-execution-migrations.md): orders, fills and an
+ * The order-execution schema (docs/runbooks/order-execution-schema.md): orders, fills and an
  * append-only execution log, each trader seeing only their own rows, a compliance role reading all.
  */
 export const pack: PackDefinition = {

@@ -1,4 +1,4 @@
-/** The nine tables of risk-state v1 (DB-SCHEMA-006 Phase 0, "Expected v1 Tables"), in the specification's order. */
+/** The nine tables of risk-state v1 (docs/runbooks/risk-state-v2.md DB-SCHEMA-006 Phase 0, "Expected v1 Tables"), in the specification's order. */
 export const V1_TABLES = [
   'lockouts',
   'daily_pnl',
@@ -11,7 +11,7 @@ export const V1_TABLES = [
   'reset_schedule',
 ] as const;
 
-/** The thirteen indexes v1 has, by the names the specification's Phase 2 list gives. */
+/** The thirteen indexes v1 has, by the names the specification's list gives (docs/runbooks/risk-state-v2.md Phase 2). */
 export const V1_INDEXES = [
   'idx_contract_cache_symbol',
   'idx_daily_pnl_date',
@@ -28,7 +28,7 @@ export const V1_INDEXES = [
   'idx_trade_history_timestamp',
 ] as const;
 
-/** The indexes v2 must have (DB-SCHEMA-006 Phase 4, check 5); the last is made by the migration engine. */
+/** The indexes v2 must have (docs/runbooks/risk-state-v2.md DB-SCHEMA-006 Phase 4, check 5); the last is made by the migration engine. */
 export const V2_REQUIRED_INDEXES = ['idx_enforcement_log_success', 'idx_positions_updated', 'idx_orders_state_account', 'idx_schema_version_applied'] as const;
 
 /** The optional v2 table, created only with `database.track_unrealized_pnl: true`. */

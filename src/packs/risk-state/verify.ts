@@ -20,16 +20,16 @@ async function hasColumn(db: Database, table: string, column: string): Promise<b
 }
 
 /**
- * DB-SCHEMA-006 Phase 4's seven checks, one line per failure: the recorded version, the v1
- * tables, schema_version, the optional table (when tracking is on), the indexes, integrity_check
- * and the sample queries. At version 1 only what v1 has is checked; at 0, only that an old daemon's
- * file is not mistaken for a verified one.
+ * docs/runbooks/risk-state-v2.md DB-SCHEMA-006 Phase 4's seven checks, one line per failure: the
+ * recorded version, the v1 tables, schema_version, the optional table (when tracking is on), the
+ * indexes, integrity_check and the sample queries. At version 1 only what v1 has is checked; at 0,
+ * only that an old daemon's file is not mistaken for a verified one.
  */
 export async function verifyRiskState(db: Database, context: VerifyContext): Promise<string[]> {
   const errors: string[] = [];
   const tables = await names(db, 'table');
   if (context.version === 0) {
-    // An older daemon's untracked file: the specification's check 3 fails until `up` adopts it.
+    // An older daemon's untracked file: check 3 of docs/runbooks/risk-state-v2.md Phase 4 fails until `up` adopts it.
     if (V1_TABLES.some((table) => tables.has(table)) && !tables.has('schema_version')) {
       errors.push("Missing schema_version table: this is an untracked v1 database; run 'migrate up' to adopt and upgrade it");
     }
