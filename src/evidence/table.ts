@@ -95,14 +95,12 @@ async function gatherFromTables(db: Database, queries: readonly EvidenceQuery[])
     }
     try {
       for (const row of await db.query<PositionRow>(POSITIONS_SQL, keys)) {
-        results
-          .get(row.profile_id)!
-          .positions.set(row.symbol, {
-            profileId: row.profile_id,
-            symbol: row.symbol,
-            quantity: new Decimal(row.quantity),
-            observedAt: toDate(row.observed_at),
-          });
+        results.get(row.profile_id)!.positions.set(row.symbol, {
+          profileId: row.profile_id,
+          symbol: row.symbol,
+          quantity: new Decimal(row.quantity),
+          observedAt: toDate(row.observed_at),
+        });
       }
     } catch (error) {
       everyone(`exchange_positions could not be read: ${errorMessage(error)}`);

@@ -20,7 +20,8 @@ describe('executeEnforcement', () => {
     assert.equal(log.success, true);
     assert.deepEqual(log.details, { positions_closed: 2 });
     assert.ok(Number.isInteger(log.executionTimeMs), 'a whole number');
-    assert.ok(log.executionTimeMs! >= 20 && log.executionTimeMs! < 5_000, `took ${log.executionTimeMs} ms`);
+    // At least the action's own 25 ms; no upper bound: a loaded machine may take any time.
+    assert.ok(log.executionTimeMs! >= 20, `took ${log.executionTimeMs} ms`);
   });
 
   it('truncates to whole milliseconds, as int((end - start) * 1000) does', async () => {

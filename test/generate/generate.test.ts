@@ -96,7 +96,7 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       const deps = await reconDeps(db, result.expected);
       const cycle = await runReconCycle(db, deps, { now: new Date(result.expected.recon.now), full: true });
       assert.deepEqual(decisionsOf(cycle.audit), expectedDecisions(result.expected));
-      // §8: what stays open is exactly what was refused.
+      // docs/runbooks/reconciliation-exit-backfill.md §8: what stays open is exactly what was refused.
       const open = (await detectOpenLifecycles(db)).map((l) => `${l.profileId}/${l.tradeId}`).sort();
       const refused = result.expected.recon.decisions
         .filter((d) => d.decision === 'refuse')

@@ -73,6 +73,41 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   }
 }
 
+/**
+ * A new database of `source`'s kind holding what `source` holds, for tests that each start from the same
+ * prepared state: a copied PGlite folder or SQLite file, or a PostgreSQL database made with `source` as its
+ * template. Nothing may have `source` open while it is copied.
+ */
+export async function copyTestDatabase(source: TestDatabase): Promise<TestDatabase> {
+  const dir = scratchDir(`${source.kind}-`);
+  const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
+  switch (source.kind) {
+    case 'pglite': {
+      cpSync(source.url.slice('pglite:'.length), join(dir, 'pglite'), { recursive: true });
+      return { kind: source.kind, url: `pglite:${join(dir, 'pglite')}`, dir, cleanup: async () => cleanupDir() };
+    }
+    case 'sqlite': {
+      cpSync(source.url.slice('sqlite:'.length), join(dir, 'state.db'));
+      return { kind: source.kind, url: `sqlite:${join(dir, 'state.db')}`, dir, cleanup: async () => cleanupDir() };
+    }
+    case 'postgres': {
+      const name = `tl_${randomBytes(6).toString('hex')}`;
+      await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${new URL(source.url).pathname.slice(1)}`);
+      const url = new URL(source.url);
+      url.pathname = `/${name}`;
+      return {
+        kind: source.kind,
+        url: url.toString(),
+        dir,
+        cleanup: async () => {
+          await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          cleanupDir();
+        },
+      };
+    }
+  }
+}
+
 /** The environment for a child tradeledger process: no DATABASE_URL or config leaking in from the test run. */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };

@@ -79,17 +79,14 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.equal((await db.query('SELECT 1 FROM lifecycle_backfill_batches')).length, 0);
     });
 
-    let batchId: string;
-    let beforeApply: { orders: Map<string, string | null>; history: Map<string, string | null> };
+    // docs/runbooks/trade-lifecycle-integrity.md Phase B, then Phase C's backfill.
     it('backfill --apply after Phase B (migration 007) gives deterministic ids, keeps carried ones, leaves manual, legacy and orphan rows', async () => {
-      beforeApply = { orders: await orderTradeIds(db), history: await historyTradeIds(db) };
       await db.close();
       const phaseB = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
       assert.equal(phaseB.code, 0, phaseB.stderr);
       db = await openDatabase(test.url);
       const summary = await runBackfill(db, { apply: true, settings: SETTINGS, rowsPerBatch: 3 });
       assert.equal(summary.completed, true);
-      batchId = summary.batchId!;
       const ids = await orderTradeIds(db);
       for (const id of ['o1', 'o2', 'o3', 'o4']) assert.equal(ids.get(id), A, id);
       for (const id of ['o5', 'o6', 'o7']) assert.equal(ids.get(id), B, id);
@@ -106,90 +103,121 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.deepEqual(kinds(report, 'p1'), ['orphan_exit:BTC:o8']);
     });
 
-    it('running the backfill again changes nothing', async () => {
-      const ids = await orderTradeIds(db);
-      const again = await runBackfill(db, { apply: true, settings: SETTINGS });
-      assert.deepEqual({ n: again.normalised, a: again.assigned, h: again.history }, { n: 0, a: 0, h: 0 });
-      assert.deepEqual(await orderTradeIds(db), ids);
-    });
+    // What follows the backfill starts from a ledger of its own, brought there by this block's own hook.
+    // docs/runbooks/trade-lifecycle-integrity.md Phase B (migration 007), then the Phase C backfill.
+    describe('after backfill --apply at Phase B', () => {
+      let test: TestDatabase;
+      let db: Database;
+      let batchId: string;
+      let beforeApply: { orders: Map<string, string | null>; history: Map<string, string | null> };
+      before(async () => {
+        test = await createTestDatabase(kind);
+        assert.equal((await cli('migrate', 'up', '--pack', 'bot-ledger', '--to', '6', '--db', test.url)).code, 0);
+        db = await openDatabase(test.url);
+        await loadLifecycleFixture(db);
+        beforeApply = { orders: await orderTradeIds(db), history: await historyTradeIds(db) };
+        await db.close();
+        const phaseB = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
+        assert.equal(phaseB.code, 0, phaseB.stderr);
+        db = await openDatabase(test.url);
+        const summary = await runBackfill(db, { apply: true, settings: SETTINGS, rowsPerBatch: 3 });
+        assert.equal(summary.completed, true);
+        batchId = summary.batchId!;
+      });
+      after(async () => {
+        await db?.close();
+        await test?.cleanup();
+      });
 
-    it('--revert BATCH is blocked by the guardrails, and after loosen restores exactly the previous values', async () => {
-      await assert.rejects(revertBackfill(db, batchId, SETTINGS), /violates chk_orders_action_lifecycle.*lifecycle loosen/);
-      await db.close();
-      assert.equal((await cli('lifecycle', 'loosen', '--db', test.url)).code, 0);
-      db = await openDatabase(test.url);
-      const result = await revertBackfill(db, batchId, SETTINGS);
-      // The first attempt restored the history rows before the guardrail stopped it; they now count as changed since.
-      assert.equal(result.restored + result.conflicts, 12);
-      assert.deepEqual(await orderTradeIds(db), beforeApply.orders);
-      assert.deepEqual(await historyTradeIds(db), beforeApply.history);
-      assert.equal((await revertBackfill(db, batchId, SETTINGS)).alreadyReverted, true);
-      await runBackfill(db, { apply: true, settings: SETTINGS });
-      await db.close();
-      assert.equal((await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url)).code, 0);
-      db = await openDatabase(test.url);
-    });
+      it('running the backfill again changes nothing', async () => {
+        const ids = await orderTradeIds(db);
+        const again = await runBackfill(db, { apply: true, settings: SETTINGS });
+        assert.deepEqual({ n: again.normalised, a: again.assigned, h: again.history }, { n: 0, a: 0, h: 0 });
+        assert.deepEqual(await orderTradeIds(db), ids);
+      });
 
-    it('snapshot stores Phase A counts and --compare shows what changed', async () => {
-      await db.close(); // PGlite serves one process: let the CLI open it
-      const first = await cli('lifecycle', 'snapshot', '--db', test.url, '--json');
-      assert.equal(first.code, 0, first.stderr);
-      const taken = JSON.parse(first.stdout).snapshot;
-      const total = taken.profiles.find((p: { profileId: string }) => p.profileId === '*');
-      // o8 (orphan), m1 (manual) and l1 (legacy) keep no trade_id.
-      assert.deepEqual([total.ordersTotal, total.ordersMissingTradeId, total.historyTotal, total.historyMissingTradeId], [22, 3, 4, 0]);
-      db = await openDatabase(test.url);
-      await db.query(`UPDATE orders SET trade_id = 'TRD-manual1' WHERE order_id = 'm1'`);
-      await db.close();
-      const second = await cli('lifecycle', 'snapshot', '--db', test.url, '--compare', '--json');
-      db = await openDatabase(test.url);
-      const differences = JSON.parse(second.stdout).differences;
-      assert.deepEqual(
-        differences
-          .filter((d: { figure: string }) => d.figure === 'ordersMissingTradeId')
-          .map((d: { profileId: string; before: number; after: number }) => [d.profileId, d.before, d.after]),
-        [
-          ['*', 3, 2],
-          ['p1', 3, 2],
-        ],
-      );
-      await db.query(`UPDATE orders SET trade_id = NULL WHERE order_id = 'm1'`);
-    });
+      it('--revert BATCH is blocked by the guardrails, and after loosen restores exactly the previous values', async () => {
+        await assert.rejects(revertBackfill(db, batchId, SETTINGS), /violates chk_orders_action_lifecycle.*lifecycle loosen/);
+        await db.close();
+        assert.equal((await cli('lifecycle', 'loosen', '--db', test.url)).code, 0);
+        db = await openDatabase(test.url);
+        const result = await revertBackfill(db, batchId, SETTINGS);
+        // The first attempt restored the history rows before the guardrail stopped it; they now count as changed since.
+        assert.equal(result.restored + result.conflicts, 12);
+        assert.deepEqual(await orderTradeIds(db), beforeApply.orders);
+        assert.deepEqual(await historyTradeIds(db), beforeApply.history);
+        assert.equal((await revertBackfill(db, batchId, SETTINGS)).alreadyReverted, true);
+        await runBackfill(db, { apply: true, settings: SETTINGS });
+        await db.close();
+        assert.equal((await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url)).code, 0);
+        db = await openDatabase(test.url);
+      });
 
-    it('tighten refuses while blockers remain, validates once clean, and loosen rolls it back', async () => {
-      await db.close();
-      const refused = await cli('lifecycle', 'tighten', '--db', test.url);
-      assert.equal(refused.code, 3);
-      assert.match(refused.stderr, /orphan_exit/);
-      assert.match(refused.stderr, /missing_entry_order/);
-      assert.match(refused.stderr, /chk_orders_trade_id_format: 1 row/);
-      assert.match(refused.stderr, /chk_orders_action_lifecycle: 1 row/);
-      const report = await cli('lifecycle', 'report', '--db', test.url, '--format', 'csv');
-      assert.equal(report.code, 1);
-      assert.match(report.stdout, /^kind,profile_id,symbol,trade_id,blocking,detail,rows\n/);
-      db = await openDatabase(test.url);
-      // The operator's decisions: o8 and s1 were manual trades; s5's id is corrected.
-      await db.query(`UPDATE orders SET source = 'manual' WHERE order_id IN ('o8', 's1')`);
-      await db.query(`UPDATE orders SET trade_id = NULL WHERE order_id = 's1'`);
-      await db.query(`UPDATE orders SET trade_id = 'TRD-bnb1' WHERE order_id = 's5'`);
-      await db.close();
-      const tightened = await cli('lifecycle', 'tighten', '--db', test.url, '--json');
-      assert.equal(tightened.code, 0, tightened.stderr);
-      assert.deepEqual(
-        JSON.parse(tightened.stdout).constraints.map((c: { convalidated: boolean }) => c.convalidated),
-        [true, true, true, true, true],
-      );
-      const clean = await cli('lifecycle', 'report', '--db', test.url, '--json');
-      assert.equal(clean.code, 0, 'no blocking anomaly is left');
-      const loosened = await cli('lifecycle', 'loosen', '--db', test.url);
-      assert.equal(loosened.code, 0, loosened.stderr);
-      db = await openDatabase(test.url);
-      assert.deepEqual(await db.query(`SELECT conname FROM pg_constraint WHERE conname LIKE 'chk_%trade_id%' OR conname = 'chk_orders_action_lifecycle'`), []);
-      const indexes = await db.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE indexname LIKE 'idx_%trade_id%' ORDER BY 1`);
-      assert.deepEqual(
-        indexes.map((r) => r.indexname),
-        ['idx_orders_profile_trade_id', 'idx_trade_history_profile_trade_id'],
-      );
+      // docs/runbooks/trade-lifecycle-integrity.md Phase A
+      it('snapshot stores Phase A counts and --compare shows what changed', async () => {
+        await db.close(); // PGlite serves one process: let the CLI open it
+        const first = await cli('lifecycle', 'snapshot', '--db', test.url, '--json');
+        assert.equal(first.code, 0, first.stderr);
+        const taken = JSON.parse(first.stdout).snapshot;
+        const total = taken.profiles.find((p: { profileId: string }) => p.profileId === '*');
+        // o8 (orphan), m1 (manual) and l1 (legacy) keep no trade_id.
+        assert.deepEqual([total.ordersTotal, total.ordersMissingTradeId, total.historyTotal, total.historyMissingTradeId], [22, 3, 4, 0]);
+        db = await openDatabase(test.url);
+        await db.query(`UPDATE orders SET trade_id = 'TRD-manual1' WHERE order_id = 'm1'`);
+        await db.close();
+        const second = await cli('lifecycle', 'snapshot', '--db', test.url, '--compare', '--json');
+        db = await openDatabase(test.url);
+        const differences = JSON.parse(second.stdout).differences;
+        assert.deepEqual(
+          differences
+            .filter((d: { figure: string }) => d.figure === 'ordersMissingTradeId')
+            .map((d: { profileId: string; before: number; after: number }) => [d.profileId, d.before, d.after]),
+          [
+            ['*', 3, 2],
+            ['p1', 3, 2],
+          ],
+        );
+        await db.query(`UPDATE orders SET trade_id = NULL WHERE order_id = 'm1'`);
+      });
+
+      it('tighten refuses while blockers remain, validates once clean, and loosen rolls it back', async () => {
+        await db.close();
+        const refused = await cli('lifecycle', 'tighten', '--db', test.url);
+        assert.equal(refused.code, 3);
+        assert.match(refused.stderr, /orphan_exit/);
+        assert.match(refused.stderr, /missing_entry_order/);
+        assert.match(refused.stderr, /chk_orders_trade_id_format: 1 row/);
+        assert.match(refused.stderr, /chk_orders_action_lifecycle: 1 row/);
+        const report = await cli('lifecycle', 'report', '--db', test.url, '--format', 'csv');
+        assert.equal(report.code, 1);
+        assert.match(report.stdout, /^kind,profile_id,symbol,trade_id,blocking,detail,rows\n/);
+        db = await openDatabase(test.url);
+        // The operator's decisions: o8 and s1 were manual trades; s5's id is corrected.
+        await db.query(`UPDATE orders SET source = 'manual' WHERE order_id IN ('o8', 's1')`);
+        await db.query(`UPDATE orders SET trade_id = NULL WHERE order_id = 's1'`);
+        await db.query(`UPDATE orders SET trade_id = 'TRD-bnb1' WHERE order_id = 's5'`);
+        await db.close();
+        const tightened = await cli('lifecycle', 'tighten', '--db', test.url, '--json');
+        assert.equal(tightened.code, 0, tightened.stderr);
+        assert.deepEqual(
+          JSON.parse(tightened.stdout).constraints.map((c: { convalidated: boolean }) => c.convalidated),
+          [true, true, true, true, true],
+        );
+        const clean = await cli('lifecycle', 'report', '--db', test.url, '--json');
+        assert.equal(clean.code, 0, 'no blocking anomaly is left');
+        const loosened = await cli('lifecycle', 'loosen', '--db', test.url);
+        assert.equal(loosened.code, 0, loosened.stderr);
+        db = await openDatabase(test.url);
+        assert.deepEqual(
+          await db.query(`SELECT conname FROM pg_constraint WHERE conname LIKE 'chk_%trade_id%' OR conname = 'chk_orders_action_lifecycle'`),
+          [],
+        );
+        const indexes = await db.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE indexname LIKE 'idx_%trade_id%' ORDER BY 1`);
+        assert.deepEqual(
+          indexes.map((r) => r.indexname),
+          ['idx_orders_profile_trade_id', 'idx_trade_history_profile_trade_id'],
+        );
+      });
     });
   });
 }

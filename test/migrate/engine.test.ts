@@ -33,9 +33,16 @@ for (const kind of KINDS) {
     let test: TestDatabase;
     let db: Database;
     let dir: string;
+    // The shared database starts at version 3; a test that needs an empty one makes its own.
     before(async () => {
       test = await createTestDatabase(kind);
       dir = writeMigrations(test.dir, PORTABLE_MIGRATIONS);
+      const setup = await openDatabase(test.url);
+      try {
+        await migrateUp(setup, directorySource(dir), settings());
+      } finally {
+        await setup.close();
+      }
     });
     after(async () => {
       await db?.close();
@@ -43,43 +50,48 @@ for (const kind of KINDS) {
     });
 
     it('up, down to 0 and up again leave the same catalog, and history has one row per version', async () => {
-      db = await openDatabase(test.url);
-      const source = directorySource(dir);
-      const empty = await catalogSnapshot(db);
-      const first = await migrateUp(db, source, settings());
-      assert.deepEqual(
-        first.applied.map((step) => step.version),
-        [1, 2, 3],
-      );
-      const applied = await catalogSnapshot(db);
-      assert.match(applied, /accounts/);
-      assert.match(applied, /email/);
+      const fresh = await createTestDatabase(kind);
+      const db = await openDatabase(fresh.url);
+      try {
+        const source = directorySource(dir);
+        const empty = await catalogSnapshot(db);
+        const first = await migrateUp(db, source, settings());
+        assert.deepEqual(
+          first.applied.map((step) => step.version),
+          [1, 2, 3],
+        );
+        const applied = await catalogSnapshot(db);
+        assert.match(applied, /accounts/);
+        assert.match(applied, /email/);
 
-      const down = await migrateDown(db, source, settings(), { to: 0 });
-      assert.deepEqual(
-        down.reverted.map((step) => step.version),
-        [3, 2, 1],
-      );
-      assert.equal(await catalogSnapshot(db), empty);
-      assert.deepEqual((await readHistory(db)).rows, []);
+        const down = await migrateDown(db, source, settings(), { to: 0 });
+        assert.deepEqual(
+          down.reverted.map((step) => step.version),
+          [3, 2, 1],
+        );
+        assert.equal(await catalogSnapshot(db), empty);
+        assert.deepEqual((await readHistory(db)).rows, []);
 
-      await migrateUp(db, source, settings());
-      assert.equal(await catalogSnapshot(db), applied);
-      const rows = (await readHistory(db)).rows;
-      assert.deepEqual(
-        rows.map((row) => [row.version, row.success]),
-        [
-          [1, true],
-          [2, true],
-          [3, true],
-        ],
-      );
-      for (const row of rows) {
-        assert.equal(row.checksum, source.migrations.find((m) => m.version === row.version)!.checksum);
-        assert.ok(row.executionTimeMs !== null && row.executionTimeMs >= 0, 'execution time recorded');
-        assert.match(row.appliedBy ?? '', /@/);
+        await migrateUp(db, source, settings());
+        assert.equal(await catalogSnapshot(db), applied);
+        const rows = (await readHistory(db)).rows;
+        assert.deepEqual(
+          rows.map((row) => [row.version, row.success]),
+          [
+            [1, true],
+            [2, true],
+            [3, true],
+          ],
+        );
+        for (const row of rows) {
+          assert.equal(row.checksum, source.migrations.find((m) => m.version === row.version)!.checksum);
+          assert.ok(row.executionTimeMs !== null && row.executionTimeMs >= 0, 'execution time recorded');
+          assert.match(row.appliedBy ?? '', /@/);
+        }
+      } finally {
+        await db.close();
+        await fresh.cleanup();
       }
-      await db.close();
     });
 
     it('down --steps 1 undoes only the newest migration', async () => {

@@ -19,7 +19,7 @@ const V2_DESCRIPTION = 'Schema v2: Add schema_version table, analytics indexes, 
 
 const V1_TABLES = ['contract_cache', 'daily_pnl', 'enforcement_log', 'lockouts', 'orders', 'positions', 'reset_schedule', 'session_state', 'trade_history'];
 
-// The specification's Phase 2 "Expected indexes" list, in its order.
+// The specification's "Expected indexes" list (docs/runbooks/risk-state-v2.md Phase 2), in its order.
 const EXPECTED_V2_INDEXES = [
   'idx_contract_cache_symbol',
   'idx_daily_pnl_date',
@@ -70,7 +70,7 @@ function tables(file: string): string[] {
   return query(file, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").map((row) => String(row['name']));
 }
 
-/** The specification's Phase 2 verification query, as written. */
+/** The specification's verification query of docs/runbooks/risk-state-v2.md Phase 2, as written. */
 function specIndexList(file: string): string[] {
   return query(file, "SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'idx_%' ORDER BY name").map((row) => String(row['name']));
 }
@@ -158,14 +158,14 @@ describe('risk-state pack on sqlite', () => {
       ],
     );
 
-    // Phase 1's verification queries, as written.
+    // The verification queries of docs/runbooks/risk-state-v2.md Phase 1, as written.
     assert.deepEqual(query(file, "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'"), [{ name: 'schema_version' }]);
     assert.deepEqual(query(file, 'SELECT version, description, success FROM schema_version ORDER BY version'), [
       { version: 1, description: V1_DESCRIPTION, success: 1 },
       { version: 2, description: V2_DESCRIPTION, success: 1 },
     ]);
     assert.deepEqual(query(file, 'SELECT MAX(version) AS version FROM schema_version WHERE success = 1'), [{ version: 2 }]);
-    // Phase 2's: exactly the expected list; the optional table's indexes only when it is enabled.
+    // docs/runbooks/risk-state-v2.md Phase 2's: exactly the expected list; the optional table's indexes only when it is enabled.
     assert.deepEqual(specIndexList(file), EXPECTED_V2_INDEXES);
     assert.deepEqual(tables(file), [...V1_TABLES, 'schema_version'].sort());
     assert.ok(columns(file, 'enforcement_log').includes('execution_time_ms'));
@@ -324,7 +324,7 @@ describe('risk-state pack on sqlite', () => {
     assert.deepEqual(specIndexList(file), EXPECTED_V2_INDEXES);
     assert.equal((await verifyJson('--db', url)).ok, true);
 
-    // The daemon's timed enforcement entry (Phase 5) fits the upgraded table.
+    // The daemon's timed enforcement entry (docs/runbooks/risk-state-v2.md Phase 5) fits the upgraded table.
     const log = await executeEnforcement({ accountId: 123, ruleId: 'RULE-004', action: 'set_lockout', reason: 'Daily unrealized loss: -750.00' }, async () => ({
       details: { lockout_until: '2025-10-22T21:00:00Z' },
     }));

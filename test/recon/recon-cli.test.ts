@@ -18,6 +18,7 @@ describe('recon from the command line', () => {
   });
   after(async () => test.cleanup());
 
+  // docs/runbooks/reconciliation-exit-backfill.md §1
   it('detect prints the §1 open lifecycles', async () => {
     const run = await cli('recon', 'detect', '--db', test.url, '--profile', 'p1', '--json');
     assert.equal(run.code, 0, run.stderr);

@@ -14,7 +14,7 @@ import type { ReconFlags } from '../../src/recon/flags.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { cli } from '../helpers/cli.ts';
 import { at } from '../helpers/ledger-fixture.ts';
-import { exchangePosition, insertFills, loadReconFixture } from './fixture.ts';
+import { exchangePosition, insertFills, loadReconFixture, reconLedger } from './fixture.ts';
 
 const FLAGS: ReconFlags = {
   enabled: true,
@@ -43,7 +43,10 @@ async function backfillRows(
 
 function decisionsByTrade(audit: readonly { tradeId: string | null; decision: string; reason: string }[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const row of audit) (out[row.tradeId ?? ''] ??= []).push(`${row.decision}:${row.reason}`);
+  for (const row of audit) {
+    const key = row.tradeId ?? '';
+    out[key] = [...(out[key] ?? []), `${row.decision}:${row.reason}`];
+  }
   return out;
 }
 
@@ -69,6 +72,7 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.deepEqual(await db.query('SELECT 1 FROM reconciliation_backfill_audit'), []);
     });
 
+    // docs/runbooks/reconciliation-exit-backfill.md §5: the dry run writes audit rows only.
     it('dry run: audit rows only, every gate its own NO_GO, orders untouched (§5 returns 0)', async () => {
       const result = await runReconCycle(db, await deps(db));
       assert.equal(result.mode, 'dry-run');
@@ -88,10 +92,10 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.equal(client.exchangeClientOrderId, 'cli-1', 'the exchange client_order_id is kept in the audit row');
     });
 
-    let batchId: string;
+    // docs/runbooks/reconciliation-exit-backfill.md §6, §7 and §8: plan, apply, then the post-fix check.
     it('plan records PENDING_APPLY with an evidence hash; apply inserts them and §8 then finds those trades closed', async () => {
       const plan = await runReconCycle(db, await deps(db), { mode: 'plan' });
-      batchId = plan.batchId!;
+      const batchId = plan.batchId!;
       assert.equal(plan.counts['PENDING_APPLY'], 7);
       assert.deepEqual(await backfillRows(db), [], 'plan writes no order');
       const applied = await applyBatch(db, await deps(db, { dryRun: false }), batchId);
@@ -118,33 +122,52 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       assert.deepEqual(verify.stillOpen.map((l) => l.tradeId).sort(), ['TRD-b1', 'TRD-e1', 'TRD-l1', 'TRD-n1']);
     });
 
-    it('applying the same batch again gives SKIP_EXISTING and no new rows', async () => {
-      const again = await applyBatch(db, await deps(db, { dryRun: false }), batchId);
-      assert.deepEqual(again.counts, { SKIP_EXISTING: 7 });
-      assert.equal((await backfillRows(db)).length, 7);
-    });
+    describe('once a batch is applied', () => {
+      // A ledger of its own, its batch planned and applied here, so that these tests do not lean on the test above.
+      let test: TestDatabase;
+      let db: Database;
+      let batchId: string;
+      before(async () => {
+        test = await reconLedger(kind);
+        db = await openDatabase(test.url);
+        const plan = await runReconCycle(db, await deps(db), { mode: 'plan' });
+        batchId = plan.batchId!;
+        const applied = await applyBatch(db, await deps(db, { dryRun: false }), batchId);
+        assert.equal(applied.counts['APPLIED'], 7, 'setup: the batch applies');
+      });
+      after(async () => {
+        await db?.close();
+        await test?.cleanup();
+      });
 
-    it('rollback cancels by status only, is idempotent, and applying again reinstates', async () => {
-      const before = (await db.query<{ n: string }>('SELECT count(*) AS n FROM orders'))[0]!.n;
-      const first = await rollbackBatch(db, batchId);
-      assert.equal(first.canceled, 7);
-      assert.deepEqual(
-        (await backfillRows(db)).map((r) => r.status),
-        Array(7).fill('canceled'),
-      );
-      assert.equal((await db.query<{ n: string }>('SELECT count(*) AS n FROM orders'))[0]!.n, before, 'no row deleted');
-      assert.equal((await rollbackBatch(db, batchId)).canceled, 0);
-      assert.ok(
-        (await detectOpenLifecycles(db, 'p1')).some((l) => l.tradeId === 'TRD-g1'),
-        'the ghost is open again',
-      );
-      const reapplied = await applyBatch(db, await deps(db, { dryRun: false }), batchId);
-      assert.equal(reapplied.counts['APPLIED'], 7);
-      assert.ok(reapplied.audit.every((a) => a.decision !== 'APPLIED' || a.reason.startsWith('reinstated')));
-      assert.deepEqual(
-        (await backfillRows(db)).map((r) => r.status),
-        Array(7).fill('filled'),
-      );
+      it('applying the same batch again gives SKIP_EXISTING and no new rows', async () => {
+        const again = await applyBatch(db, await deps(db, { dryRun: false }), batchId);
+        assert.deepEqual(again.counts, { SKIP_EXISTING: 7 });
+        assert.equal((await backfillRows(db)).length, 7);
+      });
+
+      it('rollback cancels by status only, is idempotent, and applying again reinstates', async () => {
+        const before = (await db.query<{ n: string }>('SELECT count(*) AS n FROM orders'))[0]!.n;
+        const first = await rollbackBatch(db, batchId);
+        assert.equal(first.canceled, 7);
+        assert.deepEqual(
+          (await backfillRows(db)).map((r) => r.status),
+          Array(7).fill('canceled'),
+        );
+        assert.equal((await db.query<{ n: string }>('SELECT count(*) AS n FROM orders'))[0]!.n, before, 'no row deleted');
+        assert.equal((await rollbackBatch(db, batchId)).canceled, 0);
+        assert.ok(
+          (await detectOpenLifecycles(db, 'p1')).some((l) => l.tradeId === 'TRD-g1'),
+          'the ghost is open again',
+        );
+        const reapplied = await applyBatch(db, await deps(db, { dryRun: false }), batchId);
+        assert.equal(reapplied.counts['APPLIED'], 7);
+        assert.ok(reapplied.audit.every((a) => a.decision !== 'APPLIED' || a.reason.startsWith('reinstated')));
+        assert.deepEqual(
+          (await backfillRows(db)).map((r) => r.status),
+          Array(7).fill('filled'),
+        );
+      });
     });
 
     it('refuses a planned candidate whose evidence changed since the plan', async () => {

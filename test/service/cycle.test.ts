@@ -63,6 +63,12 @@ describe('tradeledger serve applies a reconciliation cycle (PGlite, dry-run off)
 
   it('does not apply twice: later cycles find those lifecycles closed', async () => {
     const cycles = async () => metric(await (await fetch(`${running.base}/metrics`)).text(), 'tradeledger_recon_cycles_total', { outcome: 'ok' })!;
+    // The cycles counted below come after the one that applied (counted with its decisions), whichever test ran before.
+    await waitFor(
+      'the applying cycle to be counted',
+      async () =>
+        metric(await (await fetch(`${running.base}/metrics`)).text(), 'tradeledger_recon_decisions_total', { decision: 'APPLIED' })! >= 7 || undefined,
+    );
     const now = await cycles();
     await waitFor('two more cycles', async () => (await cycles()) >= now + 2 || undefined);
     const text = await (await fetch(`${running.base}/metrics`)).text();

@@ -78,7 +78,6 @@ describe('tradeledger serve stopped during a cycle (PostgreSQL, real process)', 
       const health = (await (await fetch(`${child.base}/healthz`)).json()) as { lastCycle: unknown };
       assert.equal(health.lastCycle, null, 'requests are still answered while the cycle waits');
 
-      const sentAt = Date.now();
       child.watched.child.kill('SIGTERM');
       await waitFor(
         'the daemon to stop listening',
@@ -94,7 +93,6 @@ describe('tradeledger serve stopped during a cycle (PostgreSQL, real process)', 
       await blocker.query('ROLLBACK');
       const end = await child.watched.exited;
       assert.equal(end.code, 0, child.watched.stderr());
-      assert.ok(end.at - sentAt < 10_000, `exited ${end.at - sentAt} ms after SIGTERM`);
 
       const state = await batchState(observer);
       assert.equal(state.batches.length, 1);
