@@ -40,8 +40,13 @@ const version = (value: string) => integerArgument(value, undefined, 'version');
 function progress(io: CliIo) {
   return (event: RunEvent) => {
     const id = `${String(event.step.migration.version).padStart(3, '0')} ${event.step.migration.description}`;
-    if (event.type === 'step-start') io.err(`${event.step.direction === 'up' ? 'applying' : 'reverting'} ${id} …`);
-    if (event.type === 'retry') io.err(`  lock timeout on ${id} (try ${event.attempt}): ${event.reason}; retrying in ${event.delayMs} ms`);
+    const doing =
+      event.step.rebuild !== undefined ? `rebuilding index ${event.step.rebuild.join(', ')} of` : event.step.direction === 'up' ? 'applying' : 'reverting';
+    if (event.type === 'step-start') io.err(`${doing} ${id} …`);
+    if (event.type === 'retry')
+      io.err(
+        `  lock timeout on ${id} (try ${event.attempt}): ${event.reason}; retrying in ${event.delayMs} ms${event.blockers === '' ? '' : ` — ${event.blockers}`}`,
+      );
     if (event.type === 'step-done') io.err(`  done in ${event.elapsedMs} ms${event.attempts > 1 ? ` after ${event.attempts} tries` : ''}`);
   };
 }
@@ -95,6 +100,7 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
           failed: s.failed.map((r) => r.version),
           drifted: [...drifted],
           unknown: s.unknown.map((r) => r.version),
+          rebuild: state.rebuilds.map((r) => ({ version: r.migration.version, file: r.migration.fileName, index: r.index, state: r.state })),
           migrations: rows,
         }),
       );
@@ -106,8 +112,15 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
           rows.map((r) => [r.version, r.description, r.state, r.appliedAt, r.error]),
         ),
       );
+      for (const r of state.rebuilds) {
+        const why =
+          r.state === 'invalid'
+            ? 'invalid (pg_index.indisvalid = false: a CREATE INDEX CONCURRENTLY that did not finish)'
+            : 'missing (a rebuild dropped it and did not finish)';
+        io.out(`index ${r.index} of migration ${r.migration.version} (${r.migration.fileName}) is ${why}: \`migrate up\` rebuilds it concurrently`);
+      }
     }
-    if (s.drifted.length > 0 || s.failed.length > 0 || s.unknown.length > 0) io.exitCode = 1;
+    if (s.drifted.length > 0 || s.failed.length > 0 || s.unknown.length > 0 || state.rebuilds.length > 0) io.exitCode = 1;
   });
 }
 
@@ -124,7 +137,13 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
         json({
           from: p.from,
           to: p.to,
-          steps: p.steps.map((s) => ({ version: s.migration.version, file: s.migration.fileName, kind: s.kind, sql: s.chunks.map((c) => c.sql) })),
+          steps: p.steps.map((s) => ({
+            version: s.migration.version,
+            file: s.migration.fileName,
+            kind: s.kind,
+            ...(s.rebuild === undefined ? {} : { rebuild: s.rebuild }),
+            sql: s.chunks.map((c) => c.sql),
+          })),
         }),
       );
     } else if (p.steps.length === 0) {
@@ -148,9 +167,12 @@ async function up(io: CliIo, flags: Flags): Promise<void> {
     for (const finding of result.lint) io.err(`warning (--allow-unsafe): ${formatFinding(finding)}`);
     if (flags.json === true) return io.out(json(result));
     if (result.backup !== null) io.out(`backup: ${result.backup}`);
+    for (const step of result.rebuilt) io.out(`rebuilt index ${step.rebuilt!.join(', ')} of migration ${step.version} (${step.fileName})`);
     io.out(
       result.applied.length === 0
-        ? `${db.url} is up to date at version ${result.from}`
+        ? result.rebuilt.length > 0
+          ? `${db.url} is at version ${result.from}; nothing else to apply`
+          : `${db.url} is up to date at version ${result.from}`
         : `${db.url}: version ${result.from} → ${result.to} (${result.applied.length} applied)`,
     );
     if (result.verify !== null) io.out(`verified: ${result.verify.checks.map((c) => c.name).join(', ')}`);

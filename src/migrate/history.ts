@@ -54,11 +54,14 @@ export function historyUpgradeSql(missing: readonly string[]): string {
 }
 
 async function historyColumns(db: Queryable, dialect: Dialect): Promise<string[] | null> {
+  // The catalog, not information_schema: information_schema lists only the columns the current role
+  // may use, so a role without privileges on schema_version would see no table and report version 0.
   const rows =
     dialect === 'postgres'
       ? await db.query<{ column_name: string }>(
-          `SELECT column_name FROM information_schema.columns
-            WHERE table_schema = current_schema() AND table_name = $1`,
+          `SELECT a.attname AS column_name FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1)) AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum`,
           [HISTORY_TABLE],
         )
       : await db.query<{ column_name: string }>(`SELECT name AS column_name FROM pragma_table_info(?)`, [HISTORY_TABLE]);
@@ -160,13 +163,79 @@ export function historyDeleteSql(version: number): string {
   return `DELETE FROM ${HISTORY_TABLE} WHERE version = ${version};`;
 }
 
-/** Records a failed attempt, outside the failed transaction, so `status` shows it and `up` retries it. */
-export async function recordFailure(db: Database, entry: HistoryEntry, message: string): Promise<void> {
-  await db.exec(historyTableSql(db.dialect));
-  await db.exec(historyStartSql(db.dialect, entry, false, message));
+/**
+ * How a row of an applied migration says one of its indexes is being built again (`success` stays
+ * true). While it says so, an index of that migration that is missing is one the rebuild dropped and
+ * did not build yet, and `up` builds it.
+ */
+export const REBUILD_MARK = 'rebuilding index';
+
+/** True when an applied row's error_message says a rebuild of its indexes has not completed. */
+export function isRebuilding(row: HistoryRow): boolean {
+  return row.success && row.errorMessage?.startsWith(REBUILD_MARK) === true;
+}
+
+/** Marks an applied migration's row as rebuilding these indexes, before the first DROP. */
+export function historyRebuildStartSql(version: number, indexes: readonly string[]): string {
+  const message = `${REBUILD_MARK} ${indexes.join(', ')}: in progress; if this message stays, run \`migrate up\` again to complete it`;
+  return `UPDATE ${HISTORY_TABLE} SET error_message = ${sqlString(message)} WHERE version = ${version};`;
+}
+
+/** Clears the rebuild mark once every rebuilt index is valid. */
+export function historyRebuildDoneSql(version: number): string {
+  return `UPDATE ${HISTORY_TABLE} SET error_message = NULL WHERE version = ${version};`;
+}
+
+/**
+ * Bounds on the runner's own history writes after a failure. They run outside the migration, often
+ * right after a lock timeout, behind the same long transaction (a killed runner's, still running):
+ * without a lock_timeout they would wait for it as long as it lives.
+ */
+export interface RecordTimeouts {
+  readonly lockTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+}
+
+async function bounded(db: Database, timeouts: RecordTimeouts, work: (tx: Queryable) => Promise<void>): Promise<void> {
+  await db.transaction(
+    async (tx) => {
+      if (db.dialect === 'postgres') {
+        await tx.exec(`SET LOCAL lock_timeout = '${timeouts.lockTimeoutMs}ms'; SET LOCAL statement_timeout = '${timeouts.statementTimeoutMs}ms'`);
+      }
+      await work(tx);
+    },
+    { immediate: true },
+  );
+}
+
+/**
+ * Records a failed attempt, outside the failed transaction, so `status` shows it and `up` retries it.
+ * Bounded by `timeouts`: when a lock it needs stays held (the history row of a transaction still
+ * running), it fails with that lock timeout instead of waiting, and the caller reports both.
+ */
+export async function recordFailure(db: Database, entry: HistoryEntry, message: string, timeouts: RecordTimeouts): Promise<void> {
+  await bounded(db, timeouts, async (tx) => {
+    // CREATE INDEX IF NOT EXISTS locks the table even when the index is there: only when it is missing.
+    if ((await historyColumns(tx, db.dialect)) === null) await tx.exec(historyTableSql(db.dialect));
+    await tx.exec(historyStartSql(db.dialect, entry, false, message));
+  });
 }
 
 /** Records that a migration's down failed part-way, so `status` shows it and `up` re-applies it. */
-export async function recordDownFailure(db: Database, version: number, message: string): Promise<void> {
-  await db.query(`UPDATE ${HISTORY_TABLE} SET success = $1, error_message = $2 WHERE version = $3`, [false, message, version]);
+export async function recordDownFailure(db: Database, version: number, message: string, timeouts: RecordTimeouts): Promise<void> {
+  await bounded(db, timeouts, (tx) =>
+    tx.query(`UPDATE ${HISTORY_TABLE} SET success = $1, error_message = $2 WHERE version = $3`, [false, message, version]).then(() => undefined),
+  );
+}
+
+/** Records why a rebuild of an applied migration's indexes failed; the row stays applied and marked as rebuilding. */
+export async function recordRebuildFailure(
+  db: Database,
+  version: number,
+  indexes: readonly string[],
+  message: string,
+  timeouts: RecordTimeouts,
+): Promise<void> {
+  const text = `${REBUILD_MARK} ${indexes.join(', ')} failed: ${message}; \`migrate up\` tries again`;
+  await bounded(db, timeouts, (tx) => tx.query(`UPDATE ${HISTORY_TABLE} SET error_message = $1 WHERE version = $2`, [text, version]).then(() => undefined));
 }

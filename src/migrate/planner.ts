@@ -1,14 +1,45 @@
 import type { Dialect } from '../db/port.ts';
 import { SafetyError, UsageError } from '../errors.ts';
 import type { Migration } from './migration.ts';
+import { sqlString } from './sql-literal.ts';
 import type { MigrationStatus } from './status.ts';
-import { historyDeleteSql, historyEntryFor, historyFinishSql, historyStartSql, historyTableSql, historyUpgradeSql, type HistoryEntry } from './history.ts';
+import {
+  historyDeleteSql,
+  historyEntryFor,
+  historyFinishSql,
+  historyRebuildDoneSql,
+  historyRebuildStartSql,
+  historyStartSql,
+  historyTableSql,
+  historyUpgradeSql,
+  type HistoryEntry,
+} from './history.ts';
 import { splitStatements, stripComments } from './split-statements.ts';
 
 /** One piece of SQL the runner sends as it is; `expectNoRows` makes a returned row a failure. */
 export interface PlanChunk {
   readonly sql: string;
   readonly expectNoRows?: boolean;
+  /**
+   * A `CREATE INDEX CONCURRENTLY` of a no-transaction migration: the index it builds, spelled as the
+   * statement writes it. Before every try (the first, and each retry after a lock timeout) the runner
+   * drops that index if it is there and invalid (`DROP INDEX CONCURRENTLY IF EXISTS`), since a failed
+   * build leaves it so and `IF NOT EXISTS` would keep it.
+   */
+  readonly buildsIndex?: string;
+}
+
+/**
+ * An index that an applied no-transaction migration builds and that must be built again: `invalid`
+ * (`pg_index.indisvalid = false`: a CREATE INDEX CONCURRENTLY that did not finish, recorded as applied
+ * by an older tradeledger, or left by another tool), or `missing` because a rebuild was interrupted
+ * between its DROP and its CREATE (the history row still says it was rebuilding).
+ */
+export interface IndexRebuild {
+  readonly migration: Migration;
+  /** As `concurrentIndexName` gives it. */
+  readonly index: string;
+  readonly state: 'invalid' | 'missing';
 }
 
 /**
@@ -28,6 +59,12 @@ export interface PlanStep {
    * since that would create the history table and lose the adoption; the database stays as found.
    */
   readonly adopting?: boolean;
+  /**
+   * Set on a step that rebuilds these indexes of an already applied migration (DROP INDEX CONCURRENTLY
+   * IF EXISTS, then the migration's own CREATE INDEX CONCURRENTLY) instead of applying it; the version
+   * stays applied whatever happens.
+   */
+  readonly rebuild?: readonly string[];
 }
 
 /** What `up` or `down` will run, in order. */
@@ -36,6 +73,8 @@ export interface Plan {
   readonly from: number;
   readonly to: number;
   readonly steps: readonly PlanStep[];
+  /** The settings the steps set; the runner bounds its own failure records with the same lock_timeout. */
+  readonly settings: PlanSettings;
 }
 
 /** Session settings and identity every step uses. */
@@ -52,6 +91,8 @@ export interface PlanContext {
   readonly historyMissingColumns: readonly string[];
   /** Indexes an interrupted CREATE INDEX CONCURRENTLY left invalid (`pg_index.indisvalid = false`). */
   readonly invalidIndexes: ReadonlySet<string>;
+  /** Indexes of applied migrations that `up` builds again (PostgreSQL). */
+  readonly rebuilds?: readonly IndexRebuild[];
   /** Migrations whose schema was found in place without a history table (a pack's `baseline`). */
   readonly adopted: readonly Migration[];
   readonly settings: PlanSettings;
@@ -76,10 +117,39 @@ export function concurrentIndexName(statement: string): string | null {
   return match[2] === undefined ? unquote(match[1]!) : `${unquote(match[1]!)}.${unquote(match[2])}`;
 }
 
-function spelledIndexName(statement: string): string {
-  // As the CREATE wrote it, quotes kept: an unquoted "Idx_C" would fold to idx_c and drop nothing.
-  const match = CONCURRENT_INDEX.exec(stripComments(statement))!;
+/** The index a `CREATE INDEX CONCURRENTLY` statement builds as the statement spells it, quotes kept; null for other statements. */
+export function spelledIndexName(statement: string): string | null {
+  // Quotes kept: an unquoted "Idx_C" would fold to idx_c and drop nothing.
+  const match = CONCURRENT_INDEX.exec(stripComments(statement));
+  if (match === null) return null;
   return match[2] === undefined ? match[1]! : `${match[1]!}.${match[2]}`;
+}
+
+/**
+ * A DO block that fails (SQLSTATE 55000) when an index these statements built is not valid, so that
+ * the history update sent with it in the same message is rolled back: a version is recorded only
+ * when every index it built concurrently is usable. `mustExist`: a missing index fails too (a
+ * rebuild); a migration may itself drop or rename an index it built, so there it may be missing.
+ */
+function validIndexesSql(version: number, spelled: readonly string[], mustExist: boolean): string {
+  const consequence = mustExist ? `the rebuild of version ${version}'s indexes is not complete` : `version ${version} is not recorded as applied`;
+  const names = spelled.map((name) => sqlString(name)).join(', ');
+  return [
+    'DO $tradeledger$',
+    'DECLARE',
+    '    not_valid TEXT;',
+    'BEGIN',
+    "    SELECT string_agg(built.name, ', ' ORDER BY built.ord) INTO not_valid",
+    `      FROM unnest(ARRAY[${names}]) WITH ORDINALITY AS built(name, ord)`,
+    `      ${mustExist ? 'LEFT ' : ''}JOIN pg_index i ON i.indexrelid = to_regclass(built.name)`,
+    `     WHERE ${mustExist ? 'i.indisvalid IS NOT TRUE' : 'NOT i.indisvalid'};`,
+    '    IF not_valid IS NOT NULL THEN',
+    `        RAISE EXCEPTION ${sqlString(`index % not valid after CREATE INDEX CONCURRENTLY (pg_index.indisvalid is false${mustExist ? ', or it is missing' : ''}), so ${consequence}: run migrate up again, which drops it and builds it again`)}, not_valid`,
+    "            USING ERRCODE = '55000';",
+    '    END IF;',
+    'END',
+    '$tradeledger$;',
+  ].join('\n');
 }
 
 function terminated(sql: string): string {
@@ -87,7 +157,7 @@ function terminated(sql: string): string {
   return stripComments(sql).trimEnd().endsWith(';') ? sql : `${sql}\n;`;
 }
 
-function header(migration: Migration, direction: 'up' | 'down', note: string): string {
+function header(migration: Migration, direction: 'up' | 'down' | 'rebuild', note: string): string {
   return `-- tradeledger: ${direction} ${String(migration.version).padStart(3, '0')} ${migration.description} (${migration.fileName}${note})`;
 }
 
@@ -173,18 +243,89 @@ function statementsStep(migration: Migration, direction: 'up' | 'down', body: st
     );
   }
   const chunks: PlanChunk[] = [{ sql: opening.join('\n') }];
+  const built: string[] = [];
   for (const statement of splitStatements(body)) {
     const index = concurrentIndexName(statement);
-    // An interrupted build leaves an invalid index that IF NOT EXISTS would keep: drop it and build again.
-    if (direction === 'up' && index !== null && context.invalidIndexes.has(index)) {
-      chunks.push({ sql: `DROP INDEX CONCURRENTLY IF EXISTS ${spelledIndexName(statement)};` });
+    const spelled = spelledIndexName(statement);
+    if (direction !== 'up' || index === null || spelled === null) {
+      chunks.push({ sql: statement });
+      continue;
     }
-    chunks.push({ sql: statement });
+    // An interrupted build leaves an invalid index that IF NOT EXISTS would keep: drop it and build again.
+    if (context.invalidIndexes.has(index)) chunks.push({ sql: `DROP INDEX CONCURRENTLY IF EXISTS ${spelled};` });
+    chunks.push({ sql: statement, buildsIndex: spelled });
+    if (!built.includes(spelled)) built.push(spelled);
   }
   const closing = direction === 'up' ? historyFinishSql(context.dialect, migration.version) : historyDeleteSql(migration.version);
-  const resets = ['lock_timeout', 'statement_timeout', ...(context.allowDataLoss === true ? [ALLOW_DATA_LOSS_SETTING] : [])].map((name) => `RESET ${name}`);
-  chunks.push({ sql: [closing, ...resets.map((reset) => `${reset};`)].join('\n') });
+  const check = built.length > 0 ? [validIndexesSql(migration.version, built, false)] : [];
+  const resets = sessionResets(context);
+  chunks.push({ sql: [...check, closing, ...resets.map((reset) => `${reset};`)].join('\n') });
   return { migration, direction, kind: 'statements', chunks, cleanup: resets, entry };
+}
+
+function sessionResets(context: PlanContext): string[] {
+  return ['lock_timeout', 'statement_timeout', ...(context.allowDataLoss === true ? [ALLOW_DATA_LOSS_SETTING] : [])].map((name) => `RESET ${name}`);
+}
+
+/**
+ * Builds again the invalid (or, after an interrupted rebuild, missing) indexes of an applied
+ * no-transaction migration: DROP INDEX CONCURRENTLY IF EXISTS, then the migration's own CREATE
+ * statement, then the validity check. The history row stays `success = true`; its error_message says
+ * a rebuild is under way until the check passes, so a rebuild that fails after its DROP is still
+ * found (the index is then missing rather than invalid) and the next `up` completes it.
+ */
+function rebuildStep(migration: Migration, rebuilds: readonly IndexRebuild[], context: PlanContext): PlanStep | null {
+  const wanted = new Set(rebuilds.map((rebuild) => rebuild.index));
+  // The last statement that creates each index is the definition it was left with.
+  const statements = new Map<string, string>();
+  for (const statement of splitStatements(migration.up)) {
+    const index = concurrentIndexName(statement);
+    if (index !== null && wanted.has(index)) statements.set(index, statement);
+  }
+  if (statements.size === 0) return null;
+  const spelled = [...statements.values()].map((statement) => spelledIndexName(statement)!);
+  const states = rebuilds
+    .filter((rebuild) => statements.has(rebuild.index))
+    .map((rebuild) => `${rebuild.index} ${rebuild.state}`)
+    .join(', ');
+  const opening = [
+    header(migration, 'rebuild', `, no transaction: index ${states}; the version stays applied`),
+    ...settingsSql(context, false),
+    historyRebuildStartSql(migration.version, spelled),
+  ];
+  const chunks: PlanChunk[] = [{ sql: opening.join('\n') }];
+  for (const statement of statements.values()) {
+    const name = spelledIndexName(statement)!;
+    chunks.push({ sql: `DROP INDEX CONCURRENTLY IF EXISTS ${name};` }, { sql: statement, buildsIndex: name });
+  }
+  const resets = sessionResets(context);
+  chunks.push({
+    sql: [validIndexesSql(migration.version, spelled, true), historyRebuildDoneSql(migration.version), ...resets.map((reset) => `${reset};`)].join('\n'),
+  });
+  return {
+    migration,
+    direction: 'up',
+    kind: 'statements',
+    chunks,
+    cleanup: resets,
+    entry: historyEntryFor(migration, context.settings.appliedBy),
+    rebuild: [...statements.keys()],
+  };
+}
+
+/** Rebuild steps for the indexes of applied migrations, oldest migration first; an index a pending step builds is left to it. */
+function rebuildSteps(context: PlanContext, pending: readonly PlanStep[]): PlanStep[] {
+  const builtByPending = new Set(
+    pending.flatMap((s) => s.chunks.flatMap((chunk) => (chunk.buildsIndex === undefined ? [] : [concurrentIndexName(chunk.sql)!]))),
+  );
+  const byVersion = new Map<number, IndexRebuild[]>();
+  for (const rebuild of context.rebuilds ?? []) {
+    if (builtByPending.has(rebuild.index)) continue;
+    byVersion.set(rebuild.migration.version, [...(byVersion.get(rebuild.migration.version) ?? []), rebuild]);
+  }
+  return [...byVersion.values()]
+    .sort((a, b) => a[0]!.migration.version - b[0]!.migration.version)
+    .flatMap((rebuilds) => rebuildStep(rebuilds[0]!.migration, rebuilds, context) ?? []);
 }
 
 function step(migration: Migration, direction: 'up' | 'down', context: PlanContext, isFirst: boolean): PlanStep {
@@ -235,12 +376,15 @@ export function planUp(status: MigrationStatus, context: PlanContext, target?: n
     throw new UsageError(`--to ${target} is above the latest version ${status.latest} this source has`, 'BAD_TARGET');
   }
   const pending = status.pending.filter((migration) => migration.version <= to);
+  const steps = pending.map((migration, index) => step(migration, 'up', context, index === 0));
   return {
     direction: 'up',
     from: status.current,
     // The highest version applied, not --to itself: `--to 7` over versions 1, 5, 10 ends at 5.
     to: pending.reduce((max, migration) => Math.max(max, migration.version), status.current),
-    steps: pending.map((migration, index) => step(migration, 'up', context, index === 0)),
+    // Applied migrations' indexes first: what is recorded as applied should be usable before more is built on it.
+    steps: [...rebuildSteps(context, steps), ...steps],
+    settings: context.settings,
   };
 }
 
@@ -276,10 +420,10 @@ export function planDown(status: MigrationStatus, migrations: readonly Migration
     return step(migration, 'down', { ...context, allowDataLoss: target.allowDataLoss === true }, false);
   });
   const remaining = appliedVersions.filter((version) => !undo.includes(version));
-  return { direction: 'down', from: status.current, to: remaining[0] ?? 0, steps };
+  return { direction: 'down', from: status.current, to: remaining[0] ?? 0, steps, settings: context.settings };
 }
 
 /** The plan as the exact text the runner sends, chunk after chunk, one newline between. */
-export function renderPlan(plan: Plan): string {
+export function renderPlan(plan: Pick<Plan, 'steps'>): string {
   return plan.steps.flatMap((s) => s.chunks.map((chunk) => chunk.sql)).join('\n');
 }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database, Queryable } from '../db/port.ts';
 import { CheckFailedError, driverErrorCode, errorMessage } from '../errors.ts';
-import { recordDownFailure, recordFailure } from './history.ts';
+import { BlockerWatch, formatBlockers } from './blockers.ts';
+import { recordDownFailure, recordFailure, recordRebuildFailure, type RecordTimeouts } from './history.ts';
 import type { Plan, PlanChunk, PlanStep } from './planner.ts';
 
 /** How the runner retries a step that hit `lock_timeout` instead of queueing behind a long transaction. */
@@ -15,7 +16,15 @@ export interface RetryPolicy {
 /** Progress a caller can show or log. */
 export type RunEvent =
   | { readonly type: 'step-start'; readonly step: PlanStep }
-  | { readonly type: 'retry'; readonly step: PlanStep; readonly attempt: number; readonly delayMs: number; readonly reason: string }
+  | {
+      readonly type: 'retry';
+      readonly step: PlanStep;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly reason: string;
+      /** Who held the lock ("blocked by pid …"), empty when unknown (SQLite, PGlite). */
+      readonly blockers: string;
+    }
   | { readonly type: 'step-done'; readonly step: PlanStep; readonly elapsedMs: number; readonly attempts: number };
 
 /** What one step did. */
@@ -26,18 +35,54 @@ export interface StepResult {
   readonly elapsedMs: number;
   /** Tries it took; above 1 when a lock timeout made it retry. */
   readonly attempts: number;
+  /** The indexes it built again, for a step that rebuilt an applied migration's indexes. */
+  readonly rebuilt?: readonly string[];
 }
 
-/** A migration step failed; the database stays at the previous version and the failure is recorded. */
+/** What went wrong besides the error itself, for the message. */
+export interface FailureNotes {
+  /** Who held the lock a statement timed out on. */
+  readonly blockers?: string;
+  /** Recording the failure in schema_version failed too (often the same lock timeout). */
+  readonly recordError?: unknown;
+}
+
+/** True for errors worth another try: PostgreSQL lock_timeout (55P03) and SQLite busy (5). */
+export function isLockTimeout(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  return code === '55P03' || code === 'SQLITE_5' || code === 'SQLITE_6';
+}
+
+function advice(step: PlanStep, cause: unknown): string {
+  const code = driverErrorCode(cause);
+  // A lock held too long is nothing the migration did wrong: the same file goes through once it is free.
+  const lock = code === '55P03' ? 'retry later or raise --lock-timeout' : isLockTimeout(cause) ? 'retry later' : null;
+  if (step.rebuild !== undefined) {
+    return `migration ${step.migration.version} stays applied, and \`migrate up\` builds ${step.rebuild.join(', ')} again${lock === null ? '' : `; ${lock}`}`;
+  }
+  if (step.direction === 'down') return `still applied${lock === null ? '' : `; ${lock}`}`;
+  return `left at the previous version; ${lock ?? 'fix it and run `migrate up` again'}`;
+}
+
+/**
+ * A migration step failed; the database stays at the previous version and the failure is recorded
+ * (when recording it failed too, the message says so). A lock timeout names who held the lock.
+ */
 export class MigrationFailedError extends CheckFailedError {
   /** The driver's SQLSTATE or SQLite code, kept from the error that stopped the step. */
   readonly driverCode: string | undefined;
   readonly version: number;
-  constructor(step: PlanStep, cause: unknown) {
+  constructor(step: PlanStep, cause: unknown, notes: FailureNotes = {}) {
     const code = driverErrorCode(cause);
-    const where = step.direction === 'up' ? 'left at the previous version; fix it and run `migrate up` again' : 'still applied';
+    const what = step.rebuild === undefined ? step.direction : `index rebuild (${step.rebuild.join(', ')})`;
+    const blockers = notes.blockers === undefined || notes.blockers === '' ? '' : `; ${notes.blockers}`;
+    const recordCode = driverErrorCode(notes.recordError);
+    const unrecorded =
+      notes.recordError === undefined
+        ? ''
+        : ` (the failure could not be recorded in schema_version${recordCode === undefined ? '' : ` [${recordCode}]`}: ${errorMessage(notes.recordError)})`;
     super(
-      `migration ${step.migration.version} (${step.migration.fileName}) ${step.direction} failed${code === undefined ? '' : ` [${code}]`}: ${errorMessage(cause)} — ${where}`,
+      `migration ${step.migration.version} (${step.migration.fileName}) ${what} failed${code === undefined ? '' : ` [${code}]`}: ${errorMessage(cause)}${blockers} — ${advice(step, cause)}${unrecorded}`,
       'MIGRATION_FAILED',
       [],
       { cause },
@@ -47,13 +92,30 @@ export class MigrationFailedError extends CheckFailedError {
   }
 }
 
-/** True for errors worth another try: PostgreSQL lock_timeout (55P03) and SQLite busy (5). */
-export function isLockTimeout(error: unknown): boolean {
-  const code = driverErrorCode(error);
-  return code === '55P03' || code === 'SQLITE_5' || code === 'SQLITE_6';
+/** A chunk's error with who blocked it, when it was a lock timeout on a PostgreSQL server. */
+class ChunkFailure extends Error {
+  readonly error: unknown;
+  readonly blockers: string;
+  constructor(error: unknown, blockers: string) {
+    super(errorMessage(error));
+    this.error = error;
+    this.blockers = blockers;
+  }
 }
 
-async function runChunk(session: Queryable, chunk: PlanChunk): Promise<void> {
+function unwrap(error: unknown): { error: unknown; blockers: string } {
+  return error instanceof ChunkFailure ? { error: error.error, blockers: error.blockers } : { error, blockers: '' };
+}
+
+/** The runner's session: where chunks go, and the backend pid another connection watches while they run. */
+interface Session {
+  readonly db: Database;
+  readonly queryable: Queryable;
+  readonly pid: number | null;
+}
+
+async function sendChunk(session: Queryable, chunk: PlanChunk): Promise<void> {
+  if (chunk.buildsIndex !== undefined) await dropIfInvalid(session, chunk.buildsIndex);
   if (chunk.expectNoRows !== true) {
     await session.exec(chunk.sql);
     return;
@@ -61,6 +123,29 @@ async function runChunk(session: Queryable, chunk: PlanChunk): Promise<void> {
   const rows = await session.query(chunk.sql);
   if (rows.length > 0) {
     throw new CheckFailedError(`${chunk.sql.trim()} returned ${rows.length} row(s): ${JSON.stringify(rows.slice(0, 3))}`, 'FOREIGN_KEY_CHECK');
+  }
+}
+
+/**
+ * Before every try of a CREATE INDEX CONCURRENTLY: a try that failed (a lock timeout while it waited
+ * for older transactions, a kill) leaves its index in the catalog, invalid, and IF NOT EXISTS would
+ * then skip it. Nothing to send when the index is absent or valid, so a clean run sends the plan as printed.
+ */
+async function dropIfInvalid(session: Queryable, index: string): Promise<void> {
+  const rows = await session.query<{ valid: boolean }>('SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = to_regclass($1)', [index]);
+  if (rows[0]?.valid === false) await session.exec(`DROP INDEX CONCURRENTLY IF EXISTS ${index};`);
+}
+
+/** Sends one chunk; a lock timeout comes back with who held the lock, found before the session sends anything else. */
+async function runChunk(session: Session, chunk: PlanChunk): Promise<void> {
+  const watch = BlockerWatch.start(session.db, session.pid);
+  try {
+    await sendChunk(session.queryable, chunk);
+  } catch (error) {
+    if (watch === null || driverErrorCode(error) !== '55P03') throw error;
+    throw new ChunkFailure(error, formatBlockers(await watch.report()));
+  } finally {
+    await watch?.stop();
   }
 }
 
@@ -80,7 +165,7 @@ function delayFor(policy: RetryPolicy, attempt: number): number {
 }
 
 async function withRetries(
-  session: Queryable,
+  session: Session,
   step: PlanStep,
   policy: RetryPolicy,
   onEvent: ((event: RunEvent) => void) | undefined,
@@ -90,18 +175,43 @@ async function withRetries(
     try {
       await work();
       return attempt;
-    } catch (error) {
-      if (!isLockTimeout(error) || attempt >= policy.tries) throw error;
+    } catch (failure) {
+      const { error, blockers } = unwrap(failure);
+      if (!isLockTimeout(error) || attempt >= policy.tries) throw failure;
       // A transactional step starts again from BEGIN; a statement keeps the session's settings.
-      if (step.kind === 'transaction') await cleanUp(session, step);
+      if (step.kind === 'transaction') await cleanUp(session.queryable, step);
       const delayMs = delayFor(policy, attempt);
-      onEvent?.({ type: 'retry', step, attempt, delayMs, reason: errorMessage(error) });
+      onEvent?.({ type: 'retry', step, attempt, delayMs, reason: errorMessage(error), blockers });
       await sleep(delayMs);
     }
   }
 }
 
-async function runStep(db: Database, session: Queryable, step: PlanStep, policy: RetryPolicy, onEvent?: (event: RunEvent) => void): Promise<StepResult> {
+/** Records a failed step where `status` and the next `up` find it; returns the error when even that failed. */
+async function recordStepFailure(db: Database, step: PlanStep, message: string, timeouts: RecordTimeouts): Promise<unknown> {
+  try {
+    if (step.rebuild !== undefined) await recordRebuildFailure(db, step.migration.version, step.rebuild, message, timeouts);
+    else if (step.direction === 'up' && step.adopting !== true) await recordFailure(db, step.entry, message, timeouts);
+    else if (step.kind === 'statements')
+      await recordDownFailure(
+        db,
+        step.migration.version,
+        `down failed part-way: ${message}; run \`migrate up\` to re-apply or fix and run down again`,
+        timeouts,
+      );
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+async function runStep(
+  session: Session,
+  step: PlanStep,
+  policy: RetryPolicy,
+  timeouts: RecordTimeouts,
+  onEvent?: (event: RunEvent) => void,
+): Promise<StepResult> {
   onEvent?.({ type: 'step-start', step });
   const started = Date.now();
   let attempts = 0;
@@ -116,28 +226,40 @@ async function runStep(db: Database, session: Queryable, step: PlanStep, policy:
         attempts = Math.max(attempts, await withRetries(session, step, policy, onEvent, () => runChunk(session, chunk)));
       }
     }
-  } catch (error) {
-    await cleanUp(session, step);
-    const message = errorMessage(error);
-    if (step.direction === 'up' && step.adopting !== true) await recordFailure(db, step.entry, message);
-    else if (step.kind === 'statements')
-      await recordDownFailure(db, step.migration.version, `down failed part-way: ${message}; run \`migrate up\` to re-apply or fix and run down again`);
-    throw new MigrationFailedError(step, error);
+  } catch (failure) {
+    const { error, blockers } = unwrap(failure);
+    await cleanUp(session.queryable, step);
+    const message = `${errorMessage(error)}${blockers === '' ? '' : `; ${blockers}`}`;
+    const recordError = await recordStepFailure(session.db, step, message, timeouts);
+    throw new MigrationFailedError(step, error, { blockers, ...(recordError === undefined ? {} : { recordError }) });
   }
   const elapsedMs = Date.now() - started;
   onEvent?.({ type: 'step-done', step, elapsedMs, attempts });
-  return { version: step.migration.version, fileName: step.migration.fileName, direction: step.direction, elapsedMs, attempts };
+  return {
+    version: step.migration.version,
+    fileName: step.migration.fileName,
+    direction: step.direction,
+    elapsedMs,
+    attempts,
+    ...(step.rebuild === undefined ? {} : { rebuilt: step.rebuild }),
+  };
 }
 
 /**
  * Sends a plan's chunks exactly as planned, on one session. Killed halfway: a transactional step
  * rolls back with the connection; a no-transaction step leaves its row marked in progress and
- * `up` completes it (its statements must be re-runnable: IF NOT EXISTS).
+ * `up` completes it (its statements must be re-runnable: IF NOT EXISTS). On a PostgreSQL server,
+ * another connection watches the session while each chunk runs, so that a lock timeout can name
+ * the backends that held the lock.
  */
 export async function runPlan(db: Database, plan: Plan, policy: RetryPolicy, onEvent?: (event: RunEvent) => void): Promise<StepResult[]> {
-  return db.session(async (session) => {
+  const timeouts: RecordTimeouts = { lockTimeoutMs: plan.settings.lockTimeoutMs, statementTimeoutMs: plan.settings.statementTimeoutMs };
+  return db.session(async (queryable) => {
+    const watched = db.dialect === 'postgres' && db.capabilities.concurrentSessions && plan.steps.length > 0;
+    const pid = watched ? ((await queryable.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]?.pid ?? null) : null;
+    const session: Session = { db, queryable, pid };
     const results: StepResult[] = [];
-    for (const step of plan.steps) results.push(await runStep(db, session, step, policy, onEvent));
+    for (const step of plan.steps) results.push(await runStep(session, step, policy, timeouts, onEvent));
     return results;
   });
 }

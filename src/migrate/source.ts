@@ -33,6 +33,28 @@ export interface MigrationSource {
   readonly baseline?: (db: Database) => Promise<number>;
 }
 
+/**
+ * The text of one entry named like a migration; a folder, a link that leads nowhere or a file this
+ * user may not read is a usage error naming it, never a migration silently left out.
+ */
+function readMigrationText(path: string, name: string, dir: string): string {
+  let kind: string;
+  try {
+    const stats = statSync(path);
+    if (stats.isFile()) return readFileSync(path, 'utf8');
+    kind = stats.isDirectory() ? 'is a folder, not a file' : 'is not a regular file';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    kind =
+      code === 'ENOENT' || code === 'ELOOP'
+        ? 'is a link that leads nowhere'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'cannot be read (permission denied)'
+          : `cannot be read (${code ?? String(error)})`;
+  }
+  throw new UsageError(`'${name}' in migration folder '${dir}' ${kind}: fix or remove it (every *.sql entry there is read as a migration)`, 'MIGRATION_FILE');
+}
+
 /** Reads and parses every `*.sql` file in `dir`; two files with one version, or a bad file, is a usage error. */
 export function loadMigrationFiles(dir: string, label: string): Migration[] {
   const path = resolve(dir);
@@ -47,7 +69,7 @@ export function loadMigrationFiles(dir: string, label: string): Migration[] {
   }
   const migrations = names
     .filter((name) => name.endsWith('.sql'))
-    .map((name) => parseMigration(name, readFileSync(join(path, name), 'utf8')))
+    .map((name) => parseMigration(name, readMigrationText(join(path, name), name, dir)))
     .sort((a, b) => a.version - b.version);
   for (let i = 1; i < migrations.length; i++) {
     const previous = migrations[i - 1]!;

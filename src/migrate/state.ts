@@ -1,9 +1,10 @@
 import type { Database } from '../db/port.ts';
 import { UsageError } from '../errors.ts';
-import { readHistory, type HistoryRow, type HistoryState } from './history.ts';
+import { isRebuilding, readHistory, type HistoryRow, type HistoryState } from './history.ts';
 import type { Migration } from './migration.ts';
-import type { PlanContext, PlanSettings } from './planner.ts';
+import { concurrentIndexName, spelledIndexName, type IndexRebuild, type PlanContext, type PlanSettings } from './planner.ts';
 import type { MigrationSource } from './source.ts';
+import { splitStatements } from './split-statements.ts';
 import { computeStatus, type MigrationStatus } from './status.ts';
 
 /** The lock every migrating command takes, so one runner at a time changes a database's schema. */
@@ -14,6 +15,8 @@ export interface MigrationState {
   readonly history: HistoryState;
   readonly status: MigrationStatus;
   readonly context: PlanContext;
+  /** Indexes of applied migrations that are invalid or, after an interrupted rebuild, missing: `up` builds them again. */
+  readonly rebuilds: readonly IndexRebuild[];
 }
 
 /** Refuses a source written for another database family (a PostgreSQL pack on SQLite). */
@@ -24,6 +27,42 @@ export function assertDialect(db: Database, source: MigrationSource): void {
       'WRONG_DIALECT',
     );
   }
+}
+
+/**
+ * The indexes applied no-transaction migrations build with CREATE INDEX CONCURRENTLY that are not
+ * usable: invalid, or missing while the migration's row says a rebuild of them was under way. An
+ * index built by several applied migrations belongs to the newest, whose definition it has.
+ */
+export async function findIndexRebuilds(
+  db: Database,
+  migrations: readonly Migration[],
+  rows: readonly HistoryRow[],
+  invalid?: ReadonlySet<string>,
+): Promise<IndexRebuild[]> {
+  if (db.dialect !== 'postgres') return [];
+  const applied = new Map(rows.filter((row) => row.success).map((row) => [row.version, row]));
+  const candidates = migrations.filter((migration) => !migration.transactional && applied.has(migration.version)).sort((a, b) => b.version - a.version);
+  if (candidates.length === 0) return [];
+  const invalidNow = invalid ?? (await invalidIndexes(db));
+  const seen = new Set<string>();
+  const found: IndexRebuild[] = [];
+  for (const migration of candidates) {
+    const rebuilding = isRebuilding(applied.get(migration.version)!);
+    for (const statement of splitStatements(migration.up)) {
+      const index = concurrentIndexName(statement);
+      if (index === null || seen.has(index)) continue;
+      seen.add(index);
+      if (invalidNow.has(index)) found.push({ migration, index, state: 'invalid' });
+      else if (rebuilding && (await indexMissing(db, spelledIndexName(statement)!))) found.push({ migration, index, state: 'missing' });
+    }
+  }
+  return found.sort((a, b) => a.migration.version - b.migration.version);
+}
+
+async function indexMissing(db: Database, spelled: string): Promise<boolean> {
+  const rows = await db.query<{ missing: boolean }>('SELECT to_regclass($1) IS NULL AS missing', [spelled]);
+  return rows[0]?.missing === true;
 }
 
 async function invalidIndexes(db: Database): Promise<Set<string>> {
@@ -64,6 +103,8 @@ export async function readMigrationState(db: Database, source: MigrationSource, 
   const history = await readHistory(db);
   const adoptedVersion = !history.exists && source.baseline !== undefined ? await source.baseline(db) : 0;
   const adopted = source.migrations.filter((migration) => migration.version <= adoptedVersion);
+  const invalid = await invalidIndexes(db);
+  const rebuilds = await findIndexRebuilds(db, source.migrations, history.rows, invalid);
   return {
     history,
     status: computeStatus(source.migrations, [...history.rows, ...adopted.map(adoptedRow)]),
@@ -71,9 +112,11 @@ export async function readMigrationState(db: Database, source: MigrationSource, 
       dialect: db.dialect,
       historyExists: history.exists,
       historyMissingColumns: history.missingColumns,
-      invalidIndexes: await invalidIndexes(db),
+      invalidIndexes: invalid,
+      rebuilds,
       adopted,
       settings,
     },
+    rebuilds,
   };
 }

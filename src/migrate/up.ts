@@ -24,6 +24,8 @@ export interface UpResult {
   readonly from: number;
   readonly to: number;
   readonly applied: readonly StepResult[];
+  /** Applied migrations whose invalid (or missing) indexes were built again; their versions stay applied. */
+  readonly rebuilt: readonly StepResult[];
   /** The SQLite backup taken first, when there was one. */
   readonly backup: string | null;
   readonly lint: readonly LintFinding[];
@@ -32,7 +34,8 @@ export interface UpResult {
 
 async function lintPending(plan: Plan, allowUnsafe: boolean): Promise<readonly LintFinding[]> {
   try {
-    return await lintMigrations(plan.steps.map((step) => step.migration));
+    // A rebuild runs an applied migration's own statement again: it was linted when it was applied.
+    return await lintMigrations(plan.steps.filter((step) => step.rebuild === undefined).map((step) => step.migration));
   } catch (error) {
     // --allow-unsafe applies whatever squawk would say, so a machine without squawk can still apply.
     if (allowUnsafe && isTradeledgerError(error) && error.code === 'SQUAWK_MISSING') return [];
@@ -49,7 +52,7 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
     const state = await readMigrationState(db, source, settings.plan);
     assertConsistent(state.status, source.label);
     const plan = planUp(state.status, state.context, options.to);
-    if (plan.steps.length === 0) return { from: plan.from, to: plan.to, applied: [], backup: null, lint: [], verify: null };
+    if (plan.steps.length === 0) return { from: plan.from, to: plan.to, applied: [], rebuilt: [], backup: null, lint: [], verify: null };
     const lint = db.dialect === 'postgres' ? await lintPending(plan, options.allowUnsafe === true) : [];
     if (lint.length > 0 && options.allowUnsafe !== true) {
       const first = lint[0]!;
@@ -63,7 +66,9 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
       throw new SafetyError('migration not confirmed; nothing was applied', 'NOT_CONFIRMED');
     }
     const backup = db.file !== undefined && settings.createBackup ? await backupBeforeMigration(db.file, plan.to, settings.backup) : null;
-    const applied = await runPlan(db, plan, settings.retry, options.onEvent);
+    const results = await runPlan(db, plan, settings.retry, options.onEvent);
+    const applied = results.filter((result) => result.rebuilt === undefined);
+    const rebuilt = results.filter((result) => result.rebuilt !== undefined);
     let verify: VerifyReport | null = null;
     if (settings.verifyAfter && source.verify !== undefined) {
       verify = await verifyDatabase(db, source, settings.packOptions);
@@ -73,6 +78,6 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
         throw new CheckFailedError(`migrated to version ${plan.to} but verification failed: ${failed.join('; ')}${restore}`, 'VERIFY_FAILED', failed);
       }
     }
-    return { from: plan.from, to: plan.to, applied, backup, lint, verify };
+    return { from: plan.from, to: plan.to, applied, rebuilt, backup, lint, verify };
   });
 }

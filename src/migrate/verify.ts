@@ -2,6 +2,7 @@ import type { Database } from '../db/port.ts';
 import { errorMessage } from '../errors.ts';
 import { readHistory } from './history.ts';
 import type { MigrationSource } from './source.ts';
+import { findIndexRebuilds } from './state.ts';
 import { computeStatus } from './status.ts';
 
 /** One verification check and what it found. */
@@ -19,7 +20,8 @@ export interface VerifyReport {
 }
 
 /**
- * Checks the history against the source (nothing failed, drifted or unknown), runs
+ * Checks the history against the source (nothing failed, drifted or unknown, no index of an applied
+ * migration invalid or missing after an interrupted rebuild), runs
  * `PRAGMA integrity_check` on SQLite, then the pack's own checks of what the schema must hold.
  */
 export async function verifyDatabase(db: Database, source: MigrationSource, options: Readonly<Record<string, string | boolean>>): Promise<VerifyReport> {
@@ -30,6 +32,9 @@ export async function verifyDatabase(db: Database, source: MigrationSource, opti
     ...status.failed.map((row) => `version ${row.version} failed: ${row.errorMessage ?? 'no message'}`),
     ...status.drifted.map((d) => `version ${d.migration.version} edited after it was applied`),
     ...status.unknown.map((row) => `version ${row.version} applied but not in ${source.label}`),
+    ...(await findIndexRebuilds(db, source.migrations, history.rows)).map(
+      (rebuild) => `index ${rebuild.index} of version ${rebuild.migration.version} is ${rebuild.state}: \`migrate up\` builds it again`,
+    ),
   ];
   checks.push({
     name: 'history',

@@ -270,7 +270,7 @@ describe('planUp', () => {
     ]);
     assert.doesNotMatch(clean.chunks[0]!.sql, /BEGIN|SET LOCAL/);
     inOrder(clean.chunks.at(-1)!.sql, ['UPDATE schema_version SET', 'RESET lock_timeout;', 'RESET statement_timeout;']);
-    assert.ok(!renderPlan({ direction: 'up', from: 0, to: 1, steps: [clean] }).includes('DROP INDEX'));
+    assert.ok(!renderPlan({ steps: [clean] }).includes('DROP INDEX'));
 
     const crashed = planUp(computeStatus([m], [row(m, { success: false })]), context('postgres', { invalidIndexes: new Set(['idx_b', 'Idx_C']) })).steps[0]!;
     assert.deepEqual(
@@ -283,6 +283,112 @@ describe('planUp', () => {
         'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Idx_C" ON fills (c);',
       ],
     );
+  });
+
+  it('marks each CREATE INDEX CONCURRENTLY for the runner and records the version only after checking its indexes are valid', () => {
+    const body = [
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON fills (a);',
+      'CREATE TABLE notes (id INT);',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Idx_C" ON fills (c);',
+    ].join('\n');
+    const m = migration(1, body, { directives: '-- migrate:no-transaction\n', down: 'DROP INDEX CONCURRENTLY IF EXISTS idx_a;' });
+    const step = planUp(computeStatus([m], []), context('postgres')).steps[0]!;
+    assert.deepEqual(
+      step.chunks.map((c) => c.buildsIndex ?? null),
+      [null, 'idx_a', null, '"Idx_C"', null],
+    );
+    const closing = step.chunks.at(-1)!.sql;
+    inOrder(closing, [
+      'DO $tradeledger$',
+      "unnest(ARRAY['idx_a', '\"Idx_C\"'])",
+      'WHERE NOT i.indisvalid;',
+      "RAISE EXCEPTION 'index % not valid after CREATE INDEX CONCURRENTLY",
+      'version 1 is not recorded as applied',
+      "USING ERRCODE = '55000'",
+      '$tradeledger$;',
+      'UPDATE schema_version SET execution_time_ms',
+      'RESET lock_timeout;',
+    ]);
+    // A migration may drop or rename an index it built: only an invalid one stops it, not a missing one.
+    assert.doesNotMatch(closing, /LEFT JOIN/);
+    const down = planDown(computeStatus([m], [row(m)]), [m], context('postgres'), {}).steps[0]!;
+    assert.doesNotMatch(renderPlan({ steps: [down] }), /DO \$tradeledger\$/);
+    assert.ok(down.chunks.every((c) => c.buildsIndex === undefined));
+    const plain = planUp(computeStatus([migration(1, 'CREATE TABLE t1 (id INT);', { directives: '-- migrate:no-transaction\n' })], []), context('postgres'));
+    assert.doesNotMatch(renderPlan(plain), /DO \$tradeledger\$/, 'no check without a concurrent index');
+  });
+
+  it('rebuilds invalid or missing indexes of applied migrations first, with their own CREATE, and keeps the version applied', () => {
+    const indexes = migration(
+      2,
+      [
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON fills (a);',
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_b ON fills (b);',
+        'CREATE INDEX CONCURRENTLY idx_c ON fills (c);',
+      ].join('\n'),
+      { directives: '-- migrate:no-transaction\n' },
+    );
+    const status = computeStatus([m1, indexes, m3], [row(m1), row(indexes)]);
+    const plan = planUp(
+      status,
+      context('postgres', {
+        rebuilds: [
+          { migration: indexes, index: 'idx_a', state: 'invalid' },
+          { migration: indexes, index: 'idx_c', state: 'missing' },
+        ],
+      }),
+    );
+    assert.deepEqual([plan.from, plan.to], [2, 3], 'a rebuild does not change the version');
+    assert.deepEqual(
+      plan.steps.map((s) => [s.migration.version, s.kind, s.rebuild ?? null]),
+      [
+        [2, 'statements', ['idx_a', 'idx_c']],
+        [3, 'transaction', null],
+      ],
+    );
+    const rebuild = plan.steps[0]!;
+    assert.match(
+      rebuild.chunks[0]!.sql,
+      /^-- tradeledger: rebuild 002 step 2 \(002_step_2\.sql, no transaction: index idx_a invalid, idx_c missing; the version stays applied\)$/m,
+    );
+    inOrder(rebuild.chunks[0]!.sql, [
+      "SET lock_timeout = '2000ms';",
+      "UPDATE schema_version SET error_message = 'rebuilding index idx_a, idx_c: in progress",
+      'WHERE version = 2;',
+    ]);
+    assert.doesNotMatch(rebuild.chunks[0]!.sql, /INSERT INTO schema_version|success/);
+    assert.deepEqual(
+      rebuild.chunks.slice(1, -1).map((c) => [c.sql, c.buildsIndex ?? null]),
+      [
+        ['DROP INDEX CONCURRENTLY IF EXISTS idx_a;', null],
+        ['CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON fills (a);', 'idx_a'],
+        ['DROP INDEX CONCURRENTLY IF EXISTS idx_c;', null],
+        ['CREATE INDEX CONCURRENTLY idx_c ON fills (c);', 'idx_c'],
+      ],
+    );
+    inOrder(rebuild.chunks.at(-1)!.sql, [
+      "unnest(ARRAY['idx_a', 'idx_c'])",
+      'LEFT JOIN pg_index i',
+      'WHERE i.indisvalid IS NOT TRUE;',
+      "the rebuild of version 2''s indexes is not complete",
+      'UPDATE schema_version SET error_message = NULL WHERE version = 2;',
+      'RESET lock_timeout;',
+      'RESET statement_timeout;',
+    ]);
+    assert.deepEqual(rebuild.cleanup, ['RESET lock_timeout', 'RESET statement_timeout']);
+    assert.ok(renderPlan(plan).includes('DROP INDEX CONCURRENTLY IF EXISTS idx_a;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON fills (a);'));
+
+    // A pending migration that builds the same index rebuilds it itself.
+    const again = migration(4, 'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON fills (a, b);', { directives: '-- migrate:no-transaction\n' });
+    const both = planUp(
+      computeStatus([m1, indexes, m3, again], [row(m1), row(indexes), row(m3)]),
+      context('postgres', { rebuilds: [{ migration: indexes, index: 'idx_a', state: 'invalid' }], invalidIndexes: new Set(['idx_a']) }),
+    );
+    assert.deepEqual(
+      both.steps.map((s) => [s.migration.version, s.rebuild ?? null]),
+      [[4, null]],
+    );
+    assert.match(renderPlan(both), /DROP INDEX CONCURRENTLY IF EXISTS idx_a;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON fills \(a, b\);/);
   });
 
   it('refuses to plan a migration whose down section is missing only when going down', () => {

@@ -177,7 +177,7 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
     }
   });
 
-  it('inside a transactional migration, then a rerun that gives up first: the dead transaction never commits behind the recorded failure', async () => {
+  it('inside a transactional migration, then a rerun that gives up first: it does not wait behind the dead transaction to record its failure, and the dead transaction never commits', async () => {
     const test = await createTestDatabase('postgres');
     const observer = await connect(test.url);
     let runner: WatchedChild | undefined;
@@ -190,38 +190,38 @@ describe('a migrate up process killed with SIGKILL on PostgreSQL', () => {
       const dead = await waitFor('the runner to wait inside migration 002', () => waitingOnGate(observer, MIGRATION_GATE));
       await killAndConfirm(runner);
 
-      // The dead client's statement waits on the test's gate; this rerun gives up while it does, and
-      // its failure record (outside the migration's own script) then waits for the dead transaction.
+      // The dead client's statement waits on the test's gate, holding its uncommitted history row for
+      // version 2. The rerun's migration times out on that row, and so does recording its failure: the
+      // record has a lock_timeout too, so the rerun gives up and says so while the dead one still waits.
       rerun = watch(spawnCli(['migrate', 'up', '--db', test.url, '--dir', dir, '--lock-timeout', '200ms', '--retries', '1'], { cwd: test.dir }));
-      await waitFor('the rerun to record its failure behind the dead transaction', async () => {
-        const { rows } = await observer.query(
-          `SELECT pid FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name = 'tradeledger' AND $1 = ANY (pg_blocking_pids(pid))
-              AND query NOT LIKE '-- tradeledger: up%'`,
-          [dead],
-        );
-        return rows.length === 1;
-      });
-      assert.equal(await backendAlive(observer, dead), true, "the dead client's statement is still waiting");
-      await release(observer, MIGRATION_GATE);
       const gaveUp = rerun;
+      let exited = false;
+      void gaveUp.exited.then(() => (exited = true));
+      // Before the record had a lock_timeout, this never happened until the dead transaction ended.
+      await waitFor('the rerun to give up while the dead transaction still waits', () => exited);
       const end = await gaveUp.exited;
       assert.equal(end.code, 1, gaveUp.stderr());
-      assert.match(gaveUp.stderr(), /\[55P03\]/);
-      await waitFor('the dead backend to end', async () => !(await backendAlive(observer, dead)));
+      assert.match(
+        gaveUp.stderr(),
+        new RegExp(
+          `migration 2 \\(002_create_positions\\.sql\\) up failed \\[55P03\\]: canceling statement due to lock timeout; blocked by pid ${dead} \\(tradeledger; active; `,
+        ),
+      );
+      assert.match(gaveUp.stderr(), /the failure could not be recorded in schema_version \[55P03\]/);
+      assert.equal(await backendAlive(observer, dead), true, "the dead client's statement is still waiting");
 
+      await release(observer, MIGRATION_GATE);
+      await waitFor('the dead backend to end', async () => !(await backendAlive(observer, dead)));
       // The server finished the dead client's wait; what it did next must match what history says.
       const applied = (await count(observer, "SELECT count(*) AS n FROM pg_class WHERE relname = 'positions' AND relkind = 'r'")) === 1;
-      const history = await historyOf(test.url);
-      assert.deepEqual(
-        history.map(([version, success]) => [version, success]),
-        [
-          [1, true],
-          [2, applied],
-        ],
-        `positions exists: ${applied}`,
-      );
       assert.equal(applied, false, "a killed runner's transaction rolls back: its COMMIT is never sent");
+      assert.deepEqual(
+        (await historyOf(test.url)).map(([version, success]) => [version, success]),
+        [[1, true]],
+        'neither the dead transaction nor the unrecorded failure left a row for version 2',
+      );
+      const status = await cli('migrate', 'status', '--db', test.url, '--dir', dir, '--json');
+      assert.deepEqual(JSON.parse(status.stdout).pending, [2]);
 
       const last = await cli('migrate', 'up', '--db', test.url, '--dir', dir);
       assert.equal(last.code, 0, last.stderr);

@@ -129,7 +129,10 @@ function checkIndex(expected: { name: string; table: string; columns: readonly s
   if (row === undefined) return [`index ${expected.name} on ${expected.table} (${columns}) is missing`];
   if (row.rel !== expected.table || row.cols !== columns)
     return [`index ${expected.name} is on ${row.rel} (${row.cols}), expected ${expected.table} (${columns})`];
-  if (!row.valid) return [`index ${expected.name} is invalid (an interrupted CREATE INDEX CONCURRENTLY): drop it and run migrate up again`];
+  if (!row.valid)
+    return [
+      `index ${expected.name} is invalid (an interrupted CREATE INDEX CONCURRENTLY): run migrate up, which drops it and builds it again concurrently (do not drop it by hand)`,
+    ];
   return [];
 }
 
