@@ -135,26 +135,30 @@ for (const kind of ['pglite', 'postgres'] as const) {
 
       const up = await migrate('up');
       assert.equal(up.code, 0, up.stderr);
-      assert.match(up.stdout, /version 0 → 1 \(1 applied\)/);
+      assert.match(up.stdout, /version 0 → 2 \(2 applied\)/);
       assert.match(up.stdout, /verified: history, pack:order-execution checks/);
       const verify = await migrate('verify');
       assert.equal(verify.code, 0, verify.stdout);
       assert.match(verify.stdout, /schema matches the specification/);
 
       const applied = await withDb(test.url, async (db) => {
-        // Step 5 of the specification, as written.
+        // docs/runbooks/order-execution-schema.md Step 5: the specification's query, as written.
         const policies = await db.query<{ schemaname: string; tablename: string; policyname: string }>(
           `SELECT schemaname, tablename, policyname FROM pg_policies WHERE tablename IN ${TABLES}`,
         );
+        // The report's five, and compliance's SELECT-only policies of migration 002.
         assert.deepEqual(policies.map((p) => p.policyname).sort(), [
+          'execution_logs_compliance_read',
           'execution_logs_immutable',
           'execution_logs_immutable_delete',
           'execution_logs_trader_isolation',
+          'fills_compliance_read',
           'fills_trader_isolation',
+          'orders_compliance_read',
           'orders_trader_isolation',
         ]);
 
-        // Step 3, `\d+ <table>`: columns, types and nullability.
+        // docs/runbooks/order-execution-schema.md Step 3, `\d+ <table>`: columns, types and nullability.
         const columns = await db.query<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
           `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
             WHERE table_schema = current_schema() AND table_name IN ${TABLES} ORDER BY table_name, ordinal_position`,
@@ -200,7 +204,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
         );
         assert.equal(comments[0]!.n, 14 + 8 + 10, 'every column has a comment');
 
-        // Step 4, `\dT+`: enum values in the specification's order.
+        // docs/runbooks/order-execution-schema.md Step 4, `\dT+`: enum values in the specification's order.
         const enums = await db.query<{ t: string; v: string }>(
           "SELECT 'order_type_enum' AS t, enum_range(NULL::order_type_enum)::text AS v UNION ALL SELECT 'order_status_enum', enum_range(NULL::order_status_enum)::text UNION ALL SELECT 'action_enum', enum_range(NULL::action_enum)::text",
         );
@@ -270,11 +274,11 @@ for (const kind of ['pglite', 'postgres'] as const) {
         return catalogSnapshot(db);
       });
 
-      const down = await migrate('down');
+      const down = await migrate('down', '--to', '0');
       assert.equal(down.code, 0, down.stderr);
       await withDb(test.url, async (db) => {
         assert.equal(await catalogSnapshot(db), empty, 'down leaves nothing behind');
-        // Step 7: "Did not find any relation named 'orders'".
+        // docs/runbooks/order-execution-schema.md Step 7: "Did not find any relation named 'orders'".
         assert.deepEqual(await db.query("SELECT to_regclass('orders') AS rel"), [{ rel: null }]);
         // The role is cluster-wide and may serve other databases: revoked, not dropped.
         assert.equal((await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [complianceRole])).length, 1);
@@ -287,152 +291,169 @@ for (const kind of ['pglite', 'postgres'] as const) {
       assert.equal(await withDb(test.url, catalogSnapshot), applied, 'up after down gives the same schema');
     });
 
-    it('a trader reads and writes only their own rows; the compliance role reads all and writes nothing', async () => {
-      await withDb(test.url, async (db) => {
-        await grantTrader(db);
-        const orderA = await insertOrder(db, TRADER_A, 'AAPL');
-        const orderB = await insertOrder(db, TRADER_B, 'MSFT');
-        await insertFill(db, orderA);
-        await insertFill(db, orderB);
-        await insertLog(db, orderA, TRADER_A);
-        await insertLog(db, orderB, TRADER_B);
-        const total = { orders: await count(db, 'orders'), fills: await count(db, 'fills'), logs: await count(db, 'execution_logs') };
-
-        await asTrader(db, traderRole, TRADER_A, async (q) => {
-          assert.deepEqual(await q.query('SELECT DISTINCT trader_id FROM orders'), [{ trader_id: TRADER_A }]);
-          assert.deepEqual(await q.query('SELECT DISTINCT o.trader_id FROM fills f JOIN orders o ON o.id = f.order_id'), [{ trader_id: TRADER_A }]);
-          assert.equal((await q.query('SELECT 1 FROM fills WHERE order_id = $1', [orderB])).length, 0, "B's fills are hidden");
-          assert.deepEqual(await q.query('SELECT DISTINCT trader_id FROM execution_logs'), [{ trader_id: TRADER_A }]);
-
-          const own = await insertOrder(q, TRADER_A, 'NVDA');
-          await insertFill(q, own);
-          await insertLog(q, own, TRADER_A);
-          await rejectsWith(insertOrder(q, TRADER_B, 'TSLA'), '42501', /row-level security policy for table "orders"/);
-          await rejectsWith(insertFill(q, orderB), '42501', /row-level security policy for table "fills"/);
-          // Foreign keys ignore row-level security: the policy must stop a log naming another trader's order.
-          await rejectsWith(insertLog(q, orderB, TRADER_A), '42501', /row-level security policy for table "execution_logs"/);
-          await rejectsWith(insertLog(q, orderB, TRADER_B), '42501', /row-level security policy for table "execution_logs"/);
-
-          assert.equal((await q.query("UPDATE orders SET status = 'CANCELLED' WHERE id = $1 RETURNING id", [orderA])).length, 1);
-          assert.equal((await q.query("UPDATE orders SET status = 'CANCELLED' WHERE id = $1 RETURNING id", [orderB])).length, 0, "B's order is out of reach");
-          await rejectsWith(q.query('UPDATE orders SET trader_id = $1 WHERE id = $2', [TRADER_B, orderA]), '42501', /row-level security/);
-          // The restrictive immutability policies leave a trader no log row to change.
-          assert.equal((await q.query("UPDATE execution_logs SET reason = 'edited' RETURNING id")).length, 0);
-          assert.equal((await q.query('DELETE FROM execution_logs RETURNING id')).length, 0);
-        });
-        assert.equal((await db.query("SELECT 1 FROM execution_logs WHERE reason = 'edited'")).length, 0);
-        assert.equal(await count(db, 'execution_logs'), total.logs + 1);
-
-        await asTrader(db, traderRole, null, async (q) => {
-          assert.equal(await count(q, 'orders'), 0, 'no trader setting, no rows');
-          assert.equal(await count(q, 'execution_logs'), 0);
-        });
-
-        await asTrader(db, auditorRole, null, async (q) => {
-          assert.equal(await count(q, 'orders'), total.orders + 1);
-          assert.equal(await count(q, 'fills'), total.fills + 1);
-          assert.equal(await count(q, 'execution_logs'), total.logs + 1);
-          await rejectsWith(insertOrder(q, TRADER_A), '42501', /permission denied for table orders/);
-          await rejectsWith(q.query("UPDATE orders SET status = 'FILLED'"), '42501', /permission denied for table orders/);
-          await rejectsWith(insertLog(q, orderA, TRADER_A), '42501', /permission denied for table execution_logs/);
-        });
-      });
-    });
-
-    it('FORCE binds the table owner: without a trader setting it sees no rows', async () => {
-      await withDb(test.url, async (db) => {
-        // On PostgreSQL the non-superuser runner already owns the tables; PGlite's only user is a
-        // superuser, so a role of its own takes ownership of orders for this test.
-        if (kind === 'pglite') await db.exec(`ALTER TABLE orders OWNER TO ${ownerRole}`);
-        try {
-          assert.ok((await count(db, 'orders')) > 0, 'the superuser sees the orders');
-          await asTrader(db, ownerRole, null, async (q) => {
-            assert.equal(await count(q, 'orders'), 0);
-          });
-          await asTrader(db, ownerRole, TRADER_A, async (q) => {
-            assert.deepEqual(await q.query('SELECT DISTINCT trader_id FROM orders'), [{ trader_id: TRADER_A }]);
-          });
-        } finally {
-          if (kind === 'pglite') await db.exec('ALTER TABLE orders OWNER TO CURRENT_USER');
-        }
-      });
-    });
-
-    it('execution_logs refuses UPDATE, DELETE and TRUNCATE from a superuser, so deleting an order with logs fails', async () => {
-      await withDb(test.url, async (db) => {
-        const rows = await db.query<{ super: boolean }>('SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user');
-        assert.equal(rows[0]!.super, true, 'this connection bypasses row-level security');
-        const order = await insertOrder(db, TRADER_A, 'AMD');
-        const fill = await insertFill(db, order);
-        const log = await insertLog(db, order, TRADER_A);
-        await rejectsWith(db.query("UPDATE execution_logs SET reason = 'rewritten' WHERE id = $1", [log]), '42501', /execution_logs is append-only .*UPDATE/);
-        await rejectsWith(db.query('DELETE FROM execution_logs WHERE id = $1', [log]), '42501', /execution_logs is append-only .*DELETE/);
-        await rejectsWith(db.query('TRUNCATE execution_logs'), '42501', /execution_logs is append-only .*TRUNCATE/);
-        // ON DELETE CASCADE reaches the log, and the trigger stops the whole delete.
-        await rejectsWith(db.query('DELETE FROM orders WHERE id = $1', [order]), '42501', /execution_logs is append-only/);
-        assert.equal((await db.query('SELECT 1 FROM orders WHERE id = $1', [order])).length, 1, 'the order is still there');
-        assert.equal((await db.query('SELECT 1 FROM fills WHERE id = $1', [fill])).length, 1, 'and so is its fill');
-        assert.equal((await db.query('SELECT 1 FROM execution_logs WHERE id = $1 AND reason IS NULL', [log])).length, 1);
-
-        // An order without logs deletes, taking its fills with it.
-        const bare = await insertOrder(db, TRADER_B, 'INTC');
-        const bareFill = await insertFill(db, bare);
-        await db.query('DELETE FROM orders WHERE id = $1', [bare]);
-        assert.equal((await db.query('SELECT 1 FROM fills WHERE id = $1', [bareFill])).length, 0, 'fills cascade');
-      });
-    });
-
-    it('verify names a dropped index, an unforced table and a policy made permissive', async () => {
-      await withDb(test.url, async (db) => {
-        await db.exec('DROP INDEX idx_orders_trader_created; ALTER TABLE fills NO FORCE ROW LEVEL SECURITY');
-        await db.exec('ALTER POLICY execution_logs_immutable ON execution_logs USING (true)');
-      });
-      try {
-        const run = await migrate('verify');
-        assert.equal(run.code, 1, run.stdout);
-        assert.match(run.stdout, /index idx_orders_trader_created on orders \(trader_id, created_at DESC\) is missing/);
-        assert.match(run.stdout, /recent-orders query does not use idx_orders_trader_created/);
-        assert.match(run.stdout, /row-level security is not forced on fills/);
-        assert.match(run.stdout, /policy execution_logs_immutable has USING \(true\), expected USING \(false\)/);
-        // Checked with options other than those applied, the policies name the wrong role.
-        const other = join(test.dir, 'other.yaml');
-        writeFileSync(other, 'migrations:\n  options:\n    compliance_role: tl_someone_else\n');
-        const mismatch = await cli('migrate', 'verify', '--pack', 'order-execution', '--db', runnerUrl, '--config', other);
-        assert.equal(mismatch.code, 1);
-        assert.match(mismatch.stdout, /does not admit the compliance role tl_someone_else/);
-        assert.match(mismatch.stdout, /compliance role tl_someone_else does not exist/);
-      } finally {
+    // Everything between the first up and the last down starts from the pack applied, with an order,
+    // a fill and a log row of each trader already in place, whichever of these tests runs.
+    describe('with the pack applied', () => {
+      before(async () => {
+        const up = await migrate('up');
+        assert.equal(up.code, 0, up.stderr);
         await withDb(test.url, async (db) => {
-          await db.exec('CREATE INDEX idx_orders_trader_created ON orders (trader_id, created_at DESC); ALTER TABLE fills FORCE ROW LEVEL SECURITY');
-          await db.exec('ALTER POLICY execution_logs_immutable ON execution_logs USING (false)');
+          for (const trader of [TRADER_A, TRADER_B]) {
+            const order = await insertOrder(db, trader);
+            await insertFill(db, order);
+            await insertLog(db, order, trader);
+          }
         });
-      }
-      const fixed = await migrate('verify');
-      assert.equal(fixed.code, 0, fixed.stdout);
-    });
-
-    it('down refuses while execution_logs holds rows, naming the count and the flag; --allow-data-loss drops them', async () => {
-      const logs = await withDb(test.url, async (db) => count(db, 'execution_logs'));
-      assert.ok(logs > 0);
-      // On PostgreSQL the runner is the non-superuser owner, whom FORCE would blind to the rows.
-      const refused = await migrate('down');
-      assert.equal(refused.code, 1, refused.stderr);
-      assert.match(
-        refused.stderr,
-        new RegExp(`execution_logs holds ${logs} rows \\(kept indefinitely by the specification\\); to drop them run migrate down --allow-data-loss`),
-      );
-      await withDb(test.url, async (db) => {
-        assert.equal(await count(db, 'execution_logs'), logs, 'nothing was dropped');
-        const forced = await db.query<{ f: boolean }>("SELECT relforcerowsecurity AS f FROM pg_class WHERE relname = 'execution_logs'");
-        assert.deepEqual(forced, [{ f: true }], 'the refused down rolled back whole');
       });
-      const status = await migrate('status', '--json');
-      assert.equal(JSON.parse(status.stdout).current, 1);
 
-      const forcedDown = await migrate('down', '--allow-data-loss');
-      assert.equal(forcedDown.code, 0, forcedDown.stderr);
-      await withDb(test.url, async (db) => {
-        assert.deepEqual(await db.query(`SELECT to_regclass('execution_logs') AS rel`), [{ rel: null }]);
+      it('a trader reads and writes only their own rows; the compliance role reads all and writes nothing', async () => {
+        await withDb(test.url, async (db) => {
+          await grantTrader(db);
+          const orderA = await insertOrder(db, TRADER_A, 'AAPL');
+          const orderB = await insertOrder(db, TRADER_B, 'MSFT');
+          await insertFill(db, orderA);
+          await insertFill(db, orderB);
+          await insertLog(db, orderA, TRADER_A);
+          await insertLog(db, orderB, TRADER_B);
+          const total = { orders: await count(db, 'orders'), fills: await count(db, 'fills'), logs: await count(db, 'execution_logs') };
+
+          await asTrader(db, traderRole, TRADER_A, async (q) => {
+            assert.deepEqual(await q.query('SELECT DISTINCT trader_id FROM orders'), [{ trader_id: TRADER_A }]);
+            assert.deepEqual(await q.query('SELECT DISTINCT o.trader_id FROM fills f JOIN orders o ON o.id = f.order_id'), [{ trader_id: TRADER_A }]);
+            assert.equal((await q.query('SELECT 1 FROM fills WHERE order_id = $1', [orderB])).length, 0, "B's fills are hidden");
+            assert.deepEqual(await q.query('SELECT DISTINCT trader_id FROM execution_logs'), [{ trader_id: TRADER_A }]);
+
+            const own = await insertOrder(q, TRADER_A, 'NVDA');
+            await insertFill(q, own);
+            await insertLog(q, own, TRADER_A);
+            await rejectsWith(insertOrder(q, TRADER_B, 'TSLA'), '42501', /row-level security policy for table "orders"/);
+            await rejectsWith(insertFill(q, orderB), '42501', /row-level security policy for table "fills"/);
+            // Foreign keys ignore row-level security: the policy must stop a log naming another trader's order.
+            await rejectsWith(insertLog(q, orderB, TRADER_A), '42501', /row-level security policy for table "execution_logs"/);
+            await rejectsWith(insertLog(q, orderB, TRADER_B), '42501', /row-level security policy for table "execution_logs"/);
+
+            assert.equal((await q.query("UPDATE orders SET status = 'CANCELLED' WHERE id = $1 RETURNING id", [orderA])).length, 1);
+            assert.equal((await q.query("UPDATE orders SET status = 'CANCELLED' WHERE id = $1 RETURNING id", [orderB])).length, 0, "B's order is out of reach");
+            await rejectsWith(q.query('UPDATE orders SET trader_id = $1 WHERE id = $2', [TRADER_B, orderA]), '42501', /row-level security/);
+            // The restrictive immutability policies leave a trader no log row to change.
+            assert.equal((await q.query("UPDATE execution_logs SET reason = 'edited' RETURNING id")).length, 0);
+            assert.equal((await q.query('DELETE FROM execution_logs RETURNING id')).length, 0);
+          });
+          assert.equal((await db.query("SELECT 1 FROM execution_logs WHERE reason = 'edited'")).length, 0);
+          assert.equal(await count(db, 'execution_logs'), total.logs + 1);
+
+          await asTrader(db, traderRole, null, async (q) => {
+            assert.equal(await count(q, 'orders'), 0, 'no trader setting, no rows');
+            assert.equal(await count(q, 'execution_logs'), 0);
+          });
+
+          await asTrader(db, auditorRole, null, async (q) => {
+            assert.equal(await count(q, 'orders'), total.orders + 1);
+            assert.equal(await count(q, 'fills'), total.fills + 1);
+            assert.equal(await count(q, 'execution_logs'), total.logs + 1);
+            await rejectsWith(insertOrder(q, TRADER_A), '42501', /permission denied for table orders/);
+            await rejectsWith(q.query("UPDATE orders SET status = 'FILLED'"), '42501', /permission denied for table orders/);
+            await rejectsWith(insertLog(q, orderA, TRADER_A), '42501', /permission denied for table execution_logs/);
+          });
+        });
+      });
+
+      it('FORCE binds the table owner: without a trader setting it sees no rows', async () => {
+        await withDb(test.url, async (db) => {
+          // On PostgreSQL the non-superuser runner already owns the tables; PGlite's only user is a
+          // superuser, so a role of its own takes ownership of orders for this test.
+          if (kind === 'pglite') await db.exec(`ALTER TABLE orders OWNER TO ${ownerRole}`);
+          try {
+            assert.ok((await count(db, 'orders')) > 0, 'the superuser sees the orders');
+            await asTrader(db, ownerRole, null, async (q) => {
+              assert.equal(await count(q, 'orders'), 0);
+            });
+            await asTrader(db, ownerRole, TRADER_A, async (q) => {
+              assert.deepEqual(await q.query('SELECT DISTINCT trader_id FROM orders'), [{ trader_id: TRADER_A }]);
+            });
+          } finally {
+            if (kind === 'pglite') await db.exec('ALTER TABLE orders OWNER TO CURRENT_USER');
+          }
+        });
+      });
+
+      it('execution_logs refuses UPDATE, DELETE and TRUNCATE from a superuser, so deleting an order with logs fails', async () => {
+        await withDb(test.url, async (db) => {
+          const rows = await db.query<{ super: boolean }>('SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user');
+          assert.equal(rows[0]!.super, true, 'this connection bypasses row-level security');
+          const order = await insertOrder(db, TRADER_A, 'AMD');
+          const fill = await insertFill(db, order);
+          const log = await insertLog(db, order, TRADER_A);
+          await rejectsWith(db.query("UPDATE execution_logs SET reason = 'rewritten' WHERE id = $1", [log]), '42501', /execution_logs is append-only .*UPDATE/);
+          await rejectsWith(db.query('DELETE FROM execution_logs WHERE id = $1', [log]), '42501', /execution_logs is append-only .*DELETE/);
+          await rejectsWith(db.query('TRUNCATE execution_logs'), '42501', /execution_logs is append-only .*TRUNCATE/);
+          // ON DELETE CASCADE reaches the log, and the trigger stops the whole delete.
+          await rejectsWith(db.query('DELETE FROM orders WHERE id = $1', [order]), '42501', /execution_logs is append-only/);
+          assert.equal((await db.query('SELECT 1 FROM orders WHERE id = $1', [order])).length, 1, 'the order is still there');
+          assert.equal((await db.query('SELECT 1 FROM fills WHERE id = $1', [fill])).length, 1, 'and so is its fill');
+          assert.equal((await db.query('SELECT 1 FROM execution_logs WHERE id = $1 AND reason IS NULL', [log])).length, 1);
+
+          // An order without logs deletes, taking its fills with it.
+          const bare = await insertOrder(db, TRADER_B, 'INTC');
+          const bareFill = await insertFill(db, bare);
+          await db.query('DELETE FROM orders WHERE id = $1', [bare]);
+          assert.equal((await db.query('SELECT 1 FROM fills WHERE id = $1', [bareFill])).length, 0, 'fills cascade');
+        });
+      });
+
+      it('verify names a dropped index, an unforced table and a policy made permissive', async () => {
+        await withDb(test.url, async (db) => {
+          await db.exec('DROP INDEX idx_orders_trader_created; ALTER TABLE fills NO FORCE ROW LEVEL SECURITY');
+          await db.exec('ALTER POLICY execution_logs_immutable ON execution_logs USING (true)');
+        });
+        try {
+          const run = await migrate('verify');
+          assert.equal(run.code, 1, run.stdout);
+          assert.match(run.stdout, /index idx_orders_trader_created on orders \(trader_id, created_at DESC\) is missing/);
+          assert.match(run.stdout, /recent-orders query does not use idx_orders_trader_created/);
+          assert.match(run.stdout, /row-level security is not forced on fills/);
+          assert.match(run.stdout, /policy execution_logs_immutable has USING \(true\), expected USING \(false\)/);
+          // Checked with options other than those applied, the policies name the wrong role.
+          const other = join(test.dir, 'other.yaml');
+          writeFileSync(other, 'migrations:\n  options:\n    compliance_role: tl_someone_else\n');
+          const mismatch = await cli('migrate', 'verify', '--pack', 'order-execution', '--db', runnerUrl, '--config', other);
+          assert.equal(mismatch.code, 1);
+          assert.match(mismatch.stdout, /does not admit the compliance role tl_someone_else/);
+          assert.match(mismatch.stdout, /compliance role tl_someone_else does not exist/);
+        } finally {
+          await withDb(test.url, async (db) => {
+            await db.exec('CREATE INDEX idx_orders_trader_created ON orders (trader_id, created_at DESC); ALTER TABLE fills FORCE ROW LEVEL SECURITY');
+            await db.exec('ALTER POLICY execution_logs_immutable ON execution_logs USING (false)');
+          });
+        }
+        const fixed = await migrate('verify');
+        assert.equal(fixed.code, 0, fixed.stdout);
+      });
+
+      it('down refuses while execution_logs holds rows, naming the count and the flag; --allow-data-loss drops them', async () => {
+        const logs = await withDb(test.url, async (db) => count(db, 'execution_logs'));
+        assert.ok(logs > 0);
+        // On PostgreSQL the runner is the non-superuser owner, whom FORCE would blind to the rows.
+        // 002 goes back first (policies only); 001 then refuses.
+        const refused = await migrate('down', '--to', '0');
+        assert.equal(refused.code, 1, refused.stderr);
+        assert.match(
+          refused.stderr,
+          new RegExp(`execution_logs holds ${logs} rows \\(kept indefinitely by the specification\\); to drop them run migrate down --allow-data-loss`),
+        );
+        await withDb(test.url, async (db) => {
+          assert.equal(await count(db, 'execution_logs'), logs, 'nothing was dropped');
+          const forced = await db.query<{ f: boolean }>("SELECT relforcerowsecurity AS f FROM pg_class WHERE relname = 'execution_logs'");
+          assert.deepEqual(forced, [{ f: true }], 'the refused down rolled back whole');
+        });
+        const status = await migrate('status', '--json');
+        assert.equal(JSON.parse(status.stdout).current, 1);
+
+        const forcedDown = await migrate('down', '--allow-data-loss');
+        assert.equal(forcedDown.code, 0, forcedDown.stderr);
+        await withDb(test.url, async (db) => {
+          assert.deepEqual(await db.query(`SELECT to_regclass('execution_logs') AS rel`), [{ rel: null }]);
+        });
       });
     });
 
@@ -445,6 +466,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
       assert.match(plan.stdout, new RegExp(`current_setting\\('${traderSetting.replace('.', '\\.')}', true\\)`));
       assert.match(plan.stdout, new RegExp(`GRANT SELECT ON orders, fills, execution_logs TO "${complianceRole}";`));
       assert.doesNotMatch(plan.stdout, /\{\{/, 'every placeholder is filled');
+      assert.match(plan.stdout, /-- tradeledger: up 002 Compliance reads only \(002_compliance_read_only\.sql\)/);
+      assert.match(plan.stdout, /CREATE POLICY orders_compliance_read ON orders\n {4}FOR SELECT/);
       assert.match(plan.stdout, /\nCOMMIT;\n$/);
     });
   });

@@ -104,20 +104,38 @@ export const EXPECTED_INDEXES: Readonly<Record<string, ExpectedIndex>> = {
   idx_execution_logs_action: { table: 'execution_logs', columns: 'action' },
 };
 
-/** A row-level security policy: its table, command and whether it is permissive. */
+/**
+ * A row-level security policy: its table, command, whether it is permissive, and whom its USING
+ * admits: the trader of the session setting, the compliance role, or nobody (USING false).
+ */
 export interface ExpectedPolicy {
   readonly table: string;
-  readonly command: 'ALL' | 'UPDATE' | 'DELETE';
+  readonly command: 'ALL' | 'SELECT' | 'UPDATE' | 'DELETE';
   readonly permissive: boolean;
+  readonly admits: 'trader' | 'compliance' | 'nobody';
 }
 
-/** The report's five policies; the two immutability policies must be restrictive to bind. */
+/** The report's five policies (the two immutability policies must be restrictive to bind), as migration 001 made them. */
+export const SPECIFIED_POLICIES: Readonly<Record<string, ExpectedPolicy>> = {
+  orders_trader_isolation: { table: 'orders', command: 'ALL', permissive: true, admits: 'trader' },
+  fills_trader_isolation: { table: 'fills', command: 'ALL', permissive: true, admits: 'trader' },
+  execution_logs_trader_isolation: { table: 'execution_logs', command: 'ALL', permissive: true, admits: 'trader' },
+  execution_logs_immutable: { table: 'execution_logs', command: 'UPDATE', permissive: false, admits: 'nobody' },
+  execution_logs_immutable_delete: { table: 'execution_logs', command: 'DELETE', permissive: false, admits: 'nobody' },
+};
+
+/** The first version at which compliance reads through SELECT-only policies of its own (migration 002). */
+export const COMPLIANCE_READ_ONLY_VERSION = 2;
+
+/**
+ * The policies from migration 002 on: the report's five, whose USING admits the trader alone, and
+ * one SELECT policy per table for the compliance role, so that compliance can never write.
+ */
 export const EXPECTED_POLICIES: Readonly<Record<string, ExpectedPolicy>> = {
-  orders_trader_isolation: { table: 'orders', command: 'ALL', permissive: true },
-  fills_trader_isolation: { table: 'fills', command: 'ALL', permissive: true },
-  execution_logs_trader_isolation: { table: 'execution_logs', command: 'ALL', permissive: true },
-  execution_logs_immutable: { table: 'execution_logs', command: 'UPDATE', permissive: false },
-  execution_logs_immutable_delete: { table: 'execution_logs', command: 'DELETE', permissive: false },
+  ...SPECIFIED_POLICIES,
+  orders_compliance_read: { table: 'orders', command: 'SELECT', permissive: true, admits: 'compliance' },
+  fills_compliance_read: { table: 'fills', command: 'SELECT', permissive: true, admits: 'compliance' },
+  execution_logs_compliance_read: { table: 'execution_logs', command: 'SELECT', permissive: true, admits: 'compliance' },
 };
 
 /** The triggers that keep execution_logs append-only for roles row-level security does not bind. */

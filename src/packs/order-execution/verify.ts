@@ -6,7 +6,9 @@ import {
   EXPECTED_ENUMS,
   EXPECTED_FOREIGN_KEYS,
   EXPECTED_INDEXES,
+  COMPLIANCE_READ_ONLY_VERSION,
   EXPECTED_POLICIES,
+  SPECIFIED_POLICIES,
   EXPECTED_TABLES,
   EXPECTED_TRIGGERS,
   RECENT_ORDERS_QUERY,
@@ -149,15 +151,19 @@ async function checkIndexes(db: Queryable): Promise<string[]> {
   return failures;
 }
 
-async function checkPolicies(db: Queryable, options: OrderExecutionOptions): Promise<string[]> {
+async function checkPolicies(db: Queryable, options: OrderExecutionOptions, version: number): Promise<string[]> {
   const rows = await db.query<{ tablename: string; policyname: string; permissive: string; cmd: string; qual: string | null; with_check: string | null }>(
     `SELECT tablename, policyname, permissive, cmd, qual, with_check FROM pg_policies
       WHERE schemaname = current_schema() AND tablename = ANY($1)`,
     [TABLES],
   );
+  // Before migration 002 the isolation policies admit compliance as well; from 002 on only its own SELECT policies do.
+  const readOnly = version >= COMPLIANCE_READ_ONLY_VERSION;
+  const expected = readOnly ? EXPECTED_POLICIES : SPECIFIED_POLICIES;
   const byName = new Map(rows.map((row) => [row.policyname, row]));
   const failures: string[] = [];
-  for (const [name, want] of Object.entries(EXPECTED_POLICIES)) {
+  const admitsCompliance = (qual: string | null) => (qual ?? '').includes(`pg_has_role(CURRENT_USER, '${options.complianceRole}'::name`);
+  for (const [name, want] of Object.entries(expected)) {
     const row = byName.get(name);
     if (row === undefined) {
       failures.push(`policy ${name} on ${want.table} is missing`);
@@ -168,18 +174,22 @@ async function checkPolicies(db: Queryable, options: OrderExecutionOptions): Pro
       failures.push(
         `policy ${name} is ${row.permissive} FOR ${row.cmd} on ${row.tablename}, expected ${want.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${want.command} on ${want.table}`,
       );
-    } else if (!want.permissive && row.qual !== 'false') {
+    } else if (want.admits === 'nobody' && row.qual !== 'false') {
       failures.push(`policy ${name} has USING (${row.qual ?? ''}), expected USING (false)`);
-    } else if (want.permissive) {
+    } else if (want.admits === 'trader') {
       // A policy rendered with other options would isolate traders by a setting the application does not set.
       const text = `${row.qual ?? ''} ${row.with_check ?? ''}`;
       if (!text.includes(`current_setting('${options.traderSetting}'::text, true)`))
         failures.push(`policy ${name} does not read the trader from ${options.traderSetting} (migrations.options.trader_setting)`);
-      if (!(row.qual ?? '').includes(`pg_has_role(CURRENT_USER, '${options.complianceRole}'::name`))
+      if (readOnly && /pg_has_role/.test(row.qual ?? ''))
+        failures.push(`policy ${name} admits a role in its USING clause, which also governs UPDATE and DELETE: compliance must only read`);
+      if (!readOnly && !admitsCompliance(row.qual))
         failures.push(`policy ${name} does not admit the compliance role ${options.complianceRole} (migrations.options.compliance_role)`);
+    } else if (want.admits === 'compliance' && !admitsCompliance(row.qual)) {
+      failures.push(`policy ${name} does not admit the compliance role ${options.complianceRole} (migrations.options.compliance_role)`);
     }
   }
-  for (const row of rows) if (!(row.policyname in EXPECTED_POLICIES)) failures.push(`policy ${row.policyname} on ${row.tablename} is not in the specification`);
+  for (const row of rows) if (!(row.policyname in expected)) failures.push(`policy ${row.policyname} on ${row.tablename} is not one of the pack's policies`);
   return failures;
 }
 
@@ -250,8 +260,8 @@ async function checkRecentOrdersPlan(db: Database): Promise<string[]> {
 }
 
 /**
- * The specification's verification steps as catalog queries: tables and columns, enums, the five
- * policies, indexes, constraints, row-level security, the audit trail's triggers, the compliance
+ * The specification's verification steps as catalog queries: tables and columns, enums, the
+ * policies (the report's five, and compliance's SELECT-only ones from migration 002), indexes, constraints, row-level security, the audit trail's triggers, the compliance
  * role's grants, and the recent-orders query plan. One line per failure.
  */
 export async function verifyOrderExecution(db: Database, context: VerifyContext): Promise<readonly string[]> {
@@ -263,7 +273,7 @@ export async function verifyOrderExecution(db: Database, context: VerifyContext)
     ...(await checkEnums(db)),
     ...(await checkConstraints(db)),
     ...(await checkIndexes(db)),
-    ...(await checkPolicies(db, options)),
+    ...(await checkPolicies(db, options, context.version)),
     ...(await checkRowSecurity(db)),
     ...(await checkImmutability(db)),
     ...(await checkComplianceRole(db, options.complianceRole)),
