@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { withDatabase } from '../db/open.ts';
 import type { Database } from '../db/port.ts';
 import type { Config } from '../config/schema.ts';
+import { MAX_LOOKBACK_HOURS } from '../config/recon-schema.ts';
 import { openEvidenceSource } from '../evidence/open.ts';
 import { requireBotLedger } from '../lifecycle/require-schema.ts';
 import { applyBatch } from '../recon/apply-batch.ts';
@@ -28,6 +29,7 @@ type Flags = DatabaseFlags & {
   readonly lookbackHours?: string;
   readonly evidence?: 'table' | 'file' | 'ccxt';
   readonly evidenceFile?: string;
+  readonly allowWideDust?: boolean;
   readonly full?: boolean;
 };
 
@@ -53,10 +55,20 @@ function reconConfig(flags: Flags): Config {
   if (flags.lookbackHours !== undefined) {
     if (!DECIMAL.test(flags.lookbackHours) || Number(flags.lookbackHours) <= 0)
       throw new UsageError(`--lookback-hours '${flags.lookbackHours}' is not a positive number`, 'BAD_FLAG');
+    // A lookback longer than the calendar reaches makes no date at all ("Invalid time value" deep in a cycle).
+    if (Number(flags.lookbackHours) > MAX_LOOKBACK_HOURS)
+      throw new UsageError(`--lookback-hours '${flags.lookbackHours}' is too long: use at most ${MAX_LOOKBACK_HOURS} (100 years)`, 'BAD_FLAG');
     recon.lookback_hours = Number(flags.lookbackHours);
   }
-  if (flags.evidence !== undefined) recon.evidence.source = flags.evidence;
-  if (flags.evidenceFile !== undefined) recon.evidence.file = flags.evidenceFile;
+  if (flags.allowWideDust !== undefined) recon.allow_wide_dust = flags.allowWideDust;
+  if (flags.evidenceFile !== undefined) {
+    // A file of evidence means file evidence; naming another source beside it is a contradiction.
+    if (flags.evidence !== undefined && flags.evidence !== 'file') {
+      throw new UsageError(`--evidence-file goes with --evidence file, not --evidence ${flags.evidence}: drop one of them`, 'BAD_FLAG');
+    }
+    recon.evidence.source = 'file';
+    recon.evidence.file = flags.evidenceFile;
+  } else if (flags.evidence !== undefined) recon.evidence.source = flags.evidence;
   return { ...config, recon };
 }
 
@@ -93,8 +105,18 @@ function printCycle(io: CliIo, result: CycleResult, flags: Flags, throttleMs: nu
   if (result.audit.length > 0) {
     io.out(
       table(
-        ['profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'dust_qty', 'backfill_order_id'],
-        result.audit.map((a) => [a.profileId, a.symbol, a.tradeId, a.decision, a.reason, a.filledQty?.toString(), a.dustQty?.toString(), a.backfillOrderId]),
+        ['profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'dust_qty', 'dust_threshold', 'backfill_order_id'],
+        result.audit.map((a) => [
+          a.profileId,
+          a.symbol,
+          a.tradeId,
+          a.decision,
+          a.reason,
+          a.filledQty?.toString(),
+          a.dustQty?.toString(),
+          thresholdOf(a.evidence),
+          a.backfillOrderId,
+        ]),
       ),
     );
   }
@@ -102,23 +124,34 @@ function printCycle(io: CliIo, result: CycleResult, flags: Flags, throttleMs: nu
   if (result.mode === 'apply' && result.batchId !== null) io.out(`undo with: tradeledger recon rollback --batch ${result.batchId}`);
 }
 
+/** The dust threshold a decision used, as its audit evidence records it. */
+function thresholdOf(evidence: unknown): string | undefined {
+  const value = (evidence as { threshold?: unknown } | null)?.threshold;
+  return typeof value === 'string' ? value : undefined;
+}
+
 function requireBatch(flags: Flags): string {
   if (flags.batch === undefined) throw new UsageError('--batch <id> is required (see recon audit for batch ids)', 'BAD_FLAG');
   return flags.batch;
 }
 
-function withReconFlags(command: Command): Command {
+/**
+ * The flags of the commands that decide (run, plan, apply). A command offers only the dry-run
+ * flags it honours: `run` both, `apply` only --no-dry-run (it refuses in a dry run), `plan` none
+ * (a plan writes audit rows only, dry run or not).
+ */
+function withReconFlags(command: Command, dryRun: 'both' | 'off-only' | 'none'): Command {
+  command.option('--profile <id>', 'only this profile').option('--enable', 'ENABLE_RECON_EXIT_BACKFILL=true for this run');
+  if (dryRun === 'both') command.option('--dry-run', 'RECON_EXIT_BACKFILL_DRY_RUN=true for this run: audit rows only');
+  if (dryRun !== 'none') command.option('--no-dry-run', 'RECON_EXIT_BACKFILL_DRY_RUN=false for this run: apply');
   return command
-    .option('--profile <id>', 'only this profile')
-    .option('--enable', 'ENABLE_RECON_EXIT_BACKFILL=true for this run')
-    .option('--dry-run', 'RECON_EXIT_BACKFILL_DRY_RUN=true for this run')
-    .option('--no-dry-run', 'RECON_EXIT_BACKFILL_DRY_RUN=false for this run: apply')
     .option('--no-require-pause', 'RECON_EXIT_BACKFILL_REQUIRE_PAUSE=false for this run')
     .option('--dust-abs-qty <qty>', 'RECON_EXIT_BACKFILL_DUST_ABS_QTY')
-    .option('--dust-rel-pct <fraction>', 'RECON_EXIT_BACKFILL_DUST_REL_PCT (0.002 is 0.2 %)')
+    .option('--dust-rel-pct <fraction>', 'RECON_EXIT_BACKFILL_DUST_REL_PCT (0.002 is 0.2 %; above 0.01 needs --allow-wide-dust)')
+    .option('--allow-wide-dust', 'accept a --dust-rel-pct above 0.01; no remainder above 1 % of the open quantity is dust even then')
     .option('--lookback-hours <hours>', 'RECON_EXIT_BACKFILL_LOOKBACK_HOURS')
     .addOption(new Option('--evidence <source>', 'evidence source').choices(['table', 'file', 'ccxt']))
-    .option('--evidence-file <path>', 'a JSON or CSV export of fills and positions (with --evidence file)');
+    .option('--evidence-file <path>', 'a JSON or CSV export of fills and positions (implies --evidence file)');
 }
 
 /** `tradeledger recon …`: the reconciliation EXIT backfill procedure (docs/runbooks/reconciliation-exit-backfill.md). */
@@ -144,7 +177,7 @@ export function reconCommand(io: CliIo): Command {
         );
       });
     });
-  withReconFlags(sub('run', 'one reconciliation cycle: audit only while dry-run is on; plan and apply in one batch when it is off'))
+  withReconFlags(sub('run', 'one reconciliation cycle: audit only while dry-run is on; plan and apply in one batch when it is off'), 'both')
     .option('--full', 'look at every lifecycle, not only those open at the last cycle or written since')
     .action((flags: Flags) =>
       withRecon(flags, async (db, deps, config) => {
@@ -152,20 +185,18 @@ export function reconCommand(io: CliIo): Command {
         printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
       }),
     );
-  withReconFlags(sub('plan', 'record candidates as PENDING_APPLY under a new batch, with a hash of their evidence')).action((flags: Flags) =>
-    withRecon(flags, async (db, deps, config) => {
-      const result = await runReconCycle(db, deps, { mode: 'plan', scope: { profileId: flags.profile } });
-      printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
-    }),
+  withReconFlags(sub('plan', 'record candidates as PENDING_APPLY under a new batch, with a hash of their evidence (refused while disabled)'), 'none').action(
+    (flags: Flags) =>
+      withRecon(flags, async (db, deps, config) => {
+        const result = await runReconCycle(db, deps, { mode: 'plan', scope: { profileId: flags.profile } });
+        printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
+      }),
   );
-  withReconFlags(sub('apply', "re-check and insert a plan's PENDING_APPLY candidates"))
+  withReconFlags(sub('apply', "re-check and insert a plan's PENDING_APPLY candidates (refused while disabled or in dry run)"), 'off-only')
     .option('--batch <id>', 'the batch recon plan made')
     .action((flags: Flags) =>
       withRecon(flags, async (db, deps, config) => {
-        const batchId = requireBatch(flags);
-        if (!deps.flags.enabled)
-          throw new UsageError('reconciliation backfill is disabled: set ENABLE_RECON_EXIT_BACKFILL=true (or --enable) to apply', 'DISABLED');
-        printCycle(io, await applyBatch(db, deps, batchId), flags, config.recon.mismatch_throttle_ms);
+        printCycle(io, await applyBatch(db, deps, requireBatch(flags)), flags, config.recon.mismatch_throttle_ms);
       }),
     );
   sub('verify', 'lifecycles still open above 0.000001, and the decision counts; exit 1 if any is open (docs/runbooks/reconciliation-exit-backfill.md §8)')
@@ -222,7 +253,7 @@ export function reconCommand(io: CliIo): Command {
         if (flags.json === true) return io.out(json(rows));
         io.out(
           table(
-            ['batch', 'profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'backfill_order_id', 'created_at', 'reverted_at'],
+            ['batch', 'profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'dust_threshold', 'backfill_order_id', 'created_at', 'reverted_at'],
             rows.map((r) => [
               r.batchId,
               r.profileId,
@@ -231,6 +262,7 @@ export function reconCommand(io: CliIo): Command {
               r.decision,
               r.reason,
               r.filledQty ?? r.dustQty,
+              r.dustThreshold,
               r.backfillOrderId,
               r.createdAt,
               r.revertedAt,

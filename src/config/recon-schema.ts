@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The longest lookback: 100 years back from now is still a date every database and Date can hold. */
+export const MAX_LOOKBACK_HOURS = 876_000;
+
 const decimalText = z
   .union([z.string(), z.number()])
   .transform((value) => String(value).trim())
@@ -18,8 +21,14 @@ export const reconSchema = z
     dust_abs_qty: decimalText.default('0.001'),
     /** RECON_EXIT_BACKFILL_DUST_REL_PCT, a fraction: 0.002 is 0.2 % */
     dust_rel_pct: decimalText.default('0.002'),
+    /** A dust_rel_pct above 0.01 (1 %) is refused unless this is true; the threshold stays within 1 % of the open quantity either way. */
+    allow_wide_dust: z.boolean().default(false),
     /** RECON_EXIT_BACKFILL_LOOKBACK_HOURS */
-    lookback_hours: z.number().positive().default(72),
+    lookback_hours: z
+      .number()
+      .positive()
+      .max(MAX_LOOKBACK_HOURS, { message: `must be at most ${MAX_LOOKBACK_HOURS} (100 years)` })
+      .default(72),
     /** EXCHANGE_STATE_MISMATCH_THROTTLE_MS */
     mismatch_throttle_ms: z.number().int().nonnegative().default(300_000),
     /** Where pause state comes from: the trading_status table, or a URL answering PAUSED / RUNNING. */

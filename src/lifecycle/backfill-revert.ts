@@ -1,4 +1,4 @@
-import type { Database } from '../db/port.ts';
+import type { Database, Queryable } from '../db/port.ts';
 import { SafetyError, UsageError, driverErrorCode } from '../errors.ts';
 import { applyChanges, type TradeIdChange } from './backfill-steps.ts';
 import { BACKFILL_LOCK } from './backfill.ts';
@@ -15,8 +15,11 @@ export interface RevertSummary {
 
 /**
  * Restores every value a backfill batch changed, newest step first (history, then assigned ids,
- * then blanks), in short transactions of `rowsPerBatch` log rows. A row whose value changed since
- * is left alone and counted as a conflict. Idempotent: reverting twice restores nothing twice.
+ * then blanks), and marks the batch reverted, all in one transaction: a restoration the
+ * guardrails refuse (or a kill halfway) leaves every row and the batch as they were. A row whose
+ * value changed since is left alone and counted as a conflict. Idempotent: reverting twice
+ * restores nothing twice. The transaction holds row locks on the batch's rows until it commits;
+ * a writer that holds one of them makes it give up and retry (lock_timeout), never wait.
  */
 export async function revertBackfill(db: Database, batchId: string, settings: ShortTransactionSettings, rowsPerBatch = 5000): Promise<RevertSummary> {
   return db.withLock(BACKFILL_LOCK, { waitMs: 0 }, async () => {
@@ -24,51 +27,65 @@ export async function revertBackfill(db: Database, batchId: string, settings: Sh
     if (batch === undefined)
       throw new UsageError(`no lifecycle backfill batch '${batchId}': list batches with 'lifecycle backfill --batches'`, 'UNKNOWN_BATCH');
     if (batch.status === 'reverted') return { batchId, restored: 0, conflicts: 0, alreadyReverted: true };
-    let restored = 0;
-    let conflicts = 0;
-    for (const step of ['history', 'assign', 'normalise'] as const) {
-      let after = 0;
-      for (;;) {
-        const rows = await db.query<{
-          log_id: string;
-          table_name: 'orders' | 'trade_history';
-          row_key: string;
-          profile_id: string;
-          old_trade_id: string | null;
-          new_trade_id: string | null;
-        }>(
-          `SELECT id::text AS log_id, table_name, row_key, profile_id, old_trade_id, new_trade_id FROM lifecycle_backfill_changes
-            WHERE batch_id = $1 AND step = $2 AND id > $3 ORDER BY id LIMIT $4`,
-          [batchId, step, after, rowsPerBatch],
-        );
-        if (rows.length === 0) break;
-        after = Number(rows[rows.length - 1]!.log_id);
-        const undo: TradeIdChange[] = rows.map((row) => ({
-          table: row.table_name,
-          rowKey: row.row_key,
-          profileId: row.profile_id,
-          step,
-          oldTradeId: row.new_trade_id,
-          newTradeId: row.old_trade_id,
-        }));
-        let changed: number;
-        try {
-          changed = await shortTransaction(db, settings, (tx) => applyChanges(tx, null, undo));
-        } catch (error) {
-          // 23514: a value the batch replaced (a blank or missing id) breaks a guardrail now in place.
-          if (driverErrorCode(error) !== '23514') throw error;
-          throw new SafetyError(
-            `cannot restore batch ${batchId}: a previous value violates ${(error as { constraint?: string }).constraint ?? 'a guardrail constraint'}; drop the guardrails first with 'lifecycle loosen', then revert`,
-            'REVERT_BLOCKED',
-          );
+    try {
+      return await shortTransaction(db, settings, async (tx) => {
+        let restored = 0;
+        let conflicts = 0;
+        for (const step of ['history', 'assign', 'normalise'] as const) {
+          for (let after = 0; ; ) {
+            const undo = await undoPage(tx, batchId, step, after, rowsPerBatch);
+            if (undo.changes.length === 0) break;
+            after = undo.lastLogId;
+            const changed = await applyChanges(tx, null, undo.changes);
+            restored += changed;
+            conflicts += undo.changes.length - changed;
+          }
         }
-        restored += changed;
-        conflicts += undo.length - changed;
-      }
+        await tx.query(`UPDATE lifecycle_backfill_batches SET status = 'reverted', reverted_at = now() WHERE batch_id = $1`, [batchId]);
+        return { batchId, restored, conflicts, alreadyReverted: false };
+      });
+    } catch (error) {
+      // 23514: a value the batch replaced (a blank or missing id) breaks a guardrail now in place.
+      if (driverErrorCode(error) !== '23514') throw error;
+      throw new SafetyError(
+        `cannot restore batch ${batchId}: a previous value violates ${(error as { constraint?: string }).constraint ?? 'a guardrail constraint'}; nothing was restored; drop the guardrails first with 'lifecycle loosen', then revert`,
+        'REVERT_BLOCKED',
+      );
     }
-    await db.query(`UPDATE lifecycle_backfill_batches SET status = 'reverted', reverted_at = now() WHERE batch_id = $1`, [batchId]);
-    return { batchId, restored, conflicts, alreadyReverted: false };
   });
+}
+
+/** One page of a step's logged changes, turned around (new value back to old). */
+async function undoPage(
+  tx: Queryable,
+  batchId: string,
+  step: TradeIdChange['step'],
+  after: number,
+  limit: number,
+): Promise<{ changes: TradeIdChange[]; lastLogId: number }> {
+  const rows = await tx.query<{
+    log_id: string;
+    table_name: 'orders' | 'trade_history';
+    row_key: string;
+    profile_id: string;
+    old_trade_id: string | null;
+    new_trade_id: string | null;
+  }>(
+    `SELECT id::text AS log_id, table_name, row_key, profile_id, old_trade_id, new_trade_id FROM lifecycle_backfill_changes
+      WHERE batch_id = $1 AND step = $2 AND id > $3 ORDER BY id LIMIT $4`,
+    [batchId, step, after, limit],
+  );
+  return {
+    lastLogId: Number(rows.at(-1)?.log_id ?? after),
+    changes: rows.map((row) => ({
+      table: row.table_name,
+      rowKey: row.row_key,
+      profileId: row.profile_id,
+      step,
+      oldTradeId: row.new_trade_id,
+      newTradeId: row.old_trade_id,
+    })),
+  };
 }
 
 /** One row of `lifecycle backfill --batches`. */

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.ts';
 import { applyPlannedRows, type ApplyItem } from './apply-rows.ts';
 import { writeAuditRows, type AuditRow } from './audit-rows.ts';
 import { countDecisions, inBatchTransaction, noGoRow, type CycleResult, type ReconDeps } from './cycle.ts';
+import { requireApplyAllowed } from './flags.ts';
 import { decideAll, gatherEvidence } from './gather.ts';
 
 interface PendingRow {
@@ -18,9 +19,11 @@ interface PendingRow {
  * `recon apply --batch B`: re-checks every gate and the evidence of each PENDING_APPLY candidate
  * of a plan, then inserts it (APPLIED), skips one whose order_id exists (SKIP_EXISTING), reinstates
  * one a rollback canceled (APPLIED), or refuses one whose situation changed (NO_GO, saying what).
- * One transaction under per-profile locks, audit rows first.
+ * One transaction under per-profile locks, audit rows first. Refused (SafetyError) while the
+ * master switch is off or dry run is on, whoever calls it.
  */
 export async function applyBatch(db: Database, deps: ReconDeps, batchId: string, now = new Date()): Promise<CycleResult> {
+  requireApplyAllowed(deps.flags);
   const pending = await db.query<PendingRow>(
     `SELECT profile_id, symbol, trade_id, backfill_order_id, open_qty::text AS open_qty, evidence
        FROM reconciliation_backfill_audit WHERE batch_id = $1 AND decision = 'PENDING_APPLY' ORDER BY id`,

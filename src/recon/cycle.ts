@@ -3,7 +3,7 @@ import type { EvidenceSource } from '../evidence/port.ts';
 import { applyPlannedRows, plannedAuditRow, type ApplyItem } from './apply-rows.ts';
 import { newReconBatchId, writeAuditRows, type AuditRow } from './audit-rows.ts';
 import { decideAll, gatherEvidence, lockProfiles, type LifecycleDecision, type MismatchEvent, type Scope } from './gather.ts';
-import type { ReconFlags } from './flags.ts';
+import { requireApplyAllowed, requireEnabled, type ReconFlags } from './flags.ts';
 import type { PauseSource } from './pause.ts';
 import { cycleKeys, saveOpenSet } from './open-set.ts';
 
@@ -74,7 +74,8 @@ export async function inBatchTransaction<T>(db: Database, profiles: Iterable<str
  * PENDING_APPLY rows with the evidence hash for `recon apply`. Apply (dry run off): plan and apply
  * in one batch. It looks only at lifecycles open at the last cycle or written since (see
  * `cycleKeys`). Everything a batch writes commits in one transaction under per-profile locks:
- * killed halfway, nothing of it remains.
+ * killed halfway, nothing of it remains. With the master switch off a plain cycle does nothing;
+ * asking for a plan or an apply then, or for an apply in dry run, is refused (SafetyError).
  */
 export async function runReconCycle(
   db: Database,
@@ -82,7 +83,10 @@ export async function runReconCycle(
   options: { mode?: 'dry-run' | 'plan' | 'apply'; scope?: Pick<Scope, 'profileId'>; now?: Date; full?: boolean } = {},
 ): Promise<CycleResult> {
   const mode = options.mode ?? (deps.flags.dryRun ? 'dry-run' : 'apply');
-  if (!deps.flags.enabled) return { disabled: true, mode, batchId: null, audit: [], counts: {}, mismatches: [], lifecycles: 0 };
+  // A plain cycle (the daemon's, `recon run`) with the switch off does nothing; asking for a plan or an apply is refused.
+  if (!deps.flags.enabled && options.mode === undefined) return { disabled: true, mode, batchId: null, audit: [], counts: {}, mismatches: [], lifecycles: 0 };
+  if (mode === 'apply') requireApplyAllowed(deps.flags);
+  else requireEnabled(deps.flags, mode === 'plan' ? 'plan' : 'run a dry run');
   const now = options.now ?? new Date();
   const looked = await cycleKeys(db, options.scope?.profileId, now, options.full === true);
   const scope = { ...options.scope, keys: looked.keys };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type { Allocation } from './allocate.ts';
 import { backfillOrderId, DUST } from './backfill-id.ts';
-import type { ReconFlags } from './flags.ts';
+import { DUST_CEILING_FRACTION, type ReconFlags } from './flags.ts';
 import { exitSide, type OpenLifecycle } from './lifecycle.ts';
 
 /** Why a lifecycle may not be closed now; each is one of the specification's gates. */
@@ -69,9 +69,13 @@ export interface Decision {
   readonly evidenceHash: string;
 }
 
-/** The dust threshold of docs/runbooks/reconciliation-exit-backfill.md §4: max(dust_abs_qty, open_qty × dust_rel_pct). */
+/**
+ * The dust threshold of docs/runbooks/reconciliation-exit-backfill.md §4, max(dust_abs_qty,
+ * open_qty × dust_rel_pct), never above DUST_CEILING_FRACTION of the open quantity: no setting
+ * can make a real remainder "dust".
+ */
 export function dustThreshold(openQty: Decimal, flags: Pick<ReconFlags, 'dustAbsQty' | 'dustRelPct'>): Decimal {
-  return Decimal.max(flags.dustAbsQty, openQty.times(flags.dustRelPct));
+  return Decimal.min(Decimal.max(flags.dustAbsQty, openQty.times(flags.dustRelPct)), openQty.abs().times(DUST_CEILING_FRACTION));
 }
 
 /** A stable hash of what a decision would insert. */

@@ -60,7 +60,9 @@ export async function decideAll(
   const decisions: LifecycleDecision[] = [];
   const mismatches: MismatchEvent[] = [];
   // One read for every profile's pause state and recorded exits, whatever the number of profiles.
-  const pausedBy = await pausedProfiles(tx, pause, [...byProfile.keys()]);
+  // The pause is held (FOR SHARE) until the batch commits: a resume cannot slip in between this
+  // check and the insert of the exits it allows.
+  const pausedBy = await pausedProfiles(tx, pause, [...byProfile.keys()], { hold: true });
   const recordedBy = await recordedExitOrders(tx, open);
   for (const [profileId, lifecycles] of byProfile) {
     const symbols = [...new Set(lifecycles.map((l) => l.symbol))].sort();

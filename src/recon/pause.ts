@@ -26,14 +26,25 @@ export async function isPaused(db: Queryable, source: PauseSource, profileId: st
   }
 }
 
-/** Every profile's pause state in one read for the table source (one request each for a URL). */
-export async function pausedProfiles(db: Queryable, source: PauseSource, profileIds: readonly string[]): Promise<Map<string, boolean | null>> {
+/**
+ * Every profile's pause state in one read for the table source (one request each for a URL).
+ * With `hold`, inside a transaction, the table's rows are locked FOR SHARE until it ends: a resume
+ * (our API's or any program's UPDATE) then waits for the caller's commit, and one committed first
+ * is what this read sees. A URL source cannot be held.
+ */
+export async function pausedProfiles(
+  db: Queryable,
+  source: PauseSource,
+  profileIds: readonly string[],
+  options: { hold?: boolean } = {},
+): Promise<Map<string, boolean | null>> {
   if (source.kind === 'url') {
     return new Map(await Promise.all(profileIds.map(async (id) => [id, await isPaused(db, source, id)] as const)));
   }
-  const rows = await db.query<{ profile_id: string; state: string }>('SELECT profile_id, state FROM trading_status WHERE profile_id = ANY ($1::text[])', [
-    [...profileIds],
-  ]);
+  const rows = await db.query<{ profile_id: string; state: string }>(
+    `SELECT profile_id, state FROM trading_status WHERE profile_id = ANY ($1::text[]) ORDER BY profile_id${options.hold === true ? ' FOR SHARE' : ''}`,
+    [[...profileIds]],
+  );
   const states = new Map(rows.map((row) => [row.profile_id, row.state]));
   // A profile with no trading_status row runs.
   return new Map(profileIds.map((id) => [id, states.get(id) === 'PAUSED']));

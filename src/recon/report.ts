@@ -34,6 +34,8 @@ export interface AuditListing {
   readonly filledQty: string | null;
   readonly dustQty: string | null;
   readonly backfillOrderId: string | null;
+  /** The dust threshold the decision used (from its evidence), where one was computed. */
+  readonly dustThreshold: string | null;
   readonly createdAt: string;
   readonly revertedAt: string | null;
 }
@@ -53,6 +55,7 @@ export async function listAudit(
     filled_qty: string | null;
     dust_qty: string | null;
     backfill_order_id: string | null;
+    dust_threshold: string | null;
     created_at: Date;
     reverted_at: Date | null;
   }>(
@@ -66,6 +69,7 @@ export async function listAudit(
      filled_qty::text AS filled_qty,
      dust_qty::text AS dust_qty,
      backfill_order_id,
+     evidence->>'threshold' AS dust_threshold,
      created_at,
      reverted_at
      FROM reconciliation_backfill_audit
@@ -85,6 +89,7 @@ export async function listAudit(
     filledQty: row.filled_qty,
     dustQty: row.dust_qty,
     backfillOrderId: row.backfill_order_id,
+    dustThreshold: row.dust_threshold,
     createdAt: row.created_at.toISOString(),
     revertedAt: row.reverted_at?.toISOString() ?? null,
   }));

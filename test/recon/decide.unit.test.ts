@@ -67,11 +67,13 @@ function input(l: OpenLifecycle, fills: readonly EvidenceFill[], overrides: Part
 }
 
 describe('dust threshold', () => {
-  it('is max(dust_abs_qty, open_qty × dust_rel_pct), exactly', () => {
+  it('is max(dust_abs_qty, open_qty × dust_rel_pct), exactly, and never above 1 % of open_qty', () => {
     assert.equal(dustThreshold(new Decimal('0.1'), FLAGS).toString(), '0.001'); // 0.0002 < 0.001
     assert.equal(dustThreshold(new Decimal('0.5'), FLAGS).toString(), '0.001'); // equal: 0.001
     assert.equal(dustThreshold(new Decimal('2'), FLAGS).toString(), '0.004');
-    assert.equal(dustThreshold(new Decimal('0.3'), { dustAbsQty: new Decimal(0), dustRelPct: new Decimal('0.1') }).toString(), '0.03');
+    assert.equal(dustThreshold(new Decimal('0.3'), { dustAbsQty: new Decimal(0), dustRelPct: new Decimal('0.005') }).toString(), '0.0015');
+    // A relative setting of 10 % is held to the 1 % ceiling.
+    assert.equal(dustThreshold(new Decimal('0.3'), { dustAbsQty: new Decimal(0), dustRelPct: new Decimal('0.1') }).toString(), '0.003');
   });
 });
 
@@ -102,13 +104,12 @@ describe('decide: the remainder at the threshold and one unit either side', () =
     assert.equal(decide(input(lifecycle('0.1'), [fill('X1', '0.099', 5)])).go, true);
     assert.equal(decide(input(lifecycle('0.1'), [fill('X1', '0.0989999', 5)])).go, false);
   });
-  it('with no evidence at all, only dust closes', () => {
-    const dust = decide(input(lifecycle('0.0005'), []));
-    assert.equal(dust.go, true);
-    assert.deepEqual(
-      dust.rows.map((r) => [r.kind, r.quantity.toString(), r.exchangeOrderId]),
-      [['dust', '0.0005', 'dust']],
-    );
+  it('with no evidence at all, nothing closes: a whole open quantity is never dust, however small', () => {
+    // dust_abs_qty 0.001 alone would call all of 0.0005 dust; the 1 % ceiling does not.
+    const tiny = decide(input(lifecycle('0.0005'), []));
+    assert.equal(tiny.go, false);
+    assert.equal(tiny.failed[0]!.reason, 'missing_fill_evidence_for_large_remainder');
+    assert.deepEqual(tiny.rows, []);
     assert.equal(decide(input(lifecycle('1'), [])).failed[0]!.reason, 'missing_fill_evidence_for_large_remainder');
   });
   it('evidence above the open quantity closes exactly the open quantity', () => {
