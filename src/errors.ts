@@ -51,6 +51,34 @@ export function driverErrorCode(error: unknown): string | undefined {
   return typeof record.code === 'string' ? record.code : undefined;
 }
 
+// Codes that say the database cannot be reached, rather than that a statement was wrong: network
+// errors, SQLSTATE class 08 (connection exception), 57P01-57P03 (the server shut the session down
+// or is starting), 3D000 (the database is gone) and 53300 (no connection slot left).
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '3D000',
+  '53300',
+]);
+
+/** True when a driver error says the database could not be reached (as opposed to refusing a statement). */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  if (code !== undefined && (UNREACHABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  // node-postgres reports a connection lost mid-query without a code.
+  const message = error instanceof Error ? error.message : '';
+  return /^Connection terminated|is not queryable/.test(message);
+}
+
 /** The message of anything thrown, on one line. */
 export function errorMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { databaseUrl, loadConfig } from '../config/load.ts';
-import { parseDuration } from '../config/duration.ts';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../config/duration.ts';
 import type { Config } from '../config/schema.ts';
 import { UsageError } from '../errors.ts';
 import { engineSettings, type EngineSettings } from '../migrate/settings.ts';
@@ -41,6 +41,7 @@ export function integerArgument(value: string, previous?: unknown, what = 'value
 export function durationArgument(value: string): number {
   const ms = parseDuration(value);
   if (ms === null) throw new InvalidArgumentError(`'${value}' is not a duration: use e.g. 500ms, 2s or 5m`);
+  if (ms > MAX_DURATION_MS) throw new InvalidArgumentError(`'${value}' is too long: use a duration ${MAX_DURATION_TEXT}`);
   return ms;
 }
 

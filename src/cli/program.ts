@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { driverErrorCode, errorMessage, isTradeledgerError } from '../errors.ts';
+import { holdsNulByte } from '../domain/nul-byte.ts';
+import { driverErrorCode, errorMessage, isTradeledgerError, UsageError } from '../errors.ts';
 import { demoCommand } from './demo-command.ts';
+import { escapeControl } from './format.ts';
 import { generateCommand } from './generate-command.ts';
 import type { CliIo } from './io.ts';
 import { lifecycleCommand } from './lifecycle-command.ts';
@@ -30,7 +32,29 @@ export function buildProgram(io: CliIo): Command {
     command.commands.forEach(configure);
   };
   configure(program);
+  program.hook('preAction', (_program, action) => refuseNulBytes(action));
   return program;
+}
+
+/**
+ * Refuses an option or argument value holding a NUL byte before the command opens anything:
+ * PostgreSQL text cannot hold one (a 22021 error halfway through otherwise), nor can a file path.
+ */
+function refuseNulBytes(command: Command): void {
+  const holdsNul = (value: unknown) => (Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && holdsNulByte(v));
+  for (const option of command.options) {
+    if (holdsNul(command.getOptionValue(option.attributeName()))) {
+      throw new UsageError(`${option.long ?? option.flags} holds a NUL byte (\\0), which no database text or file name can hold: remove it`, 'BAD_FLAG');
+    }
+  }
+  command.args.forEach((value, index) => {
+    if (!holdsNul(value)) return;
+    const name = command.registeredArguments[index]?.name();
+    throw new UsageError(
+      `${name === undefined ? `argument ${index + 1}` : `<${name}>`} holds a NUL byte (\\0), which no database text or file name can hold: remove it`,
+      'BAD_ARGUMENT',
+    );
+  });
 }
 
 function details(error: unknown): readonly string[] {
@@ -51,13 +75,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Help and version are successes; commander has already printed its one-line error otherwise.
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
     }
+    // A message may quote what was given (a flag value, a file's content): escaped, it stays one line and cannot drive the terminal.
     if (isTradeledgerError(error)) {
-      io.err(`tradeledger: ${error.message}`);
-      for (const line of details(error)) io.err(`  ${line}`);
+      io.err(`tradeledger: ${escapeControl(error.message)}`);
+      for (const line of details(error)) io.err(`  ${escapeControl(line)}`);
       return error.exitCode;
     }
     const code = driverErrorCode(error);
-    io.err(`tradeledger: ${code === undefined ? '' : `[${code}] `}${errorMessage(error)}`);
+    io.err(`tradeledger: ${code === undefined ? '' : `[${code}] `}${escapeControl(errorMessage(error))}`);
     return 1;
   }
 }

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_DATABASE_URL } from '../db/open.ts';
-import { parseDuration } from './duration.ts';
+import { nulBytePath } from '../domain/nul-byte.ts';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.ts';
 import { configSchema, type Config } from './schema.ts';
 
 /** The configuration file read when none is named. */
@@ -66,6 +67,7 @@ export function parseEnvironmentValue(name: string, kind: EnvKind, raw: string):
     case 'duration': {
       const ms = parseDuration(text);
       if (ms === null) throw new UsageError(`environment variable ${name}='${raw}' is not a duration: use e.g. 500ms, 2s or 5m`, 'BAD_ENV');
+      if (ms > MAX_DURATION_MS) throw new UsageError(`environment variable ${name}='${raw}' is too long: use a duration ${MAX_DURATION_TEXT}`, 'BAD_ENV');
       return `${ms}ms`;
     }
   }
@@ -126,6 +128,13 @@ export function loadConfig(options: { readonly configPath?: string | undefined; 
   for (const override of ENVIRONMENT_OVERRIDES) {
     const value = env[override.name];
     if (value !== undefined) setPath(raw, override.path, parseEnvironmentValue(override.name, override.kind, value));
+  }
+  const nul = nulBytePath(raw, '');
+  if (nul !== null) {
+    throw new UsageError(
+      `${file ?? 'configuration'}: ${nul} holds a NUL byte (\\0), which no database text or file name can hold: remove it`,
+      'CONFIG_INVALID',
+    );
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) {

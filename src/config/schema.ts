@@ -1,11 +1,15 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.ts';
 import { reconSchema } from './recon-schema.ts';
 
 const duration = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
   const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
   if (ms === null) {
     ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 2s or 5m (got '${String(value)}')` });
+    return z.NEVER;
+  }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({ code: 'custom', message: `'${String(value)}' is too long: use a duration ${MAX_DURATION_TEXT}` });
     return z.NEVER;
   }
   return ms;

@@ -1,3 +1,4 @@
+import { impossibleDay, parseZonedTime } from './iso-time.ts';
 import { ValidationError } from './validation-error.ts';
 
 /**
@@ -34,14 +35,17 @@ export function oneOf<const T extends Readonly<Record<string, string | number>>>
   return value as T[keyof T];
 }
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
 /**
  * A moment as an ISO-8601 UTC string: a Date or an ISO string with a time zone (a zone-less time
- * is ambiguous across the broker, the daemon and the database, so it is refused).
+ * is ambiguous across the broker, the daemon and the database, so it is refused), on a day the
+ * calendar has (Date would roll 2026-02-30 over into March).
  */
 export function timestamp(model: string, field: string, value: unknown): string {
-  const date = value instanceof Date ? value : typeof value === 'string' && ISO_WITH_ZONE.test(value) ? new Date(value) : null;
+  const missing = typeof value === 'string' ? impossibleDay(value) : null;
+  if (missing !== null) {
+    throw new ValidationError(field, `${model}.${field} ${JSON.stringify(value)} names no such day (${missing}): give a real date, e.g. 2025-10-22T14:30:00Z`);
+  }
+  const date = value instanceof Date ? value : typeof value === 'string' ? parseZonedTime(value) : null;
   if (date === null || Number.isNaN(date.getTime())) {
     throw new ValidationError(
       field,

@@ -1,4 +1,6 @@
 import { Decimal } from 'decimal.js';
+import { parseZonedTime } from '../domain/iso-time.ts';
+import { holdsNulByte } from '../domain/nul-byte.ts';
 import type { EvidenceFill, EvidencePosition } from './port.ts';
 
 /** Fields of a fill row: the exchange_fills columns, so one vocabulary serves the table, JSON and CSV. */
@@ -22,7 +24,6 @@ export type RawRow = Readonly<Record<string, unknown>>;
 
 // Plain notation only, as everywhere in tradeledger: no exponent, no '+', no spaces.
 const DECIMAL = /^-?\d+(\.\d+)?$/;
-const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Thrown inside a row check; the caller prefixes the location. */
 class RowProblem extends Error {}
@@ -36,6 +37,8 @@ function optionalText(row: RawRow, field: string): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw new RowProblem(`${field} ${shown(value)} is not a string`);
   if (value.trim() === '') throw new RowProblem(`${field} is blank`);
+  // PostgreSQL text cannot hold 0x00, and these values end up in the ledger and its audit.
+  if (holdsNulByte(value)) throw new RowProblem(`${field} holds a NUL byte (\\u0000), which the ledger cannot store: remove it`);
   return value;
 }
 
@@ -61,15 +64,9 @@ function decimal(row: RawRow, field: string, sign: 'positive' | 'any', required:
 
 function moment(row: RawRow, field: string): Date {
   const raw = requiredText(row, field);
-  const match = ISO_WITH_ZONE.exec(raw);
-  const date = new Date(raw);
-  const day = match === null ? '' : `${match[1]}-${match[2]}-${match[3]}`;
-  // Date rolls 2025-02-30 over into March; reading the calendar day back catches that.
-  const midnight = new Date(`${day}T00:00:00Z`);
-  const realDay = match !== null && !Number.isNaN(midnight.getTime()) && midnight.toISOString().startsWith(day);
-  if (!realDay || Number.isNaN(date.getTime())) {
-    throw new RowProblem(`${field} ${shown(raw)} is not an ISO-8601 time with a zone (e.g. 2025-10-22T14:30:00Z)`);
-  }
+  // Date rolls 2025-02-30 over into March; parseZonedTime refuses a day the calendar does not have.
+  const date = parseZonedTime(raw);
+  if (date === null) throw new RowProblem(`${field} ${shown(raw)} is not an ISO-8601 time with a zone (e.g. 2025-10-22T14:30:00Z)`);
   return date;
 }
 

@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { impossibleDay } from '../domain/iso-time.ts';
 import { UsageError } from '../errors.ts';
 
 /** Where generated history ends unless told otherwise: a fixed time, never the clock. */
@@ -58,6 +59,12 @@ function rate(value: number | string | undefined): { ppm: number; text: string }
 }
 
 function endTime(value: Date | string | undefined): Date {
+  const missing = typeof value === 'string' ? impossibleDay(value) : null;
+  if (missing !== null) {
+    throw new UsageError(
+      `--end-at '${String(value)}' names no such day (${missing}; Date would roll it into the next month): pass e.g. --end-at ${DEFAULT_END_AT}`,
+    );
+  }
   const date = value === undefined ? new Date(DEFAULT_END_AT) : value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime()) || (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}T/.test(value.trim()))) {
     throw new UsageError(`--end-at '${String(value)}' is not an ISO-8601 time: pass e.g. --end-at ${DEFAULT_END_AT}`);

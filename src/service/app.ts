@@ -1,13 +1,15 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Database } from '../db/port.ts';
-import { errorMessage, isTradeledgerError } from '../errors.ts';
+import { errorMessage, isDatabaseUnreachable, isTradeledgerError } from '../errors.ts';
 import type { CycleRecord } from './cycle-loop.ts';
+import { databaseHealth } from './health.ts';
 import type { DaemonLogger } from './logger.ts';
 import type { DaemonMetrics } from './metrics.ts';
 import { enforcementRoutes } from './routes-enforcement.ts';
 import { healthRoutes } from './routes-health.ts';
 import { reconRoutes } from './routes-recon.ts';
-import { formatSchemaErrors } from './schemas.ts';
+import { boundedPath } from './request-path.ts';
+import { formatSchemaErrors, refuseNulBytes } from './schemas.ts';
 import { tradingRoutes } from './routes-trading.ts';
 
 /** What the HTTP routes read and write. */
@@ -39,7 +41,7 @@ const ADMIN_PATHS = /^\/internal\/(trading\/(pause|resume)|enforcement)\/?$/;
 
 function requestPath(request: FastifyRequest): string {
   // Echo at most a short, printable path: the message must not carry whatever a caller sent.
-  return (request.url.split('?')[0] ?? '').replace(/[^\x21-\x7e]/g, '?').slice(0, 120);
+  return boundedPath(request.url);
 }
 
 function notFound(context: AppContext) {
@@ -62,11 +64,27 @@ function errorHandler(context: AppContext) {
       await reply.code(400).send({ error: 'bad_request', message: error.message });
       return;
     }
+    // A safety gate's refusal (exit 3 on the command line) changed nothing: a conflict with the current state.
+    if (isTradeledgerError(error) && error.exitCode === 3) {
+      await reply.code(409).send({ error: 'refused', message: error.message });
+      return;
+    }
     const status = typeof record.statusCode === 'number' ? record.statusCode : 500;
     if (status >= 400 && status < 500) {
       await reply
         .code(status)
         .send({ error: status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request', message: errorMessage(error) });
+      return;
+    }
+    // The database did not answer (stopped, dropped, unreachable): the request was fine and may be
+    // retried, so 503 as /healthz says, not a 500. An error of an unknown kind is checked with a probe.
+    if (isDatabaseUnreachable(error) || !(await databaseHealth(context.db)).reachable) {
+      const cause = errorMessage(error).slice(0, 200);
+      context.log.warn({ err: error, route: requestPath(request), method: request.method }, `Request failed, the database is unreachable: ${cause}`);
+      await reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'unavailable', message: `the database is unreachable (${cause}): retry once it is back; GET /healthz shows its state` });
       return;
     }
     context.log.error({ err: error, route: requestPath(request), method: request.method }, `Request failed: ${errorMessage(error)}`);
@@ -93,6 +111,7 @@ export function buildApp(context: AppContext): FastifyInstance {
   });
   app.setNotFoundHandler(notFound(context));
   app.setErrorHandler(errorHandler(context));
+  app.addHook('preValidation', refuseNulBytes);
   const features = featuresOf(context.pack);
   healthRoutes(app, context);
   if (features.trading) {

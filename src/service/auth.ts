@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { boundedPath } from './request-path.ts';
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
@@ -28,7 +29,8 @@ export function requireAdminToken(token: string): (request: FastifyRequest, repl
     const given = bearerToken(request.headers.authorization);
     if (given !== null && tokensMatch(given, token)) return;
     request.log.warn(
-      { route: request.url, remote: request.ip },
+      // The path alone, bounded and printable: a caller without the token must not fill the log or write into it.
+      { route: boundedPath(request.url), remote: request.ip },
       given === null ? 'Admin request without a bearer token refused' : 'Admin request with a wrong token refused',
     );
     await reply

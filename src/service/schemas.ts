@@ -1,4 +1,6 @@
-import type { FastifySchemaValidationError } from 'fastify';
+import type { FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { nulBytePath } from '../domain/nul-byte.ts';
+import { UsageError } from '../errors.ts';
 
 // JSON schemas shared by the routes. A `description` on a pattern is what a 400 says instead of
 // the regular expression. Profile ids are free text in trading_status, so the rule is only what a
@@ -37,4 +39,20 @@ export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataV
   if (first.keyword === 'pattern' && typeof description === 'string') return new Error(`${where} ${description}`);
   if (first.keyword === 'additionalProperties') return new Error(`${where} has an unknown key '${String(first.params['additionalProperty'])}'`);
   return new Error(`${where} ${first.message ?? 'is not valid'}`);
+}
+
+/**
+ * A preValidation hook: a NUL byte anywhere in the body, the query string or the path parameters
+ * is a 400 naming where (`body.reason`), before any route reads it. PostgreSQL cannot store one in
+ * text; without this check the write fails halfway with a 500.
+ */
+export async function refuseNulBytes(request: FastifyRequest): Promise<void> {
+  for (const [part, value] of [
+    ['body', request.body],
+    ['querystring', request.query],
+    ['params', request.params],
+  ] as const) {
+    const where = nulBytePath(value, part);
+    if (where !== null) throw new UsageError(`${where} holds a NUL byte (\\u0000), which the database cannot store: remove it`, 'BAD_REQUEST');
+  }
 }
