@@ -1,5 +1,9 @@
+import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
-import { insertHistory, insertOrders, setPosition } from '../helpers/ledger-fixture.ts';
+import { runBackfill } from '../../src/lifecycle/backfill.ts';
+import { cli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { historyTradeIds, insertHistory, insertOrders, orderTradeIds, setPosition } from '../helpers/ledger-fixture.ts';
 
 /** The fixture's known anomalies and expected ids, for the lifecycle tests. */
 export interface LifecycleFixture {
@@ -53,4 +57,35 @@ export async function loadLifecycleFixture(db: Database): Promise<LifecycleFixtu
   await setPosition(db, 'p2', 'XRP', '0');
   await setPosition(db, 'p2', 'ETC', '5');
   return { h1, h2, dup1, dup2 };
+}
+
+/** Short-transaction settings for the tests' backfills. */
+export const BACKFILL_SETTINGS = { lockTimeoutMs: 2000, retry: { tries: 3, baseDelayMs: 50 } };
+
+/** A ledger taken to Phase B (migration 007) with the fixture, and backfilled: what a revert starts from. */
+export interface BackfilledLedger {
+  readonly test: TestDatabase;
+  /** Open on the ledger; the caller closes it (and may close and reopen it around CLI calls). */
+  readonly db: Database;
+  readonly batchId: string;
+  /** Every trade_id as it was before the backfill. */
+  readonly beforeApply: { readonly orders: Map<string, string | null>; readonly history: Map<string, string | null> };
+}
+
+/** A new database of `kind` at version 6 with the fixture, then migration 007, then `backfill --apply` in batches of 3 rows. */
+export async function backfilledAtPhaseB(kind: 'pglite' | 'postgres'): Promise<BackfilledLedger> {
+  const test = await createTestDatabase(kind);
+  const to6 = await cli('migrate', 'up', '--pack', 'bot-ledger', '--to', '6', '--db', test.url);
+  if (to6.code !== 0) throw new Error(`migrate up --to 6 failed: ${to6.stderr}`);
+  let db = await openDatabase(test.url);
+  await loadLifecycleFixture(db);
+  const beforeApply = { orders: await orderTradeIds(db), history: await historyTradeIds(db) };
+  // PGlite serves one opener at a time: the CLI opens its own.
+  await db.close();
+  const phaseB = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
+  if (phaseB.code !== 0) throw new Error(`migrate up (007) failed: ${phaseB.stderr}`);
+  db = await openDatabase(test.url);
+  const summary = await runBackfill(db, { apply: true, settings: BACKFILL_SETTINGS, rowsPerBatch: 3 });
+  if (!summary.completed || summary.batchId === null) throw new Error('the backfill did not complete');
+  return { test, db, batchId: summary.batchId, beforeApply };
 }

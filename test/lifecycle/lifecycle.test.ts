@@ -9,7 +9,7 @@ import { revertBackfill } from '../../src/lifecycle/backfill-revert.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { cli } from '../helpers/cli.ts';
 import { historyTradeIds, orderTradeIds } from '../helpers/ledger-fixture.ts';
-import { loadLifecycleFixture, type LifecycleFixture } from './fixture.ts';
+import { backfilledAtPhaseB, loadLifecycleFixture, type LifecycleFixture } from './fixture.ts';
 
 const SETTINGS = { lockTimeoutMs: 2000, retry: { tries: 3, baseDelayMs: 50 } };
 const A = deterministicTradeId('p1', 'BTC', 'o1');
@@ -111,18 +111,7 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DatabaseKi
       let batchId: string;
       let beforeApply: { orders: Map<string, string | null>; history: Map<string, string | null> };
       before(async () => {
-        test = await createTestDatabase(kind);
-        assert.equal((await cli('migrate', 'up', '--pack', 'bot-ledger', '--to', '6', '--db', test.url)).code, 0);
-        db = await openDatabase(test.url);
-        await loadLifecycleFixture(db);
-        beforeApply = { orders: await orderTradeIds(db), history: await historyTradeIds(db) };
-        await db.close();
-        const phaseB = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
-        assert.equal(phaseB.code, 0, phaseB.stderr);
-        db = await openDatabase(test.url);
-        const summary = await runBackfill(db, { apply: true, settings: SETTINGS, rowsPerBatch: 3 });
-        assert.equal(summary.completed, true);
-        batchId = summary.batchId!;
+        ({ test, db, batchId, beforeApply } = await backfilledAtPhaseB(kind));
       });
       after(async () => {
         await db?.close();

@@ -6,15 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
-import { runBackfill } from '../../src/lifecycle/backfill.ts';
 import { revertBackfill } from '../../src/lifecycle/backfill-revert.ts';
 import { isTradeledgerError } from '../../src/errors.ts';
 import { cli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import type { TestDatabase } from '../helpers/databases.ts';
 import { historyTradeIds, orderTradeIds } from '../helpers/ledger-fixture.ts';
-import { loadLifecycleFixture } from './fixture.ts';
+import { BACKFILL_SETTINGS, backfilledAtPhaseB } from './fixture.ts';
 
-const SETTINGS = { lockTimeoutMs: 2000, retry: { tries: 3, baseDelayMs: 50 } };
+const SETTINGS = BACKFILL_SETTINGS;
 
 for (const kind of ['pglite', 'postgres'] as const) {
   describe(`lifecycle backfill --revert under the guardrails (${kind})`, () => {
@@ -23,18 +22,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
     let batchId: string;
     let beforeApply: { orders: Map<string, string | null>; history: Map<string, string | null> };
     before(async () => {
-      test = await createTestDatabase(kind);
-      assert.equal((await cli('migrate', 'up', '--pack', 'bot-ledger', '--to', '6', '--db', test.url)).code, 0);
-      db = await openDatabase(test.url);
-      await loadLifecycleFixture(db);
-      beforeApply = { orders: await orderTradeIds(db), history: await historyTradeIds(db) };
-      await db.close();
-      const phaseB = await cli('migrate', 'up', '--pack', 'bot-ledger', '--db', test.url);
-      assert.equal(phaseB.code, 0, phaseB.stderr);
-      db = await openDatabase(test.url);
-      const summary = await runBackfill(db, { apply: true, settings: SETTINGS, rowsPerBatch: 3 });
-      assert.equal(summary.completed, true);
-      batchId = summary.batchId!;
+      ({ test, db, batchId, beforeApply } = await backfilledAtPhaseB(kind));
     });
     after(async () => {
       await db?.close();

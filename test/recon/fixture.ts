@@ -1,5 +1,9 @@
+import { Decimal } from 'decimal.js';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
+import { tableEvidence } from '../../src/evidence/table.ts';
+import type { ReconDeps } from '../../src/recon/cycle.ts';
+import type { ReconFlags } from '../../src/recon/flags.ts';
 import { cli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { at, insertOrders } from '../helpers/ledger-fixture.ts';
@@ -86,4 +90,20 @@ export async function reconLedger(kind: 'pglite' | 'postgres'): Promise<TestData
     await db.close();
   }
   return test;
+}
+
+/** Flags for tests that apply: the switch on, dry run off, the fixture's January 2026 fills within the lookback. */
+export const APPLY_FLAGS: ReconFlags = {
+  enabled: true,
+  dryRun: false,
+  requirePause: true,
+  dustAbsQty: new Decimal('0.001'),
+  dustRelPct: new Decimal('0.002'),
+  lookbackMs: 3650 * 24 * 3_600_000,
+  mismatchThrottleMs: 300_000,
+};
+
+/** What a cycle needs, with table evidence and the table pause source: APPLY_FLAGS with `flags` over them. */
+export async function tableDeps(db: Database, flags: Partial<ReconFlags> = {}): Promise<ReconDeps> {
+  return { evidence: await tableEvidence(db), flags: { ...APPLY_FLAGS, ...flags }, pause: { kind: 'table' } };
 }

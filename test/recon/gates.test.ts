@@ -5,32 +5,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Decimal } from 'decimal.js';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
-import { tableEvidence } from '../../src/evidence/table.ts';
 import { isTradeledgerError } from '../../src/errors.ts';
 import { applyBatch } from '../../src/recon/apply-batch.ts';
-import { runReconCycle, type ReconDeps } from '../../src/recon/cycle.ts';
-import type { ReconFlags } from '../../src/recon/flags.ts';
+import { runReconCycle } from '../../src/recon/cycle.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { reconLedger } from './fixture.ts';
+import { reconLedger, tableDeps } from './fixture.ts';
 
-const FLAGS: ReconFlags = {
-  enabled: true,
-  dryRun: false,
-  requirePause: true,
-  dustAbsQty: new Decimal('0.001'),
-  dustRelPct: new Decimal('0.002'),
-  lookbackMs: 3650 * 24 * 3_600_000,
-  mismatchThrottleMs: 300_000,
-};
 const LOOKBACK = ['--lookback-hours', String(3650 * 24)];
-
-async function deps(db: Database, flags: Partial<ReconFlags> = {}): Promise<ReconDeps> {
-  return { evidence: await tableEvidence(db), flags: { ...FLAGS, ...flags }, pause: { kind: 'table' } };
-}
 
 /** Everything a refusal must leave alone: the backfill orders and the audit trail. */
 async function written(db: Database): Promise<{ bfill: number; audit: number }> {
@@ -52,7 +36,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
     before(async () => {
       test = await reconLedger(kind);
       db = await openDatabase(test.url);
-      const plan = await runReconCycle(db, await deps(db), { mode: 'plan' });
+      const plan = await runReconCycle(db, await tableDeps(db), { mode: 'plan' });
       assert.ok(plan.batchId !== null && (plan.counts['PENDING_APPLY'] ?? 0) > 0, JSON.stringify(plan.counts));
       batchId = plan.batchId;
     });
@@ -63,17 +47,17 @@ for (const kind of ['pglite', 'postgres'] as const) {
 
     it('applyBatch refuses in a dry run and with the master switch off, and writes nothing', async () => {
       const before = await written(db);
-      await assert.rejects(applyBatch(db, await deps(db, { dryRun: true }), batchId), refusedWith('DRY_RUN'));
-      await assert.rejects(applyBatch(db, await deps(db, { enabled: false }), batchId), refusedWith('DISABLED'));
+      await assert.rejects(applyBatch(db, await tableDeps(db, { dryRun: true }), batchId), refusedWith('DRY_RUN'));
+      await assert.rejects(applyBatch(db, await tableDeps(db, { enabled: false }), batchId), refusedWith('DISABLED'));
       assert.deepEqual(await written(db), before);
     });
 
     it('runReconCycle refuses a plan or an apply with the switch off, and an apply in dry run; a plain cycle then does nothing', async () => {
       const before = await written(db);
-      await assert.rejects(runReconCycle(db, await deps(db, { enabled: false }), { mode: 'plan' }), refusedWith('DISABLED'));
-      await assert.rejects(runReconCycle(db, await deps(db, { enabled: false }), { mode: 'apply' }), refusedWith('DISABLED'));
-      await assert.rejects(runReconCycle(db, await deps(db, { dryRun: true }), { mode: 'apply' }), refusedWith('DRY_RUN'));
-      const idle = await runReconCycle(db, await deps(db, { enabled: false }));
+      await assert.rejects(runReconCycle(db, await tableDeps(db, { enabled: false }), { mode: 'plan' }), refusedWith('DISABLED'));
+      await assert.rejects(runReconCycle(db, await tableDeps(db, { enabled: false }), { mode: 'apply' }), refusedWith('DISABLED'));
+      await assert.rejects(runReconCycle(db, await tableDeps(db, { dryRun: true }), { mode: 'apply' }), refusedWith('DRY_RUN'));
+      const idle = await runReconCycle(db, await tableDeps(db, { enabled: false }));
       assert.equal(idle.disabled, true);
       assert.deepEqual(await written(db), before);
     });

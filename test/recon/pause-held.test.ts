@@ -5,39 +5,22 @@
 // holds the pause waits for the backfill's commit.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
-import { tableEvidence } from '../../src/evidence/table.ts';
 import { applyBatch } from '../../src/recon/apply-batch.ts';
 import { backfillOrderId } from '../../src/recon/backfill-id.ts';
-import { runReconCycle, type ReconDeps } from '../../src/recon/cycle.ts';
-import type { ReconFlags } from '../../src/recon/flags.ts';
+import { runReconCycle } from '../../src/recon/cycle.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
 import { at } from '../helpers/ledger-fixture.ts';
 import { connect, disconnect, waitFor } from '../helpers/processes.ts';
-import { reconLedger } from './fixture.ts';
-
-const FLAGS: ReconFlags = {
-  enabled: true,
-  dryRun: false,
-  requirePause: true,
-  dustAbsQty: new Decimal('0.001'),
-  dustRelPct: new Decimal('0.002'),
-  lookbackMs: 3650 * 24 * 3_600_000,
-  mismatchThrottleMs: 300_000,
-};
-
-async function deps(db: Database): Promise<ReconDeps> {
-  return { evidence: await tableEvidence(db), flags: FLAGS, pause: { kind: 'table' } };
-}
+import { reconLedger, tableDeps } from './fixture.ts';
 
 /** A fresh ledger (profile p1 PAUSED) with a planned batch, and a second connection of the library's own. */
 async function planned(): Promise<{ test: TestDatabase; db: Database; batchId: string }> {
   const test = await reconLedger('postgres');
   const db = await openDatabase(test.url);
-  const plan = await runReconCycle(db, await deps(db), { mode: 'plan' });
+  const plan = await runReconCycle(db, await tableDeps(db), { mode: 'plan' });
   assert.ok(plan.batchId !== null && (plan.counts['PENDING_APPLY'] ?? 0) > 0);
   return { test, db, batchId: plan.batchId };
 }
@@ -77,7 +60,7 @@ describe('the pause is held until the backfill commits (PostgreSQL, concurrent c
   it('a resume that commits while the apply waits for the pause row: the apply sees RUNNING, records NO_GO profile_not_paused, inserts nothing', async () => {
     await other.query('BEGIN');
     await other.query(`UPDATE trading_status SET state = 'RUNNING', updated_by = 'another program' WHERE profile_id = 'p1'`);
-    const applying = applyBatch(db, await deps(db), batchId);
+    const applying = applyBatch(db, await tableDeps(db), batchId);
     await waitFor('the apply to wait for the pause row', () => waitingIn(observer, '%FROM trading_status%FOR SHARE%'));
     await other.query('COMMIT');
     const result = await applying;
@@ -114,7 +97,7 @@ describe('a resume while the apply holds the pause (PostgreSQL, concurrent conne
     await blocker.query(`INSERT INTO orders (order_id, profile_id, symbol, status, source) VALUES ($1, 'p1', 'BTC', 'canceled', 'manual')`, [
       backfillOrderId('p1', 'TRD-g1', 'X1', at(10)),
     ]);
-    const applying = applyBatch(db, await deps(db), batchId);
+    const applying = applyBatch(db, await tableDeps(db), batchId);
     const applier = await waitFor('the apply to wait inside its INSERT INTO orders', () => waitingIn(observer, 'INSERT INTO orders%'));
 
     const resuming = resumer.query(`UPDATE trading_status SET state = 'RUNNING', updated_by = 'another program' WHERE profile_id = 'p1'`);
