@@ -62,7 +62,7 @@ export async function loadLifecycleFixture(db: Database): Promise<LifecycleFixtu
 /** Short-transaction settings for the tests' backfills. */
 export const BACKFILL_SETTINGS = { lockTimeoutMs: 2000, retry: { tries: 3, baseDelayMs: 50 } };
 
-/** A ledger taken to Phase B (migration 007) with the fixture, and backfilled: what a revert starts from. */
+/** A ledger taken to docs/runbooks/trade-lifecycle-integrity.md Phase B (migration 007) with the fixture, and backfilled: what a revert starts from. */
 export interface BackfilledLedger {
   readonly test: TestDatabase;
   /** Open on the ledger; the caller closes it (and may close and reopen it around CLI calls). */
