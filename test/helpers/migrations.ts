@@ -1,5 +1,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.ts';
+import { openDatabase } from '../../src/db/open.ts';
+import { readHistory } from '../../src/migrate/history.ts';
+import { engineSettings, type EngineSettings } from '../../src/migrate/settings.ts';
+
+/** The engine's default settings (no configuration file, no environment) without backups, with `overrides`. */
+export function testSettings(overrides: Partial<EngineSettings> = {}): EngineSettings {
+  return { ...engineSettings(loadConfig({ env: {} }).config), createBackup: false, ...overrides };
+}
+
+/** Each schema_version row as [version, success, error_message], opening and closing the database around the read. */
+export async function historyOf(url: string): Promise<[number, boolean, string | null][]> {
+  const db = await openDatabase(url);
+  try {
+    return (await readHistory(db)).rows.map((row) => [row.version, row.success, row.errorMessage]);
+  } finally {
+    await db.close();
+  }
+}
 
 /** Writes `files` (name → text) into `dir/migrations` and returns that folder. */
 export function writeMigrations(dir: string, files: Readonly<Record<string, string>>, folder = 'migrations'): string {

@@ -4,8 +4,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database, DatabaseKind, TracedStatement } from '../../src/db/port.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { engineSettings, type EngineSettings } from '../../src/migrate/settings.ts';
 import { directorySource } from '../../src/migrate/source.ts';
 import { migrateUp } from '../../src/migrate/up.ts';
 import { migrateDown } from '../../src/migrate/down.ts';
@@ -18,15 +16,10 @@ import { MigrationFailedError } from '../../src/migrate/run-plan.ts';
 import { SafetyError } from '../../src/errors.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { catalogSnapshot, tableNames } from '../helpers/catalog.ts';
-import { PORTABLE_MIGRATIONS, writeMigrations } from '../helpers/migrations.ts';
+import { PORTABLE_MIGRATIONS, writeMigrations, testSettings } from '../helpers/migrations.ts';
 import { cli } from '../helpers/cli.ts';
 
 const KINDS: readonly DatabaseKind[] = ['pglite', 'postgres', 'sqlite'];
-
-function settings(overrides: Partial<EngineSettings> = {}): EngineSettings {
-  const base = engineSettings(loadConfig({ env: {} }).config);
-  return { ...base, createBackup: false, ...overrides };
-}
 
 for (const kind of KINDS) {
   describe(`migration engine on ${kind}`, () => {
@@ -39,7 +32,7 @@ for (const kind of KINDS) {
       dir = writeMigrations(test.dir, PORTABLE_MIGRATIONS);
       const setup = await openDatabase(test.url);
       try {
-        await migrateUp(setup, directorySource(dir), settings());
+        await migrateUp(setup, directorySource(dir), testSettings());
       } finally {
         await setup.close();
       }
@@ -55,7 +48,7 @@ for (const kind of KINDS) {
       try {
         const source = directorySource(dir);
         const empty = await catalogSnapshot(db);
-        const first = await migrateUp(db, source, settings());
+        const first = await migrateUp(db, source, testSettings());
         assert.deepEqual(
           first.applied.map((step) => step.version),
           [1, 2, 3],
@@ -64,7 +57,7 @@ for (const kind of KINDS) {
         assert.match(applied, /accounts/);
         assert.match(applied, /email/);
 
-        const down = await migrateDown(db, source, settings(), { to: 0 });
+        const down = await migrateDown(db, source, testSettings(), { to: 0 });
         assert.deepEqual(
           down.reverted.map((step) => step.version),
           [3, 2, 1],
@@ -72,7 +65,7 @@ for (const kind of KINDS) {
         assert.equal(await catalogSnapshot(db), empty);
         assert.deepEqual((await readHistory(db)).rows, []);
 
-        await migrateUp(db, source, settings());
+        await migrateUp(db, source, testSettings());
         assert.equal(await catalogSnapshot(db), applied);
         const rows = (await readHistory(db)).rows;
         assert.deepEqual(
@@ -97,15 +90,15 @@ for (const kind of KINDS) {
     it('down --steps 1 undoes only the newest migration', async () => {
       db = await openDatabase(test.url);
       const source = directorySource(dir);
-      const result = await migrateDown(db, source, settings(), { steps: 1 });
+      const result = await migrateDown(db, source, testSettings(), { steps: 1 });
       assert.equal(result.to, 2);
-      const state = await readMigrationState(db, source, settings().plan);
+      const state = await readMigrationState(db, source, testSettings().plan);
       assert.equal(state.status.current, 2);
       assert.deepEqual(
         state.status.pending.map((m) => m.version),
         [3],
       );
-      await migrateUp(db, source, settings());
+      await migrateUp(db, source, testSettings());
       await db.close();
     });
 
@@ -115,7 +108,7 @@ for (const kind of KINDS) {
       const traced = await openDatabase(fresh.url, { trace: (statement) => trace.push(statement) });
       try {
         const source = directorySource(dir);
-        const state = await readMigrationState(traced, source, settings().plan);
+        const state = await readMigrationState(traced, source, testSettings().plan);
         const planned = renderPlan(planUp(state.status, state.context));
         await traced.close();
         const printed = await cli('migrate', 'plan', '--db', fresh.url, '--dir', dir);
@@ -124,7 +117,7 @@ for (const kind of KINDS) {
 
         const running = await openDatabase(fresh.url, { trace: (statement) => trace.push(statement) });
         trace.length = 0;
-        await migrateUp(running, source, settings());
+        await migrateUp(running, source, testSettings());
         await running.close();
         const sent = trace.filter((t) => t.method === 'exec').map((t) => t.sql);
         assert.equal(sent.join('\n'), planned);
@@ -145,7 +138,7 @@ for (const kind of KINDS) {
             '-- migrate:up\nCREATE TABLE positions (id BIGINT PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);\n-- migrate:down\nDROP TABLE positions;\n',
         });
         const failing = await openDatabase(fresh.url);
-        await assert.rejects(migrateUp(failing, directorySource(folder), settings()), (error: unknown) => {
+        await assert.rejects(migrateUp(failing, directorySource(folder), testSettings()), (error: unknown) => {
           assert.ok(error instanceof MigrationFailedError);
           assert.match(error.message, /no_such_table/);
           assert.equal(error.exitCode, 1);
@@ -172,7 +165,7 @@ for (const kind of KINDS) {
           '-- migrate:up\nCREATE TABLE positions (id BIGINT PRIMARY KEY);\n-- migrate:down\nDROP TABLE positions;\n',
         );
         const retry = await openDatabase(fresh.url);
-        const result = await migrateUp(retry, directorySource(folder), settings());
+        const result = await migrateUp(retry, directorySource(folder), testSettings());
         assert.deepEqual(
           result.applied.map((s) => s.version),
           [2],
@@ -196,7 +189,7 @@ for (const kind of KINDS) {
       try {
         const folder = writeMigrations(fresh.dir, { '001_create_accounts.sql': PORTABLE_MIGRATIONS['001_create_accounts.sql']! });
         const first = await openDatabase(fresh.url);
-        await migrateUp(first, directorySource(folder), settings());
+        await migrateUp(first, directorySource(folder), testSettings());
         await first.close();
         writeFileSync(join(folder, '001_create_accounts.sql'), PORTABLE_MIGRATIONS['001_create_accounts.sql']!.replace('name TEXT', 'full_name TEXT'));
         writeFileSync(join(folder, '002_more.sql'), '-- migrate:up\nCREATE TABLE more (id BIGINT PRIMARY KEY);\n');
@@ -224,7 +217,7 @@ for (const kind of KINDS) {
         const folder = writeMigrations(fresh.dir, PORTABLE_MIGRATIONS);
         const stamped = await openDatabase(fresh.url);
         const source = directorySource(folder);
-        const result = await stampVersion(stamped, source, settings(), 2);
+        const result = await stampVersion(stamped, source, testSettings(), 2);
         assert.deepEqual(result.marked, [1, 2]);
         assert.deepEqual(await tableNames(stamped), ['schema_version'], 'no migration SQL ran');
         const rows = (await readHistory(stamped)).rows;
@@ -236,7 +229,7 @@ for (const kind of KINDS) {
           ],
         );
         assert.match(rows[0]!.appliedBy ?? '', /\(stamp\)$/);
-        const back = await stampVersion(stamped, source, settings(), 1);
+        const back = await stampVersion(stamped, source, testSettings(), 1);
         assert.deepEqual(back.unmarked, [2]);
         assert.deepEqual(
           (await readHistory(stamped)).rows.map((r) => r.version),
@@ -297,7 +290,7 @@ describe('a held migration lock', () => {
       let release!: () => void;
       const held = holder.withLock('tradeledger migration', { waitMs: 1000 }, () => new Promise<void>((resolve) => (release = resolve)));
       await new Promise((resolve) => setTimeout(resolve, 200));
-      await assert.rejects(migrateUp(waiter, directorySource(folder), settings({ lockWaitMs: 300 })), (error: unknown) => {
+      await assert.rejects(migrateUp(waiter, directorySource(folder), testSettings({ lockWaitMs: 300 })), (error: unknown) => {
         assert.ok(error instanceof SafetyError);
         assert.equal(error.exitCode, 3);
         assert.match(error.message, /backend pid \d+ \(tradeledger\)/);

@@ -6,18 +6,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { loadConfig } from '../../src/config/load.ts';
 import { openDatabase } from '../../src/db/open.ts';
 import type { TracedStatement } from '../../src/db/port.ts';
-import { readHistory } from '../../src/migrate/history.ts';
 import { planUp, renderPlan } from '../../src/migrate/planner.ts';
-import { engineSettings, type EngineSettings } from '../../src/migrate/settings.ts';
 import { directorySource } from '../../src/migrate/source.ts';
 import { readMigrationState } from '../../src/migrate/state.ts';
 import { migrateUp } from '../../src/migrate/up.ts';
 import { cli, runBinary, spawnCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { writeMigrations } from '../helpers/migrations.ts';
+import { writeMigrations, testSettings, historyOf } from '../helpers/migrations.ts';
 import { connect, disconnect, reap, waitFor, watch, type WatchedChild } from '../helpers/processes.ts';
 
 const MIGRATIONS = {
@@ -46,20 +43,6 @@ const MIGRATIONS = {
 };
 
 const PACK = ['--pack', 'bot-ledger'];
-
-function settings(overrides: Partial<EngineSettings> = {}): EngineSettings {
-  const base = engineSettings(loadConfig({ env: {} }).config);
-  return { ...base, createBackup: false, ...overrides };
-}
-
-async function historyOf(url: string): Promise<[number, boolean, string | null][]> {
-  const db = await openDatabase(url);
-  try {
-    return (await readHistory(db)).rows.map((row) => [row.version, row.success, row.errorMessage]);
-  } finally {
-    await db.close();
-  }
-}
 
 /** Every index whose name matches `pattern` (a LIKE pattern), with pg_index.indisvalid. */
 async function indexStates(client: pg.Client, pattern: string): Promise<[string, boolean][]> {
@@ -123,6 +106,18 @@ async function appliedWithInvalidIndex(test: TestDatabase, dir: string, observer
   ]);
 }
 
+/** Both indexes of the two-migration folder valid, and both versions recorded as applied without error. */
+async function assertBothIndexesValidAndApplied(observer: pg.Client, url: string): Promise<void> {
+  assert.deepEqual(await indexStates(observer, 'idx_fills_%'), [
+    ['idx_fills_account', true],
+    ['idx_fills_venue', true],
+  ]);
+  assert.deepEqual(await historyOf(url), [
+    [1, true, null],
+    [2, true, null],
+  ]);
+}
+
 describe('CREATE INDEX CONCURRENTLY meeting a long transaction on PostgreSQL', () => {
   it('a lock timeout mid-build: the retry drops the invalid index and builds it again, and the version is recorded only then', async () => {
     const test = await createTestDatabase('postgres');
@@ -141,14 +136,7 @@ describe('CREATE INDEX CONCURRENTLY meeting a long transaction on PostgreSQL', (
 
       const end = await runner.exited;
       assert.equal(end.code, 0, runner.stderr());
-      assert.deepEqual(await indexStates(observer, 'idx_fills_%'), [
-        ['idx_fills_account', true],
-        ['idx_fills_venue', true],
-      ]);
-      assert.deepEqual(await historyOf(test.url), [
-        [1, true, null],
-        [2, true, null],
-      ]);
+      await assertBothIndexesValidAndApplied(observer, test.url);
       // The retry line names the transaction the build waited for.
       assert.match(
         runner.stderr(),
@@ -198,14 +186,7 @@ describe('CREATE INDEX CONCURRENTLY meeting a long transaction on PostgreSQL', (
       await holder.query('COMMIT');
       const again = await cli('migrate', 'up', '--db', test.url, '--dir', dir);
       assert.equal(again.code, 0, again.stderr);
-      assert.deepEqual(await indexStates(observer, 'idx_fills_%'), [
-        ['idx_fills_account', true],
-        ['idx_fills_venue', true],
-      ]);
-      assert.deepEqual(await historyOf(test.url), [
-        [1, true, null],
-        [2, true, null],
-      ]);
+      await assertBothIndexesValidAndApplied(observer, test.url);
       assert.equal((await cli('migrate', 'status', '--db', test.url, '--dir', dir)).code, 0);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
@@ -244,11 +225,11 @@ describe('CREATE INDEX CONCURRENTLY meeting a long transaction on PostgreSQL', (
       const traced = await openDatabase(test.url, { trace: (statement) => trace.push(statement) });
       try {
         const source = directorySource(dir);
-        const state = await readMigrationState(traced, source, settings().plan);
+        const state = await readMigrationState(traced, source, testSettings().plan);
         const planned = renderPlan(planUp(state.status, state.context));
         assert.equal(printed.stdout, `${planned}\n`);
         trace.length = 0;
-        const result = await migrateUp(traced, source, settings());
+        const result = await migrateUp(traced, source, testSettings());
         assert.deepEqual([result.from, result.to, result.applied.length], [2, 2, 0]);
         assert.deepEqual(
           result.rebuilt.map((step) => step.version),
@@ -265,14 +246,7 @@ describe('CREATE INDEX CONCURRENTLY meeting a long transaction on PostgreSQL', (
       } finally {
         await traced.close();
       }
-      assert.deepEqual(await indexStates(observer, 'idx_fills_%'), [
-        ['idx_fills_account', true],
-        ['idx_fills_venue', true],
-      ]);
-      assert.deepEqual(await historyOf(test.url), [
-        [1, true, null],
-        [2, true, null],
-      ]);
+      await assertBothIndexesValidAndApplied(observer, test.url);
       assert.equal((await cli('migrate', 'status', '--db', test.url, '--dir', dir)).code, 0);
       const up = await cli('migrate', 'up', '--db', test.url, '--dir', dir);
       assert.match(up.stdout, /is up to date at version 2/);
@@ -323,14 +297,7 @@ describe('CREATE INDEX CONCURRENTLY meeting a long transaction on PostgreSQL', (
 
       const up = await runBinary(['migrate', 'up', '--db', test.url, '--dir', dir], { cwd: test.dir });
       assert.equal(up.code, 0, up.stderr);
-      assert.deepEqual(await indexStates(observer, 'idx_fills_%'), [
-        ['idx_fills_account', true],
-        ['idx_fills_venue', true],
-      ]);
-      assert.deepEqual(await historyOf(test.url), [
-        [1, true, null],
-        [2, true, null],
-      ]);
+      await assertBothIndexesValidAndApplied(observer, test.url);
       assert.equal((await cli('migrate', 'status', '--db', test.url, '--dir', dir)).code, 0);
     } finally {
       await reap(runner);

@@ -7,11 +7,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { openDatabase } from '../../src/db/open.ts';
-import { readHistory } from '../../src/migrate/history.ts';
 import { cli, runBinary, spawnCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/databases.ts';
-import { writeMigrations } from '../helpers/migrations.ts';
+import { writeMigrations, historyOf } from '../helpers/migrations.ts';
 import { connect, disconnect, reap, waitFor, watch, type WatchedChild } from '../helpers/processes.ts';
 
 const CREATE_ACCOUNTS = [
@@ -76,15 +74,6 @@ const CONCURRENT_INDEX = [
   'DROP INDEX CONCURRENTLY IF EXISTS idx_fills_venue_key;',
   '',
 ].join('\n');
-
-async function historyOf(url: string): Promise<[number, boolean, string | null][]> {
-  const db = await openDatabase(url);
-  try {
-    return (await readHistory(db)).rows.map((row) => [row.version, row.success, row.errorMessage]);
-  } finally {
-    await db.close();
-  }
-}
 
 async function count(client: pg.Client, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await client.query<{ n: string }>(sql, params);

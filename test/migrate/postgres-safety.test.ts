@@ -4,16 +4,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { loadConfig } from '../../src/config/load.ts';
 import { openDatabase } from '../../src/db/open.ts';
-import { readHistory } from '../../src/migrate/history.ts';
 import type { RunEvent } from '../../src/migrate/run-plan.ts';
-import { engineSettings, type EngineSettings } from '../../src/migrate/settings.ts';
 import { directorySource } from '../../src/migrate/source.ts';
 import { migrateUp } from '../../src/migrate/up.ts';
 import { cli, runBinary, spawnCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { writeMigrations } from '../helpers/migrations.ts';
+import { writeMigrations, testSettings, historyOf } from '../helpers/migrations.ts';
 import { connect, disconnect, reap, waitFor, watch, type WatchedChild } from '../helpers/processes.ts';
 
 /** One transactional migration that holds the migration lock for about two seconds. */
@@ -52,20 +49,6 @@ const LOCKING_MIGRATIONS = {
     '\n',
   ),
 };
-
-function settings(overrides: Partial<EngineSettings> = {}): EngineSettings {
-  const base = engineSettings(loadConfig({ env: {} }).config);
-  return { ...base, createBackup: false, ...overrides };
-}
-
-async function historyOf(url: string): Promise<[number, boolean, string | null][]> {
-  const db = await openDatabase(url);
-  try {
-    return (await readHistory(db)).rows.map((row) => [row.version, row.success, row.errorMessage]);
-  } finally {
-    await db.close();
-  }
-}
 
 async function rowsPerVersion(client: pg.Client): Promise<[number, number][]> {
   const { rows } = await client.query<{ version: number; n: string }>('SELECT version, count(*) AS n FROM schema_version GROUP BY version ORDER BY version');
@@ -230,8 +213,8 @@ describe('a migration meeting a held lock on PostgreSQL', () => {
       await reader.query('SELECT count(*) FROM fills');
       const readerPid = (await reader.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const retries: RunEvent[] = [];
-      const base = settings();
-      const up = migrateUp(db, directorySource(dir), settings({ plan: { ...base.plan, lockTimeoutMs: 500 }, retry: { tries: 10, baseDelayMs: 50 } }), {
+      const base = testSettings();
+      const up = migrateUp(db, directorySource(dir), testSettings({ plan: { ...base.plan, lockTimeoutMs: 500 }, retry: { tries: 10, baseDelayMs: 50 } }), {
         onEvent: (event) => event.type === 'retry' && retries.push(event),
       });
       running = up.catch(() => undefined);

@@ -6,14 +6,12 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeF
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { openDatabase } from '../../src/db/open.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { engineSettings, type EngineSettings } from '../../src/migrate/settings.ts';
 import { directorySource } from '../../src/migrate/source.ts';
 import { migrateUp } from '../../src/migrate/up.ts';
 import { readHistory } from '../../src/migrate/history.ts';
 import { MigrationFailedError } from '../../src/migrate/run-plan.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { PORTABLE_MIGRATIONS, writeMigrations } from '../helpers/migrations.ts';
+import { PORTABLE_MIGRATIONS, writeMigrations, testSettings } from '../helpers/migrations.ts';
 import { cli } from '../helpers/cli.ts';
 
 // Backups, verify and restore read the files themselves, with plain node:sqlite opened read-only,
@@ -75,10 +73,6 @@ function stampOf(name: string): number {
   const match = BACKUP_NAME.exec(name);
   assert.ok(match !== null, `backup name ${name} is <name>_pre_v<N>_<YYYYMMDD_HHMMSS>.db`);
   return utc(match[2]!, match[3]!);
-}
-
-function settings(overrides: Partial<EngineSettings> = {}): EngineSettings {
-  return { ...engineSettings(loadConfig({ env: {} }).config), createBackup: false, ...overrides };
 }
 
 describe('SQLite backups before migrating', () => {
@@ -347,20 +341,20 @@ describe('SQLite migrations with -- migrate:disable-foreign-keys', () => {
     );
     const db = await openDatabase(test.url);
     try {
-      await migrateUp(db, directorySource(plain), settings(), { to: 1 });
+      await migrateUp(db, directorySource(plain), testSettings(), { to: 1 });
       await db.exec(
         "INSERT INTO accounts (id, name) VALUES (1, 'alpha'), (2, 'beta'); INSERT INTO fills (id, account_id, quantity) VALUES (10, 1, '0.5'), (11, 2, '12.25000000');",
       );
 
       // Without the directive, dropping a referenced table fails while foreign keys are on.
-      await assert.rejects(migrateUp(db, directorySource(plain), settings()), (error: unknown) => {
+      await assert.rejects(migrateUp(db, directorySource(plain), testSettings()), (error: unknown) => {
         assert.ok(error instanceof MigrationFailedError);
         assert.match(error.message, /FOREIGN KEY constraint failed/);
         return true;
       });
       assert.deepEqual(await db.query("SELECT name FROM sqlite_master WHERE name LIKE 'accounts%' ORDER BY name"), [{ name: 'accounts' }]);
 
-      const result = await migrateUp(db, directorySource(directed), settings());
+      const result = await migrateUp(db, directorySource(directed), testSettings());
       assert.deepEqual(
         result.applied.map((s) => s.version),
         [2],
@@ -393,11 +387,11 @@ describe('SQLite migrations with -- migrate:disable-foreign-keys', () => {
     const folder = writeMigrations(test.dir, { '001_schema.sql': SCHEMA, '002_rebuild_fills.sql': DANGLING });
     const db = await openDatabase(test.url);
     try {
-      await migrateUp(db, directorySource(folder), settings(), { to: 1 });
+      await migrateUp(db, directorySource(folder), testSettings(), { to: 1 });
       await db.exec("INSERT INTO accounts (id, name) VALUES (1, 'alpha'); INSERT INTO fills (id, account_id, quantity) VALUES (10, 1, '0.5');");
       const schemaBefore = await db.query("SELECT name, sql FROM sqlite_master WHERE name <> 'schema_version' ORDER BY name");
 
-      await assert.rejects(migrateUp(db, directorySource(folder), settings()), (error: unknown) => {
+      await assert.rejects(migrateUp(db, directorySource(folder), testSettings()), (error: unknown) => {
         assert.ok(error instanceof MigrationFailedError);
         assert.equal(error.exitCode, 1);
         assert.match(error.message, /PRAGMA foreign_key_check; returned 1 row\(s\): .*"table":"fills","rowid":99/);

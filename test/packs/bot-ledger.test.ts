@@ -4,8 +4,6 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { openDatabase, withDatabase } from '../../src/db/open.ts';
 import type { Database, DatabaseKind, Queryable } from '../../src/db/port.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { engineSettings, type EngineSettings } from '../../src/migrate/settings.ts';
 import { migrateUp } from '../../src/migrate/up.ts';
 import { readHistory } from '../../src/migrate/history.ts';
 import { packSource } from '../../src/packs/registry.ts';
@@ -14,6 +12,7 @@ import { BLANK_CHARACTERS_SQL, BLANK_CODE_POINTS, TRADE_ID_FORMAT_SQL, tradeIdMi
 import { copyTestDatabase, createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { catalogSnapshot, tableNames } from '../helpers/catalog.ts';
 import { cli } from '../helpers/cli.ts';
+import { testSettings } from '../helpers/migrations.ts';
 
 const KINDS: readonly DatabaseKind[] = ['pglite', 'postgres'];
 const PACK = ['--pack', 'bot-ledger'];
@@ -34,10 +33,6 @@ const FIVE = [
   'chk_trade_history_trade_id_not_blank',
 ];
 const TWO_INDEXES = ['idx_orders_profile_trade_id', 'idx_trade_history_profile_trade_id'];
-
-function settings(): EngineSettings {
-  return { ...engineSettings(loadConfig({ env: {} }).config), createBackup: false };
-}
 
 async function phaseB(db: Queryable): Promise<{ indexes: string[]; constraints: [string, boolean][] }> {
   const indexes = (await db.query<{ indexname: string }>(PHASE_B_INDEXES)).map((row) => row.indexname).sort();
@@ -434,7 +429,7 @@ describe('bot-ledger 007 on a PostgreSQL server with a writer inserting all alon
       })();
       let window = { start: 0, end: 0 };
       try {
-        await migrateUp(db, await packSource('bot-ledger'), settings(), {
+        await migrateUp(db, await packSource('bot-ledger'), testSettings(), {
           onEvent: (event) => {
             if (event.type === 'step-start') window = { start: Date.now(), end: 0 };
             if (event.type === 'step-done') window = { ...window, end: Date.now() };

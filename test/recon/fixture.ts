@@ -2,7 +2,7 @@ import { Decimal } from 'decimal.js';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
 import { tableEvidence } from '../../src/evidence/table.ts';
-import type { ReconDeps } from '../../src/recon/cycle.ts';
+import { runReconCycle, type ReconDeps } from '../../src/recon/cycle.ts';
 import type { ReconFlags } from '../../src/recon/flags.ts';
 import { cli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
@@ -106,4 +106,13 @@ export const APPLY_FLAGS: ReconFlags = {
 /** What a cycle needs, with table evidence and the table pause source: APPLY_FLAGS with `flags` over them. */
 export async function tableDeps(db: Database, flags: Partial<ReconFlags> = {}): Promise<ReconDeps> {
   return { evidence: await tableEvidence(db), flags: { ...APPLY_FLAGS, ...flags }, pause: { kind: 'table' } };
+}
+
+/** A reconciliation ledger of `kind`, open (the caller closes it), with a batch planned: PENDING_APPLY rows to apply. */
+export async function plannedLedger(kind: 'pglite' | 'postgres'): Promise<{ test: TestDatabase; db: Database; batchId: string }> {
+  const test = await reconLedger(kind);
+  const db = await openDatabase(test.url);
+  const plan = await runReconCycle(db, await tableDeps(db), { mode: 'plan' });
+  if (plan.batchId === null || (plan.counts['PENDING_APPLY'] ?? 0) === 0) throw new Error(`the plan has no PENDING_APPLY rows: ${JSON.stringify(plan.counts)}`);
+  return { test, db, batchId: plan.batchId };
 }

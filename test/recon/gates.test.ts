@@ -12,7 +12,7 @@ import { applyBatch } from '../../src/recon/apply-batch.ts';
 import { runReconCycle } from '../../src/recon/cycle.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { reconLedger, tableDeps } from './fixture.ts';
+import { plannedLedger, reconLedger, tableDeps } from './fixture.ts';
 
 const LOOKBACK = ['--lookback-hours', String(3650 * 24)];
 
@@ -34,11 +34,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
     let db: Database;
     let batchId: string;
     before(async () => {
-      test = await reconLedger(kind);
-      db = await openDatabase(test.url);
-      const plan = await runReconCycle(db, await tableDeps(db), { mode: 'plan' });
-      assert.ok(plan.batchId !== null && (plan.counts['PENDING_APPLY'] ?? 0) > 0, JSON.stringify(plan.counts));
-      batchId = plan.batchId;
+      ({ test, db, batchId } = await plannedLedger(kind));
     });
     after(async () => {
       await db?.close();

@@ -6,24 +6,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
 import { applyBatch } from '../../src/recon/apply-batch.ts';
 import { backfillOrderId } from '../../src/recon/backfill-id.ts';
-import { runReconCycle } from '../../src/recon/cycle.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
 import { at } from '../helpers/ledger-fixture.ts';
 import { connect, disconnect, waitFor } from '../helpers/processes.ts';
-import { reconLedger, tableDeps } from './fixture.ts';
-
-/** A fresh ledger (profile p1 PAUSED) with a planned batch, and a second connection of the library's own. */
-async function planned(): Promise<{ test: TestDatabase; db: Database; batchId: string }> {
-  const test = await reconLedger('postgres');
-  const db = await openDatabase(test.url);
-  const plan = await runReconCycle(db, await tableDeps(db), { mode: 'plan' });
-  assert.ok(plan.batchId !== null && (plan.counts['PENDING_APPLY'] ?? 0) > 0);
-  return { test, db, batchId: plan.batchId };
-}
+import { plannedLedger, tableDeps } from './fixture.ts';
 
 async function p1Backfills(observer: pg.Client): Promise<number> {
   const { rows } = await observer.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE profile_id = 'p1' AND order_id LIKE 'BFILL-%'`);
@@ -47,7 +36,7 @@ describe('the pause is held until the backfill commits (PostgreSQL, concurrent c
   let observer: pg.Client;
   let other: pg.Client;
   before(async () => {
-    ({ test, db, batchId } = await planned());
+    ({ test, db, batchId } = await plannedLedger('postgres'));
     observer = await connect(test.url);
     other = await connect(test.url);
   });
@@ -79,7 +68,7 @@ describe('a resume while the apply holds the pause (PostgreSQL, concurrent conne
   let blocker: pg.Client;
   let resumer: pg.Client;
   before(async () => {
-    ({ test, db, batchId } = await planned());
+    ({ test, db, batchId } = await plannedLedger('postgres'));
     observer = await connect(test.url);
     blocker = await connect(test.url);
     resumer = await connect(test.url);
