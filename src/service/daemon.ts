@@ -17,6 +17,7 @@ import { loadLedgerState, type LoadedState } from './ledger-state.ts';
 import type { DaemonLogger } from './logger.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { ensureSchema, type SchemaCheck } from './schema-check.ts';
+import { warnAboutAccess } from './access.ts';
 import { serveSettings, type ServeSettings } from './settings.ts';
 
 /** What starting a daemon needs. */
@@ -138,6 +139,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (settings.adminToken === null && (features.trading || features.enforcement)) {
       log.warn('TRADELEDGER_ADMIN_TOKEN is not set: the admin routes (pause, resume, enforcement) are off and answer 404');
     }
+    warnAboutAccess(settings, log);
     const server = buildApp({
       db,
       log,
@@ -145,6 +147,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       pack: settings.pack,
       expectedVersion: schema.expected,
       adminToken: settings.adminToken,
+      readToken: settings.readToken,
+      readsNeedToken: settings.readsNeedToken,
       lastCycle: () => loop?.lastCycle ?? null,
     });
     app = server;
