@@ -40,6 +40,7 @@ export const ENVIRONMENT_OVERRIDES: readonly { readonly name: string; readonly p
   { name: 'TRADELEDGER_SERVE_HOST', path: ['serve', 'host'], kind: 'string' },
   { name: 'TRADELEDGER_SERVE_PORT', path: ['serve', 'port'], kind: 'integer' },
   { name: 'TRADELEDGER_SERVE_INTERVAL', path: ['serve', 'interval'], kind: 'duration' },
+  { name: 'TRADELEDGER_SERVE_WAIT', path: ['serve', 'wait'], kind: 'duration' },
 ];
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.ts';
-import { openDatabase } from '../db/open.ts';
 import type { Database } from '../db/port.ts';
 import { UsageError, errorMessage } from '../errors.ts';
 import { openEvidenceSource } from '../evidence/open.ts';
@@ -19,6 +18,7 @@ import { DaemonMetrics } from './metrics.ts';
 import { ensureSchema, type SchemaCheck } from './schema-check.ts';
 import { warnAboutAccess } from './access.ts';
 import { serveSettings, type ServeSettings } from './settings.ts';
+import { openDatabaseWhenReady } from './wait-database.ts';
 
 /** What starting a daemon needs. */
 export interface DaemonOptions {
@@ -120,7 +120,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, url, log } = options;
   const settings = serveSettings(config, url, options.env);
   const source = await packSource(settings.pack, { ...config.migrations.options, track_unrealized_pnl: config.database.track_unrealized_pnl });
-  const db = await openDatabase(url);
+  const db = await openDatabaseWhenReady(url, settings.waitMs, log);
   let evidence: EvidenceSource | undefined;
   let app: FastifyInstance | undefined;
   try {

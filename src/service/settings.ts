@@ -24,6 +24,8 @@ export interface ServeSettings {
   /** 0: no lifecycle report for the anomaly metrics. */
   readonly anomalyIntervalMs: number;
   readonly shutdownGraceMs: number;
+  /** How long start-up waits for the database to accept connections; 0: not at all. */
+  readonly waitMs: number;
   /** Null: the admin routes are not registered. */
   readonly adminToken: string | null;
   /** Opens the read routes (not the admin ones); null when unset. */
@@ -85,6 +87,7 @@ export function serveSettings(config: Config, url: string, env: NodeJS.ProcessEn
     intervalMs: config.serve.interval,
     anomalyIntervalMs: config.serve.anomaly_interval,
     shutdownGraceMs: config.serve.shutdown_grace,
+    waitMs: config.serve.wait,
     adminToken: adminToken(env),
     readToken: read,
     readsNeedToken: read !== null || !isLoopback(config.serve.host),

@@ -26,6 +26,7 @@ describe('serve settings', () => {
       intervalMs: 60_000,
       anomalyIntervalMs: 600_000,
       shutdownGraceMs: 8_000,
+      waitMs: 0,
       adminToken: null,
       readToken: null,
       readsNeedToken: false,
