@@ -52,6 +52,16 @@ export function envValue(env: NodeJS.ProcessEnv, name: string): EnvValue | undef
   return direct === undefined ? undefined : { value: direct, from: name, fromFile: false };
 }
 
+// envValue, with the key that asked for the variable in front of any error.
+function named(env: NodeJS.ProcessEnv, name: string, where: string): EnvValue | undefined {
+  try {
+    return envValue(env, name);
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`, error.code, { cause: error });
+    throw error;
+  }
+}
+
 /** What `interpolate` replaced: the values, so that messages can hide them. */
 export interface Interpolated<T> {
   readonly value: T;
@@ -86,7 +96,7 @@ function interpolateText(text: string, where: string, env: NodeJS.ProcessEnv, se
         'CONFIG_INVALID',
       );
     }
-    const found = envValue(env, name);
+    const found = named(env, name, where);
     if (found === undefined) {
       throw new UsageError(`${where}: \${${name}} is not set: export ${name}, or ${name}${FILE_SUFFIX} naming a file that holds it`, 'CONFIG_INVALID');
     }

@@ -104,7 +104,8 @@ describe('VAR_FILE', () => {
     refused(() => load('', { DATABASE_URL_FILE: join(dir, 'missing') }), /^DATABASE_URL_FILE='.*missing' cannot be read \(ENOENT\)/);
     refused(() => load('', { DATABASE_URL_FILE: join(dir, 'empty') }), /^DATABASE_URL_FILE='.*empty' is an empty file/);
     refused(() => load('', { DATABASE_URL_FILE: ' ' }), /^DATABASE_URL_FILE is set but empty/);
-    refused(() => load('a: ${X}\n', { X_FILE: join(dir, 'missing') }), /^X_FILE='.*' cannot be read/);
+    refused(() => load('serve:\n  pack: ${X}\n', { X_FILE: join(dir, 'missing') }), /tradeledger\.yaml: serve\.pack: X_FILE='.*' cannot be read/);
+    refused(() => load('serve:\n  pack: ${X}\n', { X: 'a', X_FILE: join(dir, 'empty') }), /tradeledger\.yaml: serve\.pack: both X and X_FILE are set/);
   });
 
   it('works for every environment override, e.g. TRADELEDGER_SERVE_PORT_FILE', () => {
