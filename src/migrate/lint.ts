@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -147,10 +148,10 @@ export async function lintMigrations(migrations: readonly Migration[], options: 
   squawkBinary(); // a missing binary is said before anything else is done
   await loadPostgresParser();
   const exempt = exemptLines(migrations);
-  const dir = mkdtempSync(join(tmpdir(), 'tradeledger-squawk-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tradeledger-squawk-'));
   try {
     // Named as the migrations are, so that .squawk.toml's excluded_paths patterns match their names.
-    for (const migration of migrations) writeFileSync(join(dir, migration.fileName), squawkText(migration));
+    await Promise.all(migrations.map((migration) => writeFile(join(dir, migration.fileName), squawkText(migration))));
     const rows = await runSquawk(
       dir,
       migrations.map((migration) => migration.fileName),
@@ -178,7 +179,7 @@ export async function lintMigrations(migrations: readonly Migration[], options: 
     }
     return findings.sort((a, b) => a.version - b.version || a.line - b.line);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
