@@ -27,10 +27,16 @@ export interface LintFinding {
   readonly help: string | null;
 }
 
-/** Where squawk's settings come from, besides ours. */
+/** Where squawk's settings come from, besides ours, and what the files are linted as. */
 export interface LintOptions {
   /** The folder to look for `.squawk.toml` from, upwards, as squawk itself does (default: the working directory). */
   readonly cwd?: string;
+  /**
+   * `true` (up): the files run together, in this order, so a table one creates is new to the later
+   * ones. `false` (migrate lint over a folder): each file on its own, since an earlier file may
+   * have been applied long ago and its tables be busy now.
+   */
+  readonly oneRun?: boolean;
 }
 
 /**
@@ -116,10 +122,11 @@ function runSquawk(dir: string, files: readonly string[], config: string | null)
  * The statements of each migration (in run order) that a lock rule need not guard: those on a table
  * created earlier in the same run, which nobody else can be using yet. Keyed by file, then 1-based line.
  */
-function exemptLines(migrations: readonly Migration[]): Map<string, Set<number>> {
-  const created = new TablesCreated();
+function exemptLines(migrations: readonly Migration[], oneRun: boolean): Map<string, Set<number>> {
+  let created = new TablesCreated();
   const exempt = new Map<string, Set<number>>();
   for (const migration of migrations) {
+    if (!oneRun) created = new TablesCreated();
     const lines = new Set<number>();
     const statements = parsePostgresScript(migration.up, { fileName: migration.fileName, line: migration.upLine });
     let previousEnd = -1;
@@ -139,7 +146,7 @@ function exemptLines(migrations: readonly Migration[]): Map<string, Set<number>>
 
 /**
  * Runs squawk once over the up sections of `migrations`, given in the order they run. Lock rules
- * do not flag statements on a table created earlier in the same run; the runner's own timeout
+ * do not flag statements on a table created earlier in the same run (see `oneRun`); the runner's own timeout
  * rules are dropped; `.squawk.toml` (found as squawk finds it) keeps its excluded and included rules
  * and pg_version. Each finding says whether it blocks (see lint-policy.ts).
  */
@@ -147,7 +154,7 @@ export async function lintMigrations(migrations: readonly Migration[], options: 
   if (migrations.length === 0) return [];
   squawkBinary(); // a missing binary is said before anything else is done
   await loadPostgresParser();
-  const exempt = exemptLines(migrations);
+  const exempt = exemptLines(migrations, options.oneRun ?? true);
   const dir = await mkdtemp(join(tmpdir(), 'tradeledger-squawk-'));
   try {
     // Named as the migrations are, so that .squawk.toml's excluded_paths patterns match their names.
