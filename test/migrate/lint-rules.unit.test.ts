@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { UsageError } from '../../src/errors.ts';
-import { squawkBinary } from '../../src/migrate/lint.ts';
+import { lintMigrations, squawkBinary } from '../../src/migrate/lint.ts';
+import { parseMigration } from '../../src/migrate/migration.ts';
 import { BLOCKING_RULES, isAllowed, parseAllowUnsafe, RULES_THE_RUNNER_SATISFIES, severityOf, WARNING_RULES } from '../../src/migrate/lint-policy.ts';
 
 describe('lint policy', () => {
@@ -38,5 +39,40 @@ describe('lint policy', () => {
       () => parseAllowUnsafe('ban-drop-tables'),
       (error: unknown) => error instanceof UsageError && /'ban-drop-tables' is not a squawk rule/.test(error.message),
     );
+  });
+});
+
+describe('lintMigrations', () => {
+  const file = (name: string, up: string) => parseMigration(name, `-- migrate:up\n${up}\n`);
+  const blocking = async (migrations: ReturnType<typeof file>[], oneRun = true) =>
+    (await lintMigrations(migrations, { cwd: '/', oneRun })).filter((f) => f.severity === 'blocking').map((f) => `${f.fileName}:${f.line} ${f.rule}`);
+
+  it('exempts from lock rules only statements on tables the same run created, whatever their schema spelling', async () => {
+    const first = file('001_new.sql', 'CREATE TABLE public.fills (id BIGINT PRIMARY KEY, venue TEXT);');
+    const second = file(
+      '002_indexes.sql',
+      [
+        'CREATE INDEX fills_venue ON fills (venue);',
+        '-- an old table: a real lock on a busy table',
+        'CREATE INDEX orders_venue ON orders (venue);',
+        'DROP INDEX fills_venue;',
+      ].join('\n'),
+    );
+    assert.deepEqual(await blocking([first, second]), ['002_indexes.sql:4 require-concurrent-index-creation']);
+    // Linted each on its own (migrate lint), 001's table may be old by the time 002 runs.
+    assert.deepEqual(await blocking([first, second], false), [
+      '002_indexes.sql:2 require-concurrent-index-creation',
+      '002_indexes.sql:4 require-concurrent-index-creation',
+      '002_indexes.sql:5 require-concurrent-index-deletion',
+    ]);
+  });
+
+  it('lints a no-transaction file as one, and never reports the timeout rules the runner satisfies', async () => {
+    const noTx = parseMigration(
+      '003_index.sql',
+      '-- migrate:no-transaction\n-- migrate:up\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_id ON orders (id);\n',
+    );
+    const findings = await lintMigrations([noTx], { cwd: '/' });
+    assert.deepEqual(findings, []);
   });
 });
