@@ -2,6 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
 import { lintMigrations, squawkBinary } from '../../src/migrate/lint.ts';
 import { parseMigration } from '../../src/migrate/migration.ts';
@@ -74,5 +77,24 @@ describe('lintMigrations', () => {
     );
     const findings = await lintMigrations([noTx], { cwd: '/' });
     assert.deepEqual(findings, []);
+  });
+
+  it('.squawk.toml: excluded_paths match migration file names; a file squawk cannot read is a usage error naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tradeledger-squawk-config-'));
+    try {
+      const drops = [file('001_drop.sql', 'DROP TABLE fills;'), file('002_drop.sql', 'DROP TABLE orders;')];
+      writeFileSync(join(dir, '.squawk.toml'), 'excluded_paths = ["001_*.sql"]\n');
+      assert.deepEqual(
+        (await lintMigrations(drops, { cwd: dir })).map((f) => `${f.fileName} ${f.rule}`),
+        ['002_drop.sql ban-drop-table'],
+      );
+      writeFileSync(join(dir, '.squawk.toml'), 'excluded_rules = ["no-such-rule"]\n');
+      await assert.rejects(
+        lintMigrations(drops, { cwd: dir }),
+        (error: unknown) => error instanceof UsageError && error.code === 'SQUAWK_CONFIG' && error.message.includes(join(dir, '.squawk.toml')),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
