@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { integrityCheck, onlineBackup, sqliteVersion } from '../db/sqlite-files.ts';
+import { guardAgainstDaemon } from '../db/daemon-lock.ts';
 import { acquireFileLock } from '../db/file-lock.ts';
 import { sqliteLockPath } from '../db/sqlite.ts';
 import { CheckFailedError, UsageError } from '../errors.ts';
@@ -84,13 +85,18 @@ export interface RestoreResult {
  * otherwise replay onto the restored file) is renamed `<name>.failed_v<N>_<UTC ts>`, then the
  * backup is copied in. Killed halfway: the renamed file is intact and the backup untouched.
  */
-export async function restoreBackup(dbPath: string, backupPath: string, now = new Date()): Promise<RestoreResult> {
-  // Never swap the file out from under a running migration.
-  const lock = await acquireFileLock(sqliteLockPath(dbPath), 'tradeledger migration', 0);
+export async function restoreBackup(dbPath: string, backupPath: string, now = new Date(), waitMs = 0): Promise<RestoreResult> {
+  // Never swap the file out from under a daemon serving it or a running migration.
+  const guard = await guardAgainstDaemon(dbPath, `sqlite:${dbPath}`, waitMs, 'run the restore again');
   try {
-    return restoreUnlocked(dbPath, backupPath, now);
+    const lock = await acquireFileLock(sqliteLockPath(dbPath), 'tradeledger migration', waitMs);
+    try {
+      return restoreUnlocked(dbPath, backupPath, now);
+    } finally {
+      lock.release();
+    }
   } finally {
-    lock.release();
+    guard.release();
   }
 }
 

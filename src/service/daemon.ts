@@ -119,7 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, url, log } = options;
   const settings = serveSettings(config, url, options.env);
   const source = await packSource(settings.pack, { ...config.migrations.options, track_unrealized_pnl: config.database.track_unrealized_pnl });
-  const db = await openDatabase(url);
+  const db = await openDatabase(url, { daemon: true });
   let evidence: EvidenceSource | undefined;
   let app: FastifyInstance | undefined;
   try {
