@@ -174,12 +174,14 @@ async function up(io: CliIo, flags: Flags): Promise<void> {
       const result = await migrateUp(db, source, resolveSettings(config), {
         to: flags.to,
         allowUnsafe: flags.allowUnsafe === true,
+        allowDataLoss: flags.allowDataLoss === true,
         confirm: confirmer(io, config, flags),
         onEvent: progress(io),
       });
       for (const finding of result.lint) io.err(`warning (--allow-unsafe): ${formatFinding(finding)}`);
       if (flags.json === true) return io.out(json(result));
       if (result.backup !== null) io.out(`backup: ${result.backup}`);
+      for (const step of result.repaired) io.out(`repaired at version ${step.version}: ${step.description} (recorded in schema_repairs)`);
       for (const step of result.rebuilt) io.out(`rebuilt index ${step.rebuilt!.join(', ')} of migration ${step.version} (${step.fileName})`);
       io.out(
         result.applied.length === 0
@@ -312,6 +314,7 @@ export function migrateCommand(io: CliIo): Command {
   withRunnerFlags(sourced('up', 'apply pending migrations'))
     .option('--to <version>', 'stop at this version', version)
     .option('--allow-unsafe', 'apply migrations that squawk flags')
+    .option('--allow-data-loss', 'let a repair drop what the configuration turned off (risk-state: daily_unrealized_pnl once track_unrealized_pnl is false)')
     .option('--yes', 'do not ask for confirmation')
     .action((flags: Flags) => up(io, flags));
   withRunnerFlags(sourced('down', 'roll back applied migrations (default: the last one)'))

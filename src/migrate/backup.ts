@@ -4,7 +4,7 @@ import { integrityCheck, onlineBackup, sqliteVersion } from '../db/sqlite-files.
 import { guardAgainstDaemon } from '../db/daemon-lock.ts';
 import { acquireFileLock } from '../db/file-lock.ts';
 import { sqliteLockPath } from '../db/sqlite.ts';
-import { CheckFailedError, UsageError } from '../errors.ts';
+import { CheckFailedError, UsageError, errorMessage } from '../errors.ts';
 
 /** Where backups go and how many are kept (tradeledger.yaml `backup:`). */
 export interface BackupSettings {
@@ -86,12 +86,14 @@ export interface RestoreResult {
  * backup is copied in. Killed halfway: the renamed file is intact and the backup untouched.
  */
 export async function restoreBackup(dbPath: string, backupPath: string, now = new Date(), waitMs = 0): Promise<RestoreResult> {
+  // A backup that is missing or damaged is refused before anything, lock files included, is written.
+  const source = checkedBackup(backupPath);
   // Never swap the file out from under a daemon serving it or a running migration.
   const guard = await guardAgainstDaemon(dbPath, `sqlite:${dbPath}`, waitMs, 'run the restore again');
   try {
     const lock = await acquireFileLock(sqliteLockPath(dbPath), 'tradeledger migration', waitMs);
     try {
-      return restoreUnlocked(dbPath, backupPath, now);
+      return restoreUnlocked(dbPath, source, now);
     } finally {
       lock.release();
     }
@@ -100,12 +102,25 @@ export async function restoreBackup(dbPath: string, backupPath: string, now = ne
   }
 }
 
-function restoreUnlocked(dbPath: string, backupPath: string, now: Date): RestoreResult {
+function checkedBackup(backupPath: string): string {
   const source = resolve(backupPath);
   if (!existsSync(source)) throw new UsageError(`backup '${backupPath}' does not exist: pass a file from the backup folder`, 'BACKUP_MISSING');
-  const backupIntegrity = integrityCheck(source);
+  let backupIntegrity: string;
+  try {
+    backupIntegrity = integrityCheck(source);
+  } catch (error) {
+    // A partial copy (a disk that filled up, a killed process) is not a database at all.
+    backupIntegrity = errorMessage(error);
+  }
   if (backupIntegrity !== 'ok')
-    throw new CheckFailedError(`backup '${backupPath}' fails PRAGMA integrity_check (${backupIntegrity}); nothing was changed`, 'BACKUP_CORRUPT');
+    throw new CheckFailedError(
+      `backup '${backupPath}' fails PRAGMA integrity_check (${backupIntegrity}): it is damaged or incomplete; nothing was changed — restore another backup`,
+      'BACKUP_CORRUPT',
+    );
+  return source;
+}
+
+function restoreUnlocked(dbPath: string, source: string, now: Date): RestoreResult {
   let failedCopy: string | null = null;
   if (existsSync(dbPath)) {
     failedCopy = uniquePath(`${dbPath}.failed_v${sqliteVersion(dbPath)}_${fileTimestamp(now)}`);

@@ -17,6 +17,7 @@ import { loadLedgerState, type LoadedState } from './ledger-state.ts';
 import type { DaemonLogger } from './logger.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { ensureSchema, type SchemaCheck } from './schema-check.ts';
+import { SchemaFault } from './schema-fault.ts';
 import { serveSettings, type ServeSettings } from './settings.ts';
 
 /** What starting a daemon needs. */
@@ -146,6 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       expectedVersion: schema.expected,
       adminToken: settings.adminToken,
       lastCycle: () => loop?.lastCycle ?? null,
+      schemaFault: new SchemaFault(),
     });
     app = server;
     await listen(server, settings);

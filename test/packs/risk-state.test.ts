@@ -199,7 +199,7 @@ describe('risk-state pack on sqlite', () => {
       assert.deepEqual(await verifyRiskState(db, { version: 2, options: { track_unrealized_pnl: false } }), []);
       // 4. the optional table, when the configuration asks for it.
       assert.deepEqual(await verifyRiskState(db, { version: 2, options: { track_unrealized_pnl: true } }), [
-        "Missing daily_unrealized_pnl table (enabled in config): run 'migrate down --to 1' then 'migrate up' with tracking on to create it",
+        'Missing daily_unrealized_pnl table (enabled in config)',
       ]);
       await db.exec('DROP INDEX idx_positions_updated; DROP INDEX idx_orders_account; DROP TABLE orders;');
       await db.exec('PRAGMA ignore_check_constraints = ON; UPDATE enforcement_log SET success = 7; PRAGMA ignore_check_constraints = OFF;');

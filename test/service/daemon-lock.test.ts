@@ -70,7 +70,10 @@ describe('a running daemon keeps migrate up, down, stamp and restore off its SQL
       child = await spawnDaemon(['--db', test.url], { cwd: test.dir });
       child.watched.child.kill('SIGKILL');
       await child.watched.exited;
-      assert.ok(readdirSync(test.dir).some((name) => name.includes('tradeledger-daemon')), 'the lock file is still there');
+      assert.ok(
+        readdirSync(test.dir).some((name) => name.includes('tradeledger-daemon')),
+        'the lock file is still there',
+      );
       const run = await cli('migrate', 'down', '--pack', 'risk-state', '--db', test.url, '--to', '1', '--lock-wait', '0s');
       assert.equal(run.code, 0, run.stderr);
     } finally {
@@ -185,7 +188,11 @@ describe('read-only commands never create a database (exit 2)', () => {
     });
   }
 
-  for (const argv of [['migrate', 'history'], ['migrate', 'status', '--pack', 'bot-ledger'], ['recon', 'audit']]) {
+  for (const argv of [
+    ['migrate', 'history'],
+    ['migrate', 'status', '--pack', 'bot-ledger'],
+    ['recon', 'audit'],
+  ]) {
     it(`${argv.join(' ')} on a PGlite directory that is not there`, async () => {
       const dir = scratchDir('typo-');
       const target = join(dir, 'typo-dir');
