@@ -47,6 +47,7 @@ export async function repairRiskState(db: Database, context: RepairContext): Pro
   const tables = await names(db, 'table');
   const indexes = await names(db, 'index');
   if (tables.has('enforcement_log') && !(await columnTypes(db, 'enforcement_log')).has('execution_time_ms')) {
+    // docs/runbooks/risk-state-v2.md DB-SCHEMA-003: a file migrated by the specification's own SQL lacks it.
     steps.push({
       description: 'add enforcement_log.execution_time_ms (DB-SCHEMA-003)',
       sql: 'ALTER TABLE enforcement_log ADD COLUMN execution_time_ms INTEGER;',
