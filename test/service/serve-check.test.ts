@@ -11,7 +11,7 @@ import { reap } from '../helpers/processes.ts';
 import { logLines, spawnDaemon, type ChildDaemon } from './daemon.ts';
 
 describe('serve --check and --log-file', () => {
-  it('after a migration: starts, verifies, asks /healthz, runs the sample queries, stops; the log file has the Phase 6 lines', async () => {
+  it('after a migration: starts, verifies, asks /healthz, runs the sample queries, stops; the log file has the start-up lines of docs/runbooks/risk-state-v2.md Phase 6', async () => {
     const test = await createTestDatabase('sqlite');
     try {
       assert.equal((await cli('migrate', 'up', '--pack', 'risk-state', '--db', test.url)).code, 0);
