@@ -72,7 +72,11 @@ describe('errors under --json', () => {
   });
 
   it('a failed migration: exit 1, with the driver error in the message', async () => {
-    const dir = writeMigrations(test.dir, { '001_broken.sql': '-- migrate:up\nCREATE TABLE broken (id INTEGER PRIMARY KEY,);\n-- migrate:down\nDROP TABLE broken;\n' }, 'broken');
+    const dir = writeMigrations(
+      test.dir,
+      { '001_broken.sql': '-- migrate:up\nCREATE TABLE broken (id INTEGER PRIMARY KEY,);\n-- migrate:down\nDROP TABLE broken;\n' },
+      'broken',
+    );
     const url = `sqlite:${join(test.dir, 'broken.db')}`;
     const { json } = await bothForms(['migrate', 'up', '--db', url, '--dir', dir, '--no-backup'], 1, 1);
     assert.match(json.message, /migration 1 \(001_broken\.sql\) up failed/);
@@ -82,7 +86,7 @@ describe('errors under --json', () => {
     const run = await cli('migrate', 'up', '--db', 'sqlite::memory:', '--pack', 'no\x1b[31msuch\npack', '--json');
     assert.equal(run.code, 2);
     assert.ok(run.stderr.includes('\\u001b[31msuch\\npack'), run.stderr);
-    assert.match(jsonError(run).message, /^unknown pack 'no\x1b\[31msuch\npack'/, 'parsed, the message is the original text');
+    assert.ok(jsonError(run).message.startsWith("unknown pack 'no\x1b[31msuch\npack'"), 'parsed, the message is the original text');
   });
 
   it('the installed command prints only the JSON document on stderr', async () => {
