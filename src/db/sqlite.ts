@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { Database, LockOptions, Queryable, StatementTracer } from './port.ts';
 import { acquireFileLock } from './file-lock.ts';
 import { withQueryContext } from './query-context.ts';
@@ -56,7 +56,10 @@ export function sqliteLockPath(path: string): string {
 export async function openSqlite(path: string, url: string, trace?: StatementTracer): Promise<Database> {
   const memory = isSqliteMemory(path);
   if (!memory) mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(memory ? ':memory:' : path);
+  // Loaded here, not on import: migrate/backup.ts imports this file for sqliteLockPath, and Node 22
+  // warns that node:sqlite is experimental whenever it loads (see sqlite-files.ts).
+  const { DatabaseSync: Sqlite } = process.getBuiltinModule('node:sqlite');
+  const db = new Sqlite(memory ? ':memory:' : path);
   db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   const base = queryable(db, trace);
   return {
