@@ -86,6 +86,7 @@ describe('the packed tarball, installed outside the clone', { concurrency: true 
   let project: string;
   let globalPrefix: string;
   const installations: Installation[] = [];
+  let publishWarnings: string[] = [];
 
   before(async () => {
     scratch = realpathSync(mkdtempSync(join(tmpdir(), 'tradeledger-package-')));
@@ -100,13 +101,18 @@ describe('the packed tarball, installed outside the clone', { concurrency: true 
     globalPrefix = join(scratch, 'global');
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-    // The two installs share npm's cache (filled by the clone's own `npm ci`), so they run side by side.
-    const [asDependency, asGlobal] = await Promise.all([
+    // The two installs share npm's cache (filled by the clone's own `npm ci`), so they run side by
+    // side, with the publish check (on the dist/ the pack just built: --ignore-scripts builds nothing again).
+    const [asDependency, asGlobal, publish] = await Promise.all([
       npm(['install', '--prefer-offline', tarball], project),
       npm(['install', '--global', '--prefix', globalPrefix, '--prefer-offline', tarball], scratch),
+      npm(['publish', '--dry-run', '--ignore-scripts'], ROOT),
     ]);
     succeeded(asDependency, 'npm install <tarball>');
     succeeded(asGlobal, 'npm install -g <tarball>');
+    publishWarnings = succeeded(publish, 'npm publish --dry-run')
+      .stderr.split('\n')
+      .filter((line) => /^npm (warn|error)/i.test(line) && !/requires you to be logged in/.test(line));
     installations.push(
       {
         label: 'global install, Node 24',
@@ -122,7 +128,7 @@ describe('the packed tarball, installed outside the clone', { concurrency: true 
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('holds compiled JavaScript, declarations, the packs’ SQL, the examples and the publishing files, and no TypeScript source', () => {
+  it('holds compiled JavaScript, declarations, the packs’ SQL, the examples and the publishing files, no TypeScript source, and publishes cleanly', () => {
     for (const path of [
       'dist/index.js',
       'dist/index.d.ts',
@@ -146,6 +152,7 @@ describe('the packed tarball, installed outside the clone', { concurrency: true 
       [],
       'no TypeScript source: Node strips no types under node_modules',
     );
+    assert.deepEqual(publishWarnings, [], 'npm publish --dry-run is clean (being logged out aside)');
     const manifest = JSON.parse(readFileSync(join(installations[0]!.packageDir, 'package.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(manifest['private'], undefined, 'publishable');
     assert.match(String((manifest['engines'] as { node: string }).node), /22\.\d+.*24/);
