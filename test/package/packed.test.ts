@@ -181,6 +181,12 @@ describe('the packed tarball, installed outside the clone', { concurrency: true 
         assert.match(demo.stdout, /the report is clean of blocking anomalies/);
         assert.equal(demo.stderr, '', 'nothing on stderr (no experimental-feature warnings either)');
         assert.ok(existsSync(join(cwd, '.tradeledger', 'demo')), 'the demo database is in the working directory');
+        // The lifecycle and recon commands on what the demo left behind.
+        const demoDb = `pglite:${join(cwd, '.tradeledger', 'demo')}`;
+        const report = succeeded(await tradeledger(installation, ['lifecycle', 'report', '--db', demoDb, '--json'], cwd), 'lifecycle report');
+        assert.equal((JSON.parse(report.stdout) as { blocking: boolean }).blocking, false);
+        const audit = succeeded(await tradeledger(installation, ['recon', 'audit', '--db', demoDb, '--json'], cwd), 'recon audit');
+        assert.ok((JSON.parse(audit.stdout) as unknown[]).length > 0, 'the demo audited its reconciliation');
       });
 
       it('migrates a SQLite file with the built-in pack: backup, status, verify, down', async () => {
@@ -198,6 +204,8 @@ describe('the packed tarball, installed outside the clone', { concurrency: true 
         const status = succeeded(await tradeledger(installation, ['migrate', 'status', '--pack', 'risk-state', '--db', db, '--json'], cwd), 'migrate status');
         assert.equal((JSON.parse(status.stdout) as { current: number }).current, 2);
         succeeded(await tradeledger(installation, ['migrate', 'verify', '--pack', 'risk-state', '--db', db], cwd), 'migrate verify');
+        const history = succeeded(await tradeledger(installation, ['migrate', 'history', '--db', db, '--json'], cwd), 'migrate history');
+        assert.equal((JSON.parse(history.stdout) as unknown[]).length, 2);
         const down = JSON.parse(
           succeeded(await tradeledger(installation, ['migrate', 'down', '--pack', 'risk-state', '--db', db, '--json'], cwd), 'migrate down').stdout,
         ) as {
