@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { AdapterOptions, Database, LockOptions, Queryable, StatementTracer } from './port.ts';
 import { guardAgainstDaemon, holdDaemonLock } from './daemon-lock.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
@@ -70,7 +70,10 @@ export async function openSqlite(path: string, url: string, options: AdapterOpti
   const daemonLock: FileLock | undefined = !memory && options.daemon === true ? holdDaemonLock(path, url) : undefined;
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(memory ? ':memory:' : path);
+    // Loaded here, not on import: migrate/backup.ts imports this file for sqliteLockPath, and Node 22
+    // warns that node:sqlite is experimental whenever it loads (see sqlite-files.ts).
+    const { DatabaseSync: Sqlite } = process.getBuiltinModule('node:sqlite');
+    db = new Sqlite(memory ? ':memory:' : path);
     db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   } catch (error) {
     daemonLock?.release();
