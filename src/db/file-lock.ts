@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
+import { nodeSqlite } from './node-sqlite.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from './lock-held-error.ts';
 
@@ -77,8 +78,7 @@ function attempt(path: string): Attempt {
   // Created private before SQLite opens it, so that it never exists with the umask's mode.
   closeSync(openSync(path, 'a', 0o600));
   const before = inode(path);
-  // Loaded on first use: Node 22 warns whenever node:sqlite loads (see sqlite-files.ts).
-  const db: DatabaseSync = new (process.getBuiltinModule('node:sqlite').DatabaseSync)(path, { timeout: 0 });
+  const db: DatabaseSync = new (nodeSqlite().DatabaseSync)(path, { timeout: 0 });
   try {
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {

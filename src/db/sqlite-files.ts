@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { nodeSqlite } from './node-sqlite.ts';
 
 /**
  * node:sqlite, loaded on first use rather than on import: everything that backs up or checks a
@@ -6,7 +7,7 @@ import type { DatabaseSync } from 'node:sqlite';
  * module loads, so a library or CLI run that never touches SQLite must not load it.
  */
 function sqlite(): typeof import('node:sqlite') {
-  return process.getBuiltinModule('node:sqlite');
+  return nodeSqlite();
 }
 
 function openReadOnly(path: string): DatabaseSync {

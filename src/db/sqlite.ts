@@ -5,6 +5,7 @@ import type { AdapterOptions, Database, LockOptions, Queryable, StatementTracer 
 import { guardAgainstDaemon, holdDaemonLock } from './daemon-lock.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
 import { requireSqliteFile } from './must-exist.ts';
+import { nodeSqlite } from './node-sqlite.ts';
 import { withQueryContext } from './query-context.ts';
 
 function toSqliteValue(value: unknown): SQLInputValue {
@@ -70,9 +71,8 @@ export async function openSqlite(path: string, url: string, options: AdapterOpti
   const daemonLock: FileLock | undefined = !memory && options.daemon === true ? holdDaemonLock(path, url) : undefined;
   let db: DatabaseSync;
   try {
-    // Loaded here, not on import: migrate/backup.ts imports this file for sqliteLockPath, and Node 22
-    // warns that node:sqlite is experimental whenever it loads (see sqlite-files.ts).
-    const { DatabaseSync: Sqlite } = process.getBuiltinModule('node:sqlite');
+    // Loaded here, not on import: migrate/backup.ts imports this file for sqliteLockPath (see node-sqlite.ts).
+    const { DatabaseSync: Sqlite } = nodeSqlite();
     db = new Sqlite(memory ? ':memory:' : path);
     db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   } catch (error) {
