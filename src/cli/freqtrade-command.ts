@@ -1,0 +1,189 @@
+import type { Config } from '../config/schema.ts';
+import { withDatabase } from '../db/open.ts';
+import { UsageError } from '../errors.ts';
+import { readCcxtDump, type CcxtDump } from '../evidence/ccxt-dump.ts';
+import { listFreqtradeAudit } from '../ledgers/freqtrade/audit.ts';
+import { detectFreqtradeOpen } from '../ledgers/freqtrade/detect.ts';
+import { reconcileFreqtrade, type FreqtradeReconResult } from '../ledgers/freqtrade/reconcile.ts';
+import { freqtradeReport, type FreqtradeReport } from '../ledgers/freqtrade/report.ts';
+import { rollbackFreqtradeBatch } from '../ledgers/freqtrade/rollback.ts';
+import { requireFreqtradeSchema } from '../ledgers/freqtrade/schema.ts';
+import { verifyFreqtrade } from '../ledgers/freqtrade/verify.ts';
+import { reconFlags } from '../recon/flags.ts';
+import { resolveUrl, type DatabaseFlags } from './context.ts';
+import { csv } from './csv.ts';
+import { json, table } from './format.ts';
+import type { CliIo } from './io.ts';
+
+/** The ledgers `--ledger` takes. */
+export const LEDGER_CHOICES = ['bot-ledger', 'freqtrade'] as const;
+
+/** The ledger a command reads: `--ledger`, else tradeledger.yaml's `ledger:`. */
+export function ledgerOf(flags: { readonly ledger?: string }, config: Config): 'bot-ledger' | 'freqtrade' {
+  return (flags.ledger as 'bot-ledger' | 'freqtrade' | undefined) ?? config.ledger;
+}
+
+function printFreqtradeReport(io: CliIo, report: FreqtradeReport, format: 'table' | 'json' | 'csv'): void {
+  if (format === 'json') return io.out(json(report));
+  const proof = (a: FreqtradeReport['anomalies'][number]) => a.rows.map((r) => `${r.table}:${r.key}`);
+  if (format === 'csv') {
+    return io.out(
+      csv(
+        ['kind', 'trade_id', 'pair', 'detail', 'rows'],
+        report.anomalies.map((a) => [a.kind, a.tradeId, a.pair, a.detail, proof(a).join(';')]),
+      ),
+    );
+  }
+  io.out(`${report.schema}: ${report.trades} trade(s) (${report.openTrades} open, ${report.closedTrades} closed), ${report.orders} order(s)`);
+  if (report.anomalies.length === 0) return io.out('no anomalies');
+  io.out(
+    table(
+      ['kind', 'trade_id', 'pair', 'detail', 'rows'],
+      report.anomalies.map((a) => {
+        const rows = proof(a);
+        return [a.kind, a.tradeId, a.pair, a.detail, rows.slice(0, 4).join(' ') + (rows.length > 4 ? ` +${rows.length - 4}` : '')];
+      }),
+    ),
+  );
+  io.out(`\n${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (exit 1)`);
+}
+
+/** `lifecycle report --ledger freqtrade`: reads freqtrade's trades and orders as they are; exit 1 when an anomaly is found. */
+export async function freqtradeLifecycleReport(io: CliIo, config: Config, format: 'table' | 'json' | 'csv'): Promise<void> {
+  await withDatabase(resolveUrl(config), async (db) => {
+    const report = await freqtradeReport(db);
+    printFreqtradeReport(io, report, format);
+    if (report.anomalies.length > 0) io.exitCode = 1;
+  });
+}
+
+/** The recon flags a freqtrade run reads from the command line (the rest comes from tradeledger.yaml and the environment). */
+interface FreqtradeReconFlags {
+  readonly ledger?: string;
+  readonly batch?: string;
+  readonly json?: boolean;
+  readonly evidenceFile?: string;
+}
+
+function printDecisions(io: CliIo, result: FreqtradeReconResult): void {
+  if (result.mode === 'disabled') return io.out('reconciliation backfill is disabled (ENABLE_RECON_EXIT_BACKFILL=false); nothing was looked at or written');
+  io.out(
+    `${result.mode === 'dry-run' ? 'dry run (nothing written; --enable --no-dry-run to apply)' : result.mode}: ${result.decisions.length} open trade(s); batch ${result.batchId ?? '(none)'}; ${
+      Object.entries(result.counts)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(' ') || 'no decisions'
+    }`,
+  );
+  if (result.backup !== null) io.out(`backup: ${result.backup}`);
+  if (result.decisions.length > 0)
+    io.out(
+      table(
+        ['trade_id', 'pair', 'decision', 'reason', 'open', 'filled', 'dust', 'threshold', 'exit_orders', 'close_rate', 'close_profit_abs'],
+        result.decisions.map((d) => [
+          d.tradeId,
+          d.pair,
+          d.decision,
+          d.reason,
+          d.openQty,
+          d.filledQty,
+          d.dustQty,
+          d.threshold,
+          d.exitOrderIds.join(' '),
+          String(d.close?.['close_rate'] ?? ''),
+          String(d.close?.['close_profit_abs'] ?? ''),
+        ]),
+      ),
+    );
+  if (result.mode === 'plan' && result.batchId !== null)
+    io.out(`apply with: tradeledger recon apply --ledger freqtrade --batch ${result.batchId} --no-dry-run`);
+  if (result.mode === 'apply' && result.batchId !== null) io.out(`undo with: tradeledger recon rollback --ledger freqtrade --batch ${result.batchId}`);
+}
+
+async function evidenceOf(config: Config): Promise<CcxtDump> {
+  const file = config.recon.evidence.file;
+  if (config.recon.evidence.source !== 'file' || file === undefined) {
+    throw new UsageError(
+      'with --ledger freqtrade, evidence is a ccxt dump: give --evidence-file dump.json ({"trades": fetchMyTrades, "positions": fetchPositions, "balance": fetchBalance})',
+      'BAD_FLAG',
+    );
+  }
+  return readCcxtDump(file);
+}
+
+/**
+ * The freqtrade branch of every `recon` command: returns false when the ledger is not freqtrade (the
+ * caller goes on with the bot ledger). `configOf` applies the recon flags the caller parsed.
+ */
+export async function freqtradeRecon(
+  io: CliIo,
+  command: 'detect' | 'run' | 'plan' | 'apply' | 'verify' | 'rollback' | 'audit',
+  flags: FreqtradeReconFlags & DatabaseFlags,
+  configOf: () => Config,
+): Promise<boolean> {
+  const config = configOf();
+  if (ledgerOf(flags, config) !== 'freqtrade') return false;
+  await withDatabase(resolveUrl(config), async (db) => {
+    switch (command) {
+      case 'detect': {
+        const rows = await detectFreqtradeOpen(db);
+        if (flags.json === true) return io.out(json(rows));
+        return io.out(
+          rows.length === 0
+            ? 'no open trades'
+            : table(
+                ['trade_id', 'pair', 'direction', 'mode', 'open_date', 'amount', 'entry_filled', 'exit_filled'],
+                rows.map((r) => [r.tradeId, r.pair, r.direction, r.tradingMode, r.openDate, r.amount, r.entryFilled, r.exitFilled]),
+              ),
+        );
+      }
+      case 'run':
+      case 'plan':
+      case 'apply': {
+        await requireFreqtradeSchema(db);
+        const result = await reconcileFreqtrade(db, {
+          flags: reconFlags(config.recon),
+          evidence: await evidenceOf(config),
+          mode: command,
+          ...(flags.batch === undefined ? {} : { batchId: flags.batch }),
+          apiUrl: config.freqtrade.api_url,
+          backupDir: config.database.backup.directory,
+        });
+        return flags.json === true ? io.out(json(result)) : printDecisions(io, result);
+      }
+      case 'verify': {
+        const result = await verifyFreqtrade(db);
+        if (flags.json === true) io.out(json(result));
+        else {
+          io.out(`${result.applied} applied close(s) stand; ${result.openTrades.length} trade(s) open in the database`);
+          for (const problem of result.problems) io.out(`  ${problem}`);
+        }
+        if (result.problems.length > 0) io.exitCode = 1;
+        return;
+      }
+      case 'rollback': {
+        if (flags.batch === undefined) throw new UsageError('--batch <id> is required (see recon audit --ledger freqtrade for batch ids)', 'BAD_FLAG');
+        const result = await rollbackFreqtradeBatch(db, flags.batch, config.freqtrade.api_url);
+        if (flags.json === true) return io.out(json(result));
+        return io.out(
+          result.alreadyReverted
+            ? `batch ${result.batchId} was already rolled back; nothing changed`
+            : `batch ${result.batchId}: ${result.reopened} trade(s) open again, ${result.canceled} exit order(s) canceled; nothing was deleted${
+                result.conflicts.length > 0 ? `; changed since and left as they are: trade ${result.conflicts.join(', ')}` : ''
+              }`,
+        );
+      }
+      case 'audit': {
+        const { dialect } = await requireFreqtradeSchema(db);
+        const rows = await listFreqtradeAudit(db, dialect, { batchId: flags.batch });
+        if (flags.json === true) return io.out(json(rows));
+        return io.out(
+          table(
+            ['batch', 'trade_id', 'pair', 'decision', 'reason', 'filled_qty', 'dust_qty', 'exit_orders', 'created_at', 'reverted_at'],
+            rows.map((r) => [r.batchId, r.tradeId, r.pair, r.decision, r.reason, r.filledQty, r.dustQty, r.exitOrderIds.join(' '), r.createdAt, r.revertedAt]),
+          ),
+        );
+      }
+    }
+  });
+  return true;
+}
