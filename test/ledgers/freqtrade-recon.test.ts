@@ -76,7 +76,11 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       );
       const after = await open();
       assert.deepEqual([await dumpTable(after, 'trades'), await dumpTable(after, 'orders')], before);
-      const audit = await after.query(kind === 'sqlite' ? "SELECT name FROM sqlite_master WHERE name = 'tradeledger_freqtrade_audit'" : "SELECT to_regclass('tradeledger_freqtrade_audit') AS name");
+      const audit = await after.query(
+        kind === 'sqlite'
+          ? "SELECT name FROM sqlite_master WHERE name = 'tradeledger_freqtrade_audit'"
+          : "SELECT to_regclass('tradeledger_freqtrade_audit') AS name",
+      );
       assert.ok(audit.length === 0 || (audit[0] as Row)['name'] === null, 'a dry run creates no table');
       await after.close();
     });
@@ -88,7 +92,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
 
     let batch = '';
-    it("applies: closes the ghost trades the way freqtrade closes them, audit rows first, after a backup", async () => {
+    it('applies: closes the ghost trades the way freqtrade closes them, audit rows first, after a backup', async () => {
       const run = await cli('recon', 'run', ...flags(), '--enable', '--no-dry-run', '--json');
       assert.equal(run.code, 0, run.stderr);
       const result = JSON.parse(run.stdout) as { mode: string; batchId: string; backup: string | null; counts: Record<string, number> };
@@ -131,13 +135,24 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       );
       near(exits[1]?.['funding_fee'], -0.12, 'the exit order takes the running funding fees');
       for (const id of [6, 8, 9]) assert.equal(bool((await trade(db, id))['is_open']), true, `trade ${id} stays open`);
-      const audit = await db.query<Row>('SELECT trade_id, decision, reason, before_image FROM tradeledger_freqtrade_audit WHERE batch_id = $1 ORDER BY trade_id', [batch]);
+      const audit = await db.query<Row>(
+        'SELECT trade_id, decision, reason, before_image FROM tradeledger_freqtrade_audit WHERE batch_id = $1 ORDER BY trade_id',
+        [batch],
+      );
       assert.deepEqual(
         audit.map((a) => `${a['trade_id']}:${a['decision']}:${a['reason']}`),
-        ['2:APPLIED:null', '3:APPLIED:null', '6:NO_GO:missing_fill_evidence_for_large_remainder', '8:NO_GO:exchange_not_flat', '9:NO_GO:missing_fill_evidence_for_large_remainder'],
+        [
+          '2:APPLIED:null',
+          '3:APPLIED:null',
+          '6:NO_GO:missing_fill_evidence_for_large_remainder',
+          '8:NO_GO:exchange_not_flat',
+          '9:NO_GO:missing_fill_evidence_for_large_remainder',
+        ],
       );
       await db.close();
-      const report = JSON.parse((await cli('lifecycle', 'report', '--ledger', 'freqtrade', '--db', test.url, '--json')).stdout) as { anomalies: { tradeId: number }[] };
+      const report = JSON.parse((await cli('lifecycle', 'report', '--ledger', 'freqtrade', '--db', test.url, '--json')).stdout) as {
+        anomalies: { tradeId: number }[];
+      };
       assert.ok(!report.anomalies.some((a) => a.tradeId === 2 || a.tradeId === 3), 'the closed trades are consistent');
       const verify = await cli('recon', 'verify', '--ledger', 'freqtrade', '--db', test.url, '--json');
       assert.equal(verify.code, 0, verify.stdout);

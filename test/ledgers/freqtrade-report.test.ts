@@ -96,3 +96,31 @@ describe('the freqtrade schema check', () => {
     await test.cleanup();
   });
 });
+
+// The issue's transcript: a freqtrade operator running the commands without --ledger.
+for (const kind of ['sqlite', 'postgres'] as const) {
+  describe(`without --ledger, a freqtrade database on ${kind}`, () => {
+    let test: TestDatabase;
+    before(async () => {
+      const made = await createFreqtradeDatabase(kind);
+      test = made.test;
+      await plantFreqtradeScenario(made.db, kind);
+      await made.db.close();
+    });
+    after(async () => test.cleanup());
+
+    it('lifecycle report says to add --ledger freqtrade, not to create the bot-ledger schema (exit 2)', async () => {
+      const run = await cli('lifecycle', 'report', '--db', test.url);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /is a freqtrade database \(orders\.ft_trade_id\): add --ledger freqtrade/);
+      assert.doesNotMatch(run.stderr, /migrate up --pack bot-ledger|is SQLite/);
+    });
+
+    it('recon detect says the same instead of a raw column "profile_id" does not exist (exit 2)', async () => {
+      const run = await cli('recon', 'detect', '--db', test.url);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /add --ledger freqtrade/);
+      assert.doesNotMatch(run.stderr, /42703|profile_id/);
+    });
+  });
+}
