@@ -89,7 +89,7 @@ describe("freqtrade's recalc_trade_from_orders, in decimals", () => {
     const figures = recalcFromOrders(short, orders, true);
     // A short that bought back 10 lower made money: 100·0.999 − 90·1.001 = 9.81.
     assert.equal(figures.closeProfitAbs.toNumber(), 9.81);
-    // freqtrade's docs/sql_cheatsheet.md template, amount * close_rate * (1 - fee_close) - amount * open_rate * (1 - fee_open),
+    // freqtrade's SQL cheat sheet template (www.freqtrade.io/en/stable/sql_cheatsheet), amount * close_rate * (1 - fee_close) - amount * open_rate * (1 - fee_open),
     // would have written 89.91 − 99.9 = −9.99 for this trade: a loss.
     assert.notEqual(figures.closeProfitAbs.toNumber(), -9.99);
     assert.ok(Math.abs(figures.closeProfit.toNumber() - (9.81 / 99.9) * 2) < 1e-15);

@@ -53,7 +53,7 @@ async function apiAnswers(url: string): Promise<boolean> {
  * The stop-the-bot gate: refuses (SafetyError, exit 3) while another process has the freqtrade
  * database open (SQLite: its file among other processes' descriptors in /proc; PostgreSQL: another
  * session on the database) or freqtrade's REST API answers. freqtrade's own documentation
- * (docs/sql_cheatsheet.md) warns that writing while the bot is connected corrupts its state.
+ * (www.freqtrade.io/en/stable/sql_cheatsheet) warns that writing while the bot is connected corrupts its state.
  * Called before the backup and again inside the writing transaction.
  */
 export async function requireBotStopped(db: Database, conn: Queryable, apiUrl: string | undefined): Promise<void> {
