@@ -1,7 +1,11 @@
 import type { Config } from '../config/schema.ts';
 import { withDatabase } from '../db/open.ts';
 import { UsageError } from '../errors.ts';
-import { readCcxtDump, type CcxtDump } from '../evidence/ccxt-dump.ts';
+import { readFile } from 'node:fs/promises';
+import type { Database } from '../db/port.ts';
+import { readCcxtDump } from '../evidence/ccxt-dump.ts';
+import { openEvidenceSource } from '../evidence/open.ts';
+import { dumpEvidence, sourceEvidence, type FtEvidenceLoader } from '../ledgers/freqtrade/evidence.ts';
 import { listFreqtradeAudit } from '../ledgers/freqtrade/audit.ts';
 import { detectFreqtradeOpen } from '../ledgers/freqtrade/detect.ts';
 import { reconcileFreqtrade, type FreqtradeReconResult } from '../ledgers/freqtrade/reconcile.ts';
@@ -99,15 +103,34 @@ function printDecisions(io: CliIo, result: FreqtradeReconResult): void {
   if (result.mode === 'apply' && result.batchId !== null) io.out(`undo with: tradeledger recon rollback --ledger freqtrade --batch ${result.batchId}`);
 }
 
-async function evidenceOf(config: Config): Promise<CcxtDump> {
-  const file = config.recon.evidence.file;
-  if (config.recon.evidence.source !== 'file' || file === undefined) {
+/** True when the file is a ccxt dump (`{"trades": [...]}`) rather than the bot-ledger export (`{"fills": [...]}` or CSV). */
+async function isCcxtDump(path: string): Promise<boolean> {
+  if (!path.toLowerCase().endsWith('.json')) return false;
+  try {
+    const root: unknown = JSON.parse(await readFile(path, 'utf8'));
+    return typeof root === 'object' && root !== null && Array.isArray((root as { trades?: unknown }).trades);
+  } catch {
+    // Unreadable or not JSON: the bot-ledger file source reports it, located.
+    return false;
+  }
+}
+
+/** The evidence of a freqtrade run: a ccxt dump file, or the recon `file` / `ccxt` source under recon.evidence.profile (default 'freqtrade'). */
+async function evidenceOf(config: Config, db: Database): Promise<{ load: FtEvidenceLoader; close(): Promise<void> }> {
+  const settings = config.recon.evidence;
+  if (settings.source === 'file' && settings.file !== undefined && (await isCcxtDump(settings.file))) {
+    const dump = await readCcxtDump(settings.file);
+    return { load: async () => dumpEvidence(dump), close: async () => {} };
+  }
+  if (settings.source === 'table') {
     throw new UsageError(
-      'with --ledger freqtrade, evidence is a ccxt dump: give --evidence-file dump.json ({"trades": fetchMyTrades, "positions": fetchPositions, "balance": fetchBalance})',
+      'a freqtrade database has no exchange_fills table: give --evidence-file dump.json (a ccxt dump: {"trades": fetchMyTrades, "positions": fetchPositions, "balance": fetchBalance}) or --evidence ccxt',
       'BAD_FLAG',
     );
   }
-  return readCcxtDump(file);
+  const source = await openEvidenceSource(settings, db);
+  const profile = settings.profile ?? 'freqtrade';
+  return { load: (open) => sourceEvidence(source, profile, open, new Date()), close: () => source.close() };
 }
 
 /**
@@ -140,15 +163,20 @@ export async function freqtradeRecon(
       case 'plan':
       case 'apply': {
         await requireFreqtradeSchema(db);
-        const result = await reconcileFreqtrade(db, {
-          flags: reconFlags(config.recon),
-          evidence: await evidenceOf(config),
-          mode: command,
-          ...(flags.batch === undefined ? {} : { batchId: flags.batch }),
-          apiUrl: config.freqtrade.api_url,
-          backupDir: config.database.backup.directory,
-        });
-        return flags.json === true ? io.out(json(result)) : printDecisions(io, result);
+        const evidence = await evidenceOf(config, db);
+        try {
+          const result = await reconcileFreqtrade(db, {
+            flags: reconFlags(config.recon),
+            evidence: evidence.load,
+            mode: command,
+            ...(flags.batch === undefined ? {} : { batchId: flags.batch }),
+            apiUrl: config.freqtrade.api_url,
+            backupDir: config.database.backup.directory,
+          });
+          return flags.json === true ? io.out(json(result)) : printDecisions(io, result);
+        } finally {
+          await evidence.close();
+        }
       }
       case 'verify': {
         const result = await verifyFreqtrade(db);

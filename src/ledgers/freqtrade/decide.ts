@@ -14,6 +14,7 @@ export const SOLD_ON_EXCHANGE = 'sold_on_exchange';
 export type FtNoGoReason =
   | 'trading_mode_unsupported'
   | 'unknown_entry_order'
+  | 'evidence_incomplete'
   | 'exchange_position_unknown'
   | 'exchange_not_flat'
   | 'missing_fill_evidence_for_large_remainder'
@@ -145,6 +146,8 @@ export function decideFreqtrade(input: {
   readonly match: TradeMatch;
   /** Futures: the signed position; spot: the base currency's total balance; null when the evidence has neither. */
   readonly exchangeQty: Decimal | null;
+  /** Why the evidence may not be whole; any makes every trade a no-go. */
+  readonly evidenceProblems?: readonly string[];
   readonly flags: Pick<ReconFlags, 'dustAbsQty' | 'dustRelPct'>;
 }): FtDecision {
   const { trade, match, exchangeQty, flags } = input;
@@ -161,6 +164,7 @@ export function decideFreqtrade(input: {
       reason: 'unknown_entry_order',
       detail: `the exchange has ${exitSideOf(trade) === 'buy' ? 'sell' : 'buy'} order(s) ${match.unknownEntries.map((o) => o.orderId).join(', ')} the database lacks: let freqtrade import them first`,
     });
+  if ((input.evidenceProblems ?? []).length > 0) failed.push({ reason: 'evidence_incomplete', detail: (input.evidenceProblems ?? []).slice(0, 3).join('; ') });
   if (exchangeQty === null)
     failed.push({
       reason: 'exchange_position_unknown',

@@ -4,11 +4,11 @@ import { Decimal } from 'decimal.js';
 import type { Database, Queryable } from '../../db/port.ts';
 import { integrityCheck, onlineBackup } from '../../db/sqlite-files.ts';
 import { CheckFailedError, SafetyError, UsageError } from '../../errors.ts';
-import type { CcxtDump } from '../../evidence/ccxt-dump.ts';
 import { requireApplyAllowed, requireEnabled, type ReconFlags } from '../../recon/flags.ts';
 import { ensureAuditTable, insertAudit, listFreqtradeAudit, type FtAuditDecision } from './audit.ts';
 import { afterImage, beforeImage, writeClose } from './close-rows.ts';
 import { decideFreqtrade, type FtDecision } from './decide.ts';
+import type { FtEvidence, FtEvidenceLoader } from './evidence.ts';
 import { matchFills } from './match.ts';
 import { readOrders, readTrades, type FtOrder, type FtTrade } from './rows.ts';
 import { requireFreqtradeSchema } from './schema.ts';
@@ -17,7 +17,8 @@ import { requireBotStopped } from './stop-gate.ts';
 /** How a reconciliation of a freqtrade database runs. */
 export interface FreqtradeReconOptions {
   readonly flags: ReconFlags;
-  readonly evidence: CcxtDump;
+  /** Gathers the evidence for the open trades (a ccxt dump: `async () => dumpEvidence(dump)`). */
+  readonly evidence: FtEvidenceLoader;
   /** `run` decides and, with dry run off, applies; `plan` records PENDING_APPLY rows; `apply` applies a planned batch. */
   readonly mode: 'run' | 'plan' | 'apply';
   readonly batchId?: string;
@@ -59,23 +60,18 @@ function newBatchId(now: Date): string {
   return `FT-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** The exchange's holding for a trade: futures the signed position of its symbol, spot the total balance of its base currency. */
-function exchangeQtyOf(trade: FtTrade, evidence: CcxtDump): Decimal | null {
-  if (trade.tradingMode === 'futures') {
-    const positions = evidence.positions.filter((p) => p.symbol === trade.pair);
-    // fetchPositions leaves out flat symbols on many exchanges: a dump that has positions at all vouches for the missing ones being flat.
-    if (positions.length === 0) return evidence.positions.length > 0 || evidence.balanceTotal !== null ? new Decimal(0) : null;
-    return positions.reduce((s, p) => s.plus(p.quantity), new Decimal(0));
-  }
-  if (evidence.balanceTotal === null || trade.baseCurrency === null) return null;
-  return evidence.balanceTotal.get(trade.baseCurrency) ?? new Decimal(0);
+/** Decides every open trade (or those named) from the evidence, reading inside `conn` (pure decisions on fresh reads). */
+async function openTrades(conn: Queryable, dialect: 'postgres' | 'sqlite', tradeIds: readonly number[] | undefined): Promise<FtTrade[]> {
+  return (await readTrades(conn, dialect, { sql: 'is_open = $1', params: [true] })).filter((t) => tradeIds === undefined || tradeIds.includes(t.id));
 }
 
-/** Decides every open trade (or those named) from the evidence, reading inside `conn` (pure decisions on fresh reads). */
-async function decideAll(conn: Queryable, dialect: 'postgres' | 'sqlite', options: FreqtradeReconOptions): Promise<{ trade: FtTrade; decision: FtDecision }[]> {
-  const open = (await readTrades(conn, dialect, { sql: 'is_open = $1', params: [true] })).filter(
-    (t) => options.tradeIds === undefined || options.tradeIds.includes(t.id),
-  );
+async function decideAll(
+  conn: Queryable,
+  dialect: 'postgres' | 'sqlite',
+  options: FreqtradeReconOptions,
+  evidence: FtEvidence,
+): Promise<{ trade: FtTrade; decision: FtDecision }[]> {
+  const open = await openTrades(conn, dialect, options.tradeIds);
   if (open.length === 0) return [];
   const pairs = [...new Set(open.map((t) => t.pair))];
   const placeholders = pairs.map((_, i) => `$${i + 1}`).join(', ');
@@ -89,8 +85,9 @@ async function decideAll(conn: Queryable, dialect: 'postgres' | 'sqlite', option
     decision: decideFreqtrade({
       trade,
       orders: byTrade.get(trade.id) ?? [],
-      match: matchFills(trade, options.evidence.trades, knownByPair.get(trade.pair) ?? new Set()),
-      exchangeQty: exchangeQtyOf(trade, options.evidence),
+      match: matchFills(trade, evidence.fills, knownByPair.get(trade.pair) ?? new Set()),
+      exchangeQty: evidence.exchangeQty(trade),
+      evidenceProblems: evidence.problems,
       flags: options.flags,
     }),
   }));
@@ -167,7 +164,8 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
   const { flags } = options;
   if (options.mode === 'run' && !flags.enabled) return { mode: 'disabled', batchId: null, backup: null, decisions: [], counts: {} };
   if (options.mode === 'run' && flags.dryRun) {
-    const decisions = (await decideAll(db, dialect, options)).map(({ decision }) => summary(decision, decision.go ? 'DRY_RUN' : 'NO_GO'));
+    const evidence = await options.evidence(await openTrades(db, dialect, options.tradeIds));
+    const decisions = (await decideAll(db, dialect, options, evidence)).map(({ decision }) => summary(decision, decision.go ? 'DRY_RUN' : 'NO_GO'));
     return { mode: 'dry-run', batchId: null, backup: null, decisions, counts: countsOf(decisions) };
   }
   if (options.mode === 'plan') requireEnabled(flags, 'plan');
@@ -181,6 +179,9 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
     planned = new Map(rows.filter((r) => r.decision === 'PENDING_APPLY' && r.evidenceHash !== null).map((r) => [r.tradeId, r.evidenceHash as string]));
   }
   await requireBotStopped(db, db, options.apiUrl);
+  const scope = planned === undefined ? options : { ...options, tradeIds: [...planned.keys()] };
+  // Gathered before the transaction (a live exchange is slow); a trade opened meanwhile has no evidence and is refused.
+  const evidence = await options.evidence(await openTrades(db, dialect, scope.tradeIds));
   const batchId = options.batchId ?? newBatchId(now);
   const backup = options.mode === 'plan' ? null : await backupFirst(db, batchId, options.backupDir);
   const decisions = await db.transaction(
@@ -189,8 +190,7 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
       await requireBotStopped(db, tx, undefined);
       if (dialect === 'postgres') await tx.exec('LOCK TABLE trades, orders IN SHARE ROW EXCLUSIVE MODE');
       await ensureAuditTable(tx, dialect);
-      const scoped = planned === undefined ? options : { ...options, tradeIds: [...planned.keys()] };
-      const decided = await decideAll(tx, dialect, scoped);
+      const decided = await decideAll(tx, dialect, scope, evidence);
       const out: FtDecisionSummary[] = [];
       for (const { trade, decision } of decided) {
         let outcome: FtAuditDecision = decision.go ? (options.mode === 'plan' ? 'PENDING_APPLY' : 'APPLIED') : 'NO_GO';
