@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { MAX_LOOKBACK_HOURS } from '../config/recon-schema.ts';
 import { openEvidenceSource } from '../evidence/open.ts';
 import { requireBotLedger } from '../lifecycle/require-schema.ts';
+import { DETECT_TABLES, RECON_AUDIT_TABLES, RECON_REPORT_TABLES, RECON_TABLES } from '../packs/bot-ledger/tables.ts';
 import { applyBatch } from '../recon/apply-batch.ts';
 import type { CycleResult, ReconDeps } from '../recon/cycle.ts';
 import { runReconCycle } from '../recon/cycle.ts';
@@ -77,7 +78,7 @@ function reconConfig(flags: Flags): Config {
 async function withRecon(flags: Flags, fn: (db: Database, deps: ReconDeps, config: Config) => Promise<void>): Promise<void> {
   const config = reconConfig(flags);
   await withDatabase(resolveUrl(config), async (db) => {
-    await requireBotLedger(db, ['orders', 'trading_status', 'exchange_fills', 'exchange_positions', 'reconciliation_backfill_audit']);
+    await requireBotLedger(db, RECON_TABLES);
     const evidence = await openEvidenceSource(config.recon.evidence, db);
     try {
       if (config.recon.pause_source === 'url' && config.recon.status_url === undefined) {
@@ -170,7 +171,7 @@ export function reconCommand(io: CliIo): Command {
       if (await freqtradeRecon(io, 'detect', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
       await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, ['orders']);
+        await requireBotLedger(db, DETECT_TABLES);
         const rows = await detectOpenLifecycles(db, flags.profile);
         if (flags.json === true) return io.out(json(rows));
         io.out(
@@ -215,7 +216,7 @@ export function reconCommand(io: CliIo): Command {
       if (await freqtradeRecon(io, 'verify', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
       await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, ['orders', 'reconciliation_backfill_audit']);
+        await requireBotLedger(db, RECON_REPORT_TABLES);
         const result = await verifyRecon(db, flags.profile);
         if (flags.json === true) io.out(json(result));
         else {
@@ -246,7 +247,7 @@ export function reconCommand(io: CliIo): Command {
       if (await freqtradeRecon(io, 'rollback', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
       await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, ['orders', 'reconciliation_backfill_audit']);
+        await requireBotLedger(db, RECON_REPORT_TABLES);
         const result = await rollbackBatch(db, requireBatch(flags));
         if (flags.json === true) return io.out(json(result));
         io.out(
@@ -261,7 +262,7 @@ export function reconCommand(io: CliIo): Command {
       if (await freqtradeRecon(io, 'audit', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
       await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, ['reconciliation_backfill_audit']);
+        await requireBotLedger(db, RECON_AUDIT_TABLES);
         const rows = await listAudit(db, { batchId: flags.batch, profileId: flags.profile });
         if (flags.json === true) return io.out(json(rows));
         io.out(

@@ -1,11 +1,9 @@
 import type { Database } from '../db/port.ts';
 import { UsageError } from '../errors.ts';
-
-/** Tables the lifecycle and reconciliation commands read; all come with the bot-ledger pack. */
-const LEDGER_TABLES = ['orders', 'trade_history', 'positions', 'lifecycle_snapshots', 'lifecycle_backfill_batches', 'lifecycle_backfill_changes'] as const;
+import { LIFECYCLE_TABLES } from '../packs/bot-ledger/tables.ts';
 
 /** Refuses a database that is not a PostgreSQL bot ledger, saying what to run. */
-export async function requireBotLedger(db: Database, tables: readonly string[] = LEDGER_TABLES): Promise<void> {
+export async function requireBotLedger(db: Database, tables: readonly string[] = LIFECYCLE_TABLES): Promise<void> {
   if (await looksLikeFreqtrade(db)) {
     // Its own orders table would pass the table check below and fail later on a missing column.
     throw new UsageError(

@@ -18,6 +18,7 @@ import type { DaemonLogger } from './logger.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { ensureSchema, type SchemaCheck } from './schema-check.ts';
 import { serveSettings, type ServeSettings } from './settings.ts';
+import { RECON_TABLES } from '../packs/bot-ledger/tables.ts';
 
 /** What starting a daemon needs. */
 export interface DaemonOptions {
@@ -44,9 +45,6 @@ export interface Daemon {
    */
   stop(signal?: string): Promise<{ readonly clean: boolean }>;
 }
-
-// The tables a reconciliation cycle reads and writes (as `recon run` requires them).
-const RECON_TABLES = ['orders', 'trading_status', 'exchange_fills', 'exchange_positions', 'reconciliation_backfill_audit'];
 
 function pauseSource(config: Config): PauseSource {
   if (config.recon.pause_source === 'table') return { kind: 'table' };
