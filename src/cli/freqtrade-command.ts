@@ -20,11 +20,11 @@ import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
 
 /** The ledgers `--ledger` takes. */
-export const LEDGER_CHOICES = ['bot-ledger', 'freqtrade'] as const;
+export const LEDGER_CHOICES = ['bot-ledger', 'freqtrade', 'custom'] as const;
 
 /** The ledger a command reads: `--ledger`, else tradeledger.yaml's `ledger:`. */
-export function ledgerOf(flags: { readonly ledger?: string }, config: Config): 'bot-ledger' | 'freqtrade' {
-  return (flags.ledger as 'bot-ledger' | 'freqtrade' | undefined) ?? config.ledger;
+export function ledgerOf(flags: { readonly ledger?: string }, config: Config): (typeof LEDGER_CHOICES)[number] {
+  return (flags.ledger as (typeof LEDGER_CHOICES)[number] | undefined) ?? config.ledger;
 }
 
 function printFreqtradeReport(io: CliIo, report: FreqtradeReport, format: 'table' | 'json' | 'csv'): void {
@@ -144,7 +144,9 @@ export async function freqtradeRecon(
   configOf: () => Config,
 ): Promise<boolean> {
   const config = configOf();
-  if (ledgerOf(flags, config) !== 'freqtrade') return false;
+  const ledger = ledgerOf(flags, config);
+  if (ledger === 'custom') throw new UsageError('recon on a custom ledger (ledger: custom) is not supported yet: lifecycle report is', 'BAD_FLAG');
+  if (ledger !== 'freqtrade') return false;
   await withDatabase(resolveUrl(config), async (db) => {
     switch (command) {
       case 'detect': {

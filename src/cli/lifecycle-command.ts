@@ -13,6 +13,7 @@ import { csv } from './csv.ts';
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
 import { freqtradeLifecycleReport, LEDGER_CHOICES, ledgerOf } from './freqtrade-command.ts';
+import { customLifecycleReport } from '../ledgers/custom/report.ts';
 
 type Flags = DatabaseFlags & {
   readonly label?: string;
@@ -209,7 +210,14 @@ function printReport(io: CliIo, report: LifecycleReport, format: 'table' | 'json
 
 async function report(io: CliIo, flags: Flags): Promise<void> {
   const config = resolveConfig(flags);
-  if (ledgerOf(flags, config) === 'freqtrade') return freqtradeLifecycleReport(io, config, flags.json === true ? 'json' : (flags.format ?? 'table'));
+  const ledger = ledgerOf(flags, config);
+  if (ledger === 'freqtrade') return freqtradeLifecycleReport(io, config, flags.json === true ? 'json' : (flags.format ?? 'table'));
+  if (ledger === 'custom') {
+    const result = await customLifecycleReport(resolveUrl(config), config.mapping, flags.profile);
+    printReport(io, result, flags.json === true ? 'json' : (flags.format ?? 'table'));
+    if (result.blocking) io.exitCode = 1;
+    return;
+  }
   await onLedger(flags, async (db) => {
     const result = await lifecycleReport(db, flags.profile);
     printReport(io, result, flags.json === true ? 'json' : (flags.format ?? 'table'));
