@@ -192,7 +192,7 @@ export async function freqtradeRecon(
       }
       case 'rollback': {
         if (flags.batch === undefined) throw new UsageError('--batch <id> is required (see recon audit --ledger freqtrade for batch ids)', 'BAD_FLAG');
-        const result = await rollbackFreqtradeBatch(db, flags.batch, config.freqtrade.api_url);
+        const result = await rollbackFreqtradeBatch(db, flags.batch, config.freqtrade.api_url, config.database.backup.directory);
         if (flags.json === true) return io.out(json(result));
         return io.out(
           result.alreadyReverted

@@ -96,3 +96,40 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('the backup before an apply (SQLite in WAL mode)', () => {
+  it('holds what is still only in the -wal file, which a copy of the database file would miss', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const { copyFileSync } = await import('node:fs');
+    const made = await createFreqtradeDatabase('sqlite');
+    await plantFreqtradeScenario(made.db, 'sqlite');
+    await made.db.close();
+    const file = made.test.url.slice('sqlite:'.length);
+    // A connection of this process (the gate looks at other processes) writes a trade and keeps it in the WAL.
+    const writer = new DatabaseSync(file);
+    writer.exec('PRAGMA wal_autocheckpoint = 0');
+    writer.exec(
+      "INSERT INTO trades (id, exchange, pair, is_open, fee_open, fee_close, open_rate, stake_amount, amount, open_date, is_stop_loss_trailing, is_short, interest_rate) VALUES (50, 'binance', 'AVAX/USDT', 1, 0.001, 0.001, 30, 30, 1, '2026-01-12 12:00:00.000000', 0, 0, 0)",
+    );
+    try {
+      const evidence = join(made.test.dir, 'evidence.json');
+      writeFileSync(evidence, JSON.stringify(CCXT_DUMP));
+      const run = await cli('recon', 'run', '--ledger', 'freqtrade', '--db', made.test.url, '--evidence-file', evidence, '--enable', '--no-dry-run', '--json');
+      assert.equal(run.code, 0, run.stderr);
+      const backup = JSON.parse(run.stdout).backup as string;
+      const copy = join(made.test.dir, 'plain-copy.sqlite');
+      copyFileSync(file, copy);
+      const count = (path: string) => {
+        const db = new DatabaseSync(path, { readOnly: true });
+        const row = db.prepare('SELECT count(*) AS n FROM trades WHERE id = 50').get() as { n: number };
+        db.close();
+        return row.n;
+      };
+      assert.equal(count(backup), 1, 'the online backup has the row');
+      assert.equal(count(copy), 0, 'a plain copy of the file does not');
+    } finally {
+      writer.close();
+      await made.test.cleanup();
+    }
+  });
+});

@@ -180,7 +180,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await db.close();
       const run = await cli('recon', 'rollback', '--ledger', 'freqtrade', '--db', test.url, '--batch', batch, '--json');
       assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual(JSON.parse(run.stdout), { batchId: batch, reopened: 2, canceled: 2, conflicts: [], alreadyReverted: false });
+      const { backup, ...result } = JSON.parse(run.stdout) as { backup: string | null };
+      assert.deepEqual(result, { batchId: batch, reopened: 2, canceled: 2, conflicts: [], alreadyReverted: false });
+      assert.equal(backup !== null && existsSync(backup), kind === 'sqlite', 'SQLite: an online backup before the rollback writes');
       const after = await open();
       assert.equal((await dumpTable(after, 'orders')).length, ordersBefore);
       const t2 = await trade(after, 2);

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Decimal } from 'decimal.js';
 import type { Database, Queryable } from '../../db/port.ts';
-import { integrityCheck, onlineBackup } from '../../db/sqlite-files.ts';
-import { CheckFailedError, SafetyError, UsageError } from '../../errors.ts';
+import { SafetyError, UsageError } from '../../errors.ts';
 import { requireApplyAllowed, requireEnabled, type ReconFlags } from '../../recon/flags.ts';
 import { ensureAuditTable, insertAudit, listFreqtradeAudit, type FtAuditDecision } from './audit.ts';
+import { backupFirst } from './backup.ts';
 import { afterImage, beforeImage, writeClose } from './close-rows.ts';
 import { decideFreqtrade, type FtDecision } from './decide.ts';
 import type { FtEvidence, FtEvidenceLoader } from './evidence.ts';
@@ -114,16 +113,6 @@ function countsOf(decisions: readonly FtDecisionSummary[]): Partial<Record<FtAud
   const counts: Partial<Record<FtAuditDecision, number>> = {};
   for (const d of decisions) counts[d.decision] = (counts[d.decision] ?? 0) + 1;
   return counts;
-}
-
-/** The SQLite online backup (freqtrade runs in WAL mode: a copy of the file alone would miss what the -wal holds), integrity-checked. */
-async function backupFirst(db: Database, batchId: string, dir: string | null | undefined): Promise<string | null> {
-  if (db.dialect !== 'sqlite' || db.file === undefined) return null;
-  const target = join(dir ?? join(db.file, '..'), `${db.file.split('/').at(-1)}.${batchId}.bak`);
-  await onlineBackup(db.file, target);
-  const check = integrityCheck(target);
-  if (check !== 'ok') throw new CheckFailedError(`the backup ${target} fails PRAGMA integrity_check (${check}): nothing was written`, 'BACKUP');
-  return target;
 }
 
 async function auditRow(tx: Queryable, batchId: string, trade: FtTrade, decision: FtDecision, outcome: FtAuditDecision, at: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/port.ts';
 import { UsageError } from '../../errors.ts';
 import { AUDIT_TABLE, listFreqtradeAudit } from './audit.ts';
+import { backupFirst } from './backup.ts';
 import { writeImage } from './close-rows.ts';
 import { readTrades } from './rows.ts';
 import { requireFreqtradeSchema } from './schema.ts';
@@ -16,6 +17,8 @@ export interface FreqtradeRollbackResult {
   /** Trades changed since the batch (closed again, reopened by hand): left as they are. */
   readonly conflicts: readonly number[];
   readonly alreadyReverted: boolean;
+  /** The SQLite online backup taken before the rollback wrote anything. */
+  readonly backup: string | null;
 }
 
 /**
@@ -25,15 +28,16 @@ export interface FreqtradeRollbackResult {
  * recalc_trade_from_orders counts every closed order with something filled, canceled or not, so a
  * canceled order still showing its fill would shrink the reopened trade when the bot restarts.
  */
-export async function rollbackFreqtradeBatch(db: Database, batchId: string, apiUrl?: string): Promise<FreqtradeRollbackResult> {
+export async function rollbackFreqtradeBatch(db: Database, batchId: string, apiUrl?: string, backupDir?: string | null): Promise<FreqtradeRollbackResult> {
   const { dialect } = await requireFreqtradeSchema(db);
   const rows = (await listFreqtradeAudit(db, dialect, { batchId })).filter((r) => r.decision === 'APPLIED');
   if (rows.length === 0) throw new UsageError(`batch ${batchId} applied nothing (see recon audit --ledger freqtrade): nothing to roll back`, 'NO_BATCH');
   const pending = rows.filter((r) => r.revertedAt === null);
-  if (pending.length === 0) return { batchId, reopened: 0, canceled: 0, conflicts: [], alreadyReverted: true };
+  if (pending.length === 0) return { batchId, reopened: 0, canceled: 0, conflicts: [], alreadyReverted: true, backup: null };
   await requireBotStopped(db, db, apiUrl);
-  return db.transaction(
-    async (tx) => {
+  const backup = await backupFirst(db, `${batchId}.rollback`, backupDir);
+  const result = await db.transaction(
+    async (tx): Promise<Omit<FreqtradeRollbackResult, 'backup'>> => {
       await requireBotStopped(db, tx, undefined);
       let reopened = 0;
       let canceled = 0;
@@ -68,4 +72,5 @@ export async function rollbackFreqtradeBatch(db: Database, batchId: string, apiU
     },
     { immediate: true },
   );
+  return { ...result, backup };
 }
