@@ -141,6 +141,25 @@ describe('matching exchange fills to a freqtrade trade', () => {
   });
 });
 
+describe('a ghost whose exit order the database knows, still open', () => {
+  it('is a no-go that says to let freqtrade update the order itself', () => {
+    const { dump } = parseCcxtDump(
+      JSON.stringify({
+        trades: [{ id: 't1', order: 'k', symbol: 'ETH/USDT', side: 'sell', price: '110', amount: '3', timestamp: Date.parse('2026-01-01T01:00:00Z') }],
+        balance: { total: { ETH: '0' } },
+      }),
+    );
+    const match = matchFills(trade(), dump.trades, new Set(['k']), new Set(['k']));
+    assert.deepEqual(match.exits, []);
+    const decision = decideFreqtrade({ trade: trade(), orders: [], match, exchangeQty: d(0), flags: { dustAbsQty: d(0), dustRelPct: d(0) } });
+    assert.deepEqual(
+      decision.failed.map((f) => f.reason),
+      ['open_order_in_database', 'missing_fill_evidence_for_large_remainder'],
+    );
+    assert.match(decision.failed[0]?.detail ?? '', /order\(s\) k filled on the exchange are still open in the database/);
+  });
+});
+
 describe('the ccxt dump reader', () => {
   it('refuses JSON numbers, naming the field and the ccxt setting, and lists every problem', () => {
     const { problems } = parseCcxtDump(

@@ -14,6 +14,7 @@ export const SOLD_ON_EXCHANGE = 'sold_on_exchange';
 export type FtNoGoReason =
   | 'trading_mode_unsupported'
   | 'unknown_entry_order'
+  | 'open_order_in_database'
   | 'evidence_incomplete'
   | 'exchange_position_unknown'
   | 'exchange_not_flat'
@@ -163,6 +164,11 @@ export function decideFreqtrade(input: {
     failed.push({
       reason: 'unknown_entry_order',
       detail: `the exchange has ${exitSideOf(trade) === 'buy' ? 'sell' : 'buy'} order(s) ${match.unknownEntries.map((o) => o.orderId).join(', ')} the database lacks: let freqtrade import them first`,
+    });
+  if (match.knownOpen.length > 0)
+    failed.push({
+      reason: 'open_order_in_database',
+      detail: `order(s) ${match.knownOpen.map((o) => o.orderId).join(', ')} filled on the exchange are still open in the database (ft_is_open = 1): freqtrade updates orders it knows when it restarts; restart it and run again`,
     });
   if ((input.evidenceProblems ?? []).length > 0) failed.push({ reason: 'evidence_incomplete', detail: (input.evidenceProblems ?? []).slice(0, 3).join('; ') });
   if (exchangeQty === null)

@@ -28,6 +28,8 @@ export interface TradeMatch {
   readonly exits: readonly ExchangeOrder[];
   /** Orders on the entry side the database does not have: freqtrade would add them to the trade, so no close may rest on what we saw. */
   readonly unknownEntries: readonly ExchangeOrder[];
+  /** Orders the database has for this trade, still open there (ft_is_open), that the exchange filled: freqtrade updates those itself. */
+  readonly knownOpen: readonly ExchangeOrder[];
 }
 
 /** freqtrade's naive UTC datetime text as epoch milliseconds. */
@@ -82,12 +84,21 @@ export function matchFills(
   trade: Pick<FtTrade, 'pair' | 'openDate' | 'isShort' | 'tradingMode' | 'contractSize'>,
   fills: readonly DumpTrade[],
   knownOrderIds: ReadonlySet<string>,
+  openOrderIds: ReadonlySet<string> = new Set(),
 ): TradeMatch {
   const since = ftDateMs(trade.openDate) - MATCH_LEAD_MS;
-  const own = fills.filter((f) => f.symbol === trade.pair && f.timestamp >= since && !knownOrderIds.has(f.order));
-  const orders = groupFills(own, trade.tradingMode === 'futures' ? (trade.contractSize ?? new Decimal(1)) : new Decimal(1));
+  const size = trade.tradingMode === 'futures' ? (trade.contractSize ?? new Decimal(1)) : new Decimal(1);
+  const inWindow = fills.filter((f) => f.symbol === trade.pair && f.timestamp >= since);
+  const orders = groupFills(
+    inWindow.filter((f) => !knownOrderIds.has(f.order)),
+    size,
+  );
   return {
     exits: orders.filter((o) => o.side === exitSideOf(trade)),
     unknownEntries: orders.filter((o) => o.side === entrySide(trade)),
+    knownOpen: groupFills(
+      inWindow.filter((f) => openOrderIds.has(f.order)),
+      size,
+    ),
   };
 }

@@ -84,7 +84,12 @@ async function decideAll(
     decision: decideFreqtrade({
       trade,
       orders: byTrade.get(trade.id) ?? [],
-      match: matchFills(trade, evidence.fills, knownByPair.get(trade.pair) ?? new Set()),
+      match: matchFills(
+        trade,
+        evidence.fills,
+        knownByPair.get(trade.pair) ?? new Set(),
+        new Set((byTrade.get(trade.id) ?? []).filter((o) => o.ftIsOpen).map((o) => o.orderId)),
+      ),
       exchangeQty: evidence.exchangeQty(trade),
       evidenceProblems: evidence.problems,
       flags: options.flags,
