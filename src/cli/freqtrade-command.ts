@@ -13,6 +13,8 @@ import { freqtradeReport, type FreqtradeReport } from '../ledgers/freqtrade/repo
 import { rollbackFreqtradeBatch } from '../ledgers/freqtrade/rollback.ts';
 import { requireFreqtradeSchema } from '../ledgers/freqtrade/schema.ts';
 import { verifyFreqtrade } from '../ledgers/freqtrade/verify.ts';
+import { withMappedLedger } from '../ledgers/custom/report.ts';
+import { detectOpenLifecycles } from '../recon/detect.ts';
 import { reconFlags } from '../recon/flags.ts';
 import { resolveUrl, type DatabaseFlags } from './context.ts';
 import { csv } from './csv.ts';
@@ -64,6 +66,7 @@ export async function freqtradeLifecycleReport(io: CliIo, config: Config, format
 /** The recon flags a freqtrade run reads from the command line (the rest comes from tradeledger.yaml and the environment). */
 interface FreqtradeReconFlags {
   readonly ledger?: string;
+  readonly profile?: string;
   readonly batch?: string;
   readonly json?: boolean;
   readonly evidenceFile?: string;
@@ -145,7 +148,22 @@ export async function freqtradeRecon(
 ): Promise<boolean> {
   const config = configOf();
   const ledger = ledgerOf(flags, config);
-  if (ledger === 'custom') throw new UsageError('recon on a custom ledger (ledger: custom) is not supported yet: lifecycle report is', 'BAD_FLAG');
+  if (ledger === 'custom') {
+    if (command !== 'detect')
+      throw new UsageError(`recon ${command} on a custom ledger (ledger: custom) is not supported yet: lifecycle report and recon detect are`, 'BAD_FLAG');
+    const rows = await withMappedLedger(resolveUrl(config), config.mapping, (db) => detectOpenLifecycles(db, flags.profile));
+    io.out(
+      flags.json === true
+        ? json(rows)
+        : rows.length === 0
+          ? 'no open lifecycles'
+          : table(
+              ['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'],
+              rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty]),
+            ),
+    );
+    return true;
+  }
   if (ledger !== 'freqtrade') return false;
   await withDatabase(resolveUrl(config), async (db) => {
     switch (command) {

@@ -62,6 +62,18 @@ for (const kind of ['postgres', 'pglite'] as const) {
         ['public.executions', 'public.holdings', 'tradeledger_ledger.orders', 'tradeledger_ledger.positions', 'tradeledger_ledger.trade_history'],
       );
     });
+
+    it('recon detect reads the same views; the other recon commands say they do not take a custom ledger yet (exit 2)', async () => {
+      const run = await cli('recon', 'detect', '--config', config, '--json');
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(
+        (JSON.parse(run.stdout) as { tradeId: string; openQty: string }[]).map((r) => `${r.tradeId}=${Number(r.openQty)}`),
+        ['TRD-0003=5'],
+      );
+      const recon = await cli('recon', 'run', '--config', config);
+      assert.equal(recon.code, 2, recon.stderr);
+      assert.match(recon.stderr, /recon run on a custom ledger \(ledger: custom\) is not supported yet/);
+    });
   });
 }
 
