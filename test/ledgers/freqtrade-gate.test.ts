@@ -74,6 +74,22 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await snapshot(), before);
     });
 
+    if (kind === 'sqlite')
+      it('finds the bot by the file itself, not its path (a container opens it under another path)', async () => {
+        const { linkSync } = await import('node:fs');
+        const other = join(test.dir, 'as-the-container-sees-it.sqlite');
+        linkSync(test.url.slice('sqlite:'.length), other);
+        const child = await holdOpen(other);
+        try {
+          const run = await apply();
+          assert.equal(run.code, 3, run.stderr);
+          assert.match(run.stderr, new RegExp(`is open in process ${child.pid}`));
+        } finally {
+          child.kill();
+          await once(child, 'exit');
+        }
+      });
+
     it("refuses (exit 3) while freqtrade's REST API answers at freqtrade.api_url", async () => {
       const server: Server = createServer((_, res) => res.end('{"status":"pong"}'));
       server.listen(0, '127.0.0.1');

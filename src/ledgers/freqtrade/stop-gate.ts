@@ -1,10 +1,22 @@
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import type { Database, Queryable } from '../../db/port.ts';
 import { SafetyError } from '../../errors.ts';
 
-/** Process ids (other than ours) with the SQLite file, its -wal or its -shm open, read from /proc (Linux). */
+/**
+ * Process ids (other than ours) with the SQLite file, its -wal or its -shm open, read from /proc
+ * (Linux). Files are compared by device and inode, not by path: a bot in a Docker container opens
+ * the same file under another path (/freqtrade/user_data/tradesv3.sqlite).
+ */
 export function processesWithFile(file: string): number[] {
-  const targets = new Set([file, `${file}-wal`, `${file}-shm`, `${file}-journal`]);
+  const targets = new Set<string>();
+  for (const path of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      const stat = statSync(path);
+      targets.add(`${stat.dev}:${stat.ino}`);
+    } catch {
+      // No -wal, -shm or -journal beside the database right now: nothing to look for.
+    }
+  }
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -17,12 +29,13 @@ export function processesWithFile(file: string): number[] {
     }
     for (const fd of fds) {
       try {
-        if (targets.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) {
+        const stat = statSync(`/proc/${entry}/fd/${fd}`);
+        if (targets.has(`${stat.dev}:${stat.ino}`)) {
           found.push(Number(entry));
           break;
         }
       } catch {
-        // The descriptor closed between listing and reading it.
+        // The descriptor closed between listing and reading it, or is a socket or pipe.
       }
     }
   }
