@@ -6,7 +6,8 @@ import { SafetyError, UsageError } from '../errors.ts';
 import { restoreBackup } from '../migrate/backup.ts';
 import { migrateDown } from '../migrate/down.ts';
 import { readHistory } from '../migrate/history.ts';
-import { formatFinding, lintMigrations } from '../migrate/lint.ts';
+import { formatFinding, lintMigrations, type LintFinding } from '../migrate/lint.ts';
+import { parseAllowUnsafe } from '../migrate/lint-policy.ts';
 import { assertConsistent, planUp, renderPlan, type Plan } from '../migrate/planner.ts';
 import type { RunEvent } from '../migrate/run-plan.ts';
 import { stampVersion } from '../migrate/stamp.ts';
@@ -33,7 +34,13 @@ import type { CliIo } from './io.ts';
 
 type Flags = DatabaseFlags &
   SourceFlags &
-  RunnerFlags & { readonly to?: number; readonly steps?: number; readonly allowUnsafe?: boolean; readonly allowDataLoss?: boolean; readonly yes?: boolean };
+  RunnerFlags & {
+    readonly to?: number;
+    readonly steps?: number;
+    readonly allowUnsafe?: boolean | string;
+    readonly allowDataLoss?: boolean;
+    readonly yes?: boolean;
+  };
 
 const version = (value: string) => integerArgument(value, undefined, 'version');
 
@@ -66,6 +73,12 @@ function confirmer(io: CliIo, config: Config, flags: Flags): ((plan: Plan) => Pr
       rl.close();
     }
   };
+}
+
+/** `warning: file:line rule: …` for a warning, `blocks: …` (or `allowed by --allow-unsafe: …`) for a blocking finding. */
+function findingLine(finding: LintFinding, allowed: boolean): string {
+  const label = finding.severity === 'warning' ? 'warning' : allowed ? 'allowed by --allow-unsafe' : 'blocks';
+  return `${label}: ${formatFinding(finding)}`;
 }
 
 async function status(io: CliIo, flags: Flags): Promise<void> {
@@ -155,16 +168,20 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
 }
 
 async function up(io: CliIo, flags: Flags): Promise<void> {
+  const allowUnsafe = parseAllowUnsafe(flags.allowUnsafe);
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
   await withDatabase(resolveUrl(config), async (db) => {
     const result = await migrateUp(db, source, resolveSettings(config), {
       to: flags.to,
-      allowUnsafe: flags.allowUnsafe === true,
+      allowUnsafe,
       confirm: confirmer(io, config, flags),
       onEvent: progress(io),
+      // Printed before the first migration runs, so that they are seen even if one fails.
+      onLint: (findings) => {
+        for (const finding of findings) io.err(findingLine(finding, true));
+      },
     });
-    for (const finding of result.lint) io.err(`warning (--allow-unsafe): ${formatFinding(finding)}`);
     if (flags.json === true) return io.out(json(result));
     if (result.backup !== null) io.out(`backup: ${result.backup}`);
     for (const step of result.rebuilt) io.out(`rebuilt index ${step.rebuilt!.join(', ')} of migration ${step.version} (${step.fileName})`);
@@ -249,11 +266,24 @@ async function lint(io: CliIo, flags: Flags): Promise<void> {
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
   if (source.dialects !== undefined && !source.dialects.includes('postgres'))
-    throw new UsageError(`${source.label} is SQLite: squawk lints PostgreSQL migrations only`, 'LINT_DIALECT');
-  const findings = await lintMigrations(source.migrations);
+    throw new UsageError(`${source.label} is SQLite: migrate lint lints PostgreSQL migrations only (squawk)`, 'LINT_DIALECT');
+  const database = parseDatabaseUrl(resolveUrl(config));
+  if (database.kind === 'sqlite')
+    throw new UsageError(
+      `${database.display} is SQLite: migrate lint lints PostgreSQL migrations only (squawk knows no SQLite); pass a postgres:// or pglite: --db to lint these files as PostgreSQL`,
+      'LINT_DIALECT',
+    );
+  // Each file on its own: in CI the earlier files were applied long ago, and `up` would find their tables busy.
+  const findings = await lintMigrations(source.migrations, { oneRun: false });
+  const blocking = findings.filter((finding) => finding.severity === 'blocking').length;
   if (flags.json === true) io.out(json(findings));
-  else io.out(findings.length === 0 ? `squawk: no findings in ${source.migrations.length} migration(s)` : findings.map(formatFinding).join('\n'));
-  if (findings.length > 0) io.exitCode = 1;
+  else if (findings.length === 0) io.out(`squawk: no findings in ${source.migrations.length} migration(s)`);
+  else {
+    io.out(findings.map((finding) => findingLine(finding, false)).join('\n'));
+    io.out(`squawk: ${blocking} blocking finding(s), ${findings.length - blocking} warning(s) in ${source.migrations.length} migration(s)`);
+  }
+  // Warnings are for reading; only what would stop `up` fails the check.
+  if (blocking > 0) io.exitCode = 1;
 }
 
 async function restore(io: CliIo, backupPath: string, flags: Flags): Promise<void> {
@@ -280,7 +310,7 @@ export function migrateCommand(io: CliIo): Command {
     .action((flags: Flags) => plan(io, flags));
   withRunnerFlags(sourced('up', 'apply pending migrations'))
     .option('--to <version>', 'stop at this version', version)
-    .option('--allow-unsafe', 'apply migrations that squawk flags')
+    .option('--allow-unsafe [rules]', "apply migrations that squawk's blocking rules flag: all of them, or only RULE[,RULE]")
     .option('--yes', 'do not ask for confirmation')
     .action((flags: Flags) => up(io, flags));
   withRunnerFlags(sourced('down', 'roll back applied migrations (default: the last one)'))
@@ -295,9 +325,9 @@ export function migrateCommand(io: CliIo): Command {
     .action((target: number, flags: Flags) => stamp(io, target, flags));
   withDatabaseFlags(migrate.command('history').description('every row of schema_version')).action((flags: Flags) => history(io, flags));
   sourced('verify', "the pack's checks, the history, and PRAGMA integrity_check on SQLite (exit 1 on failure)").action((flags: Flags) => verify(io, flags));
-  withSourceFlags(withDatabaseFlags(migrate.command('lint').description('run squawk on PostgreSQL migrations (exit 1 on findings)'))).action((flags: Flags) =>
-    lint(io, flags),
-  );
+  withSourceFlags(
+    withDatabaseFlags(migrate.command('lint').description('run squawk on PostgreSQL migrations (exit 1 on findings that would block up)')),
+  ).action((flags: Flags) => lint(io, flags));
   withDatabaseFlags(migrate.command('restore').description('SQLite: put a backup in place; the current file becomes <name>.failed_v<N>_<UTC ts>'))
     .argument('<backup>', 'the backup file')
     .action((backupPath: string, flags: Flags) => restore(io, backupPath, flags));

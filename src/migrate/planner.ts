@@ -14,7 +14,9 @@ import {
   historyUpgradeSql,
   type HistoryEntry,
 } from './history.ts';
+import { parsePostgresScript, type ScriptOrigin } from './pg-statements.ts';
 import { splitStatements, stripComments } from './split-statements.ts';
+import { assertTransactionSafe } from './transaction-check.ts';
 
 /** One piece of SQL the runner sends as it is; `expectNoRows` makes a returned row a failure. */
 export interface PlanChunk {
@@ -230,6 +232,21 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
   };
 }
 
+/** Where a migration's up or down section starts, for messages that name a line. */
+export function sectionOrigin(migration: Migration, direction: 'up' | 'down'): ScriptOrigin {
+  // The down section's line in the file is not kept on a Migration: messages count from its start.
+  return direction === 'up' ? { fileName: migration.fileName, line: migration.upLine } : { fileName: migration.fileName, line: 1, section: 'down' };
+}
+
+/**
+ * A section's statements as the runner sends them one by one: PostgreSQL's own parser splits
+ * PostgreSQL (and PGlite) scripts; SQLite keeps the splitter that knows its quoting.
+ */
+export function sectionStatements(migration: Migration, direction: 'up' | 'down', body: string, dialect: Dialect): string[] {
+  if (dialect === 'sqlite') return splitStatements(body);
+  return parsePostgresScript(body, sectionOrigin(migration, direction)).map((statement) => statement.text);
+}
+
 function statementsStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
   const entry = historyEntryFor(migration, context.settings.appliedBy);
   const opening = [
@@ -244,7 +261,7 @@ function statementsStep(migration: Migration, direction: 'up' | 'down', body: st
   }
   const chunks: PlanChunk[] = [{ sql: opening.join('\n') }];
   const built: string[] = [];
-  for (const statement of splitStatements(body)) {
+  for (const statement of sectionStatements(migration, direction, body, context.dialect)) {
     const index = concurrentIndexName(statement);
     const spelled = spelledIndexName(statement);
     if (direction !== 'up' || index === null || spelled === null) {
@@ -278,7 +295,7 @@ function rebuildStep(migration: Migration, rebuilds: readonly IndexRebuild[], co
   const wanted = new Set(rebuilds.map((rebuild) => rebuild.index));
   // The last statement that creates each index is the definition it was left with.
   const statements = new Map<string, string>();
-  for (const statement of splitStatements(migration.up)) {
+  for (const statement of sectionStatements(migration, 'up', migration.up, context.dialect)) {
     const index = concurrentIndexName(statement);
     if (index !== null && wanted.has(index)) statements.set(index, statement);
   }
@@ -336,6 +353,11 @@ function step(migration: Migration, direction: 'up' | 'down', context: PlanConte
       `migration ${migration.version} (${migration.fileName}) has no '-- migrate:down' section, so it cannot be rolled back; add one`,
       'NO_DOWN',
     );
+  }
+  if (migration.transactional && context.dialect === 'postgres') {
+    // Parsed before anything runs: a CONCURRENTLY here would fail only when the server reached it.
+    const origin = sectionOrigin(migration, direction);
+    assertTransactionSafe(parsePostgresScript(body, origin), origin);
   }
   return migration.transactional ? transactionStep(migration, direction, body, context, isFirst) : statementsStep(migration, direction, body, context, isFirst);
 }
