@@ -44,9 +44,10 @@ export function isExitOrder(trade: Pick<FtTrade, 'isShort'>, order: Pick<FtOrder
  * The anomalies of freqtrade's model (pure): a lifecycle is a `trades` row, its entry and exit
  * orders are `orders` rows whose ft_order_side is the trade's entry side (buy, or sell when
  * is_short) or not. An open trade whose entry order is still working is freqtrade's normal state,
- * so only an open trade with neither a filled nor an open entry is reported.
+ * so only an open trade with neither a filled nor an open entry is reported. With `orphans: false`
+ * (a caller that reads trades in chunks finds orphans with one query) orders without a trade are left out.
  */
-export function findFreqtradeAnomalies(trades: readonly FtTrade[], orders: readonly FtOrder[]): FtAnomaly[] {
+export function findFreqtradeAnomalies(trades: readonly FtTrade[], orders: readonly FtOrder[], options: { readonly orphans?: boolean } = {}): FtAnomaly[] {
   const byTrade = new Map<number, FtOrder[]>();
   for (const order of orders) {
     if (order.ftTradeId === null) continue;
@@ -109,7 +110,7 @@ export function findFreqtradeAnomalies(trades: readonly FtTrade[], orders: reado
     }
   }
   const orphans = new Map<number, FtOrder[]>();
-  for (const order of orders) {
+  for (const order of options.orphans === false ? [] : orders) {
     if (order.ftTradeId !== null && ids.has(order.ftTradeId)) continue;
     const key = order.ftTradeId ?? -1;
     orphans.set(key, [...(orphans.get(key) ?? []), order]);

@@ -151,8 +151,12 @@ export async function readTrades(
   db: Queryable,
   dialect: 'postgres' | 'sqlite',
   where?: { readonly sql: string; readonly params: readonly unknown[] },
+  limit?: number,
 ): Promise<FtTrade[]> {
-  const rows = await db.query<Raw>(`${tradeSelect(dialect)}${where === undefined ? '' : ` WHERE ${where.sql}`} ORDER BY id`, where?.params ?? []);
+  const rows = await db.query<Raw>(
+    `${tradeSelect(dialect)}${where === undefined ? '' : ` WHERE ${where.sql}`} ORDER BY id${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`,
+    where?.params ?? [],
+  );
   return rows.map(toTrade);
 }
 
