@@ -124,3 +124,42 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('the freqtrade report over more trades than one read takes (2000)', () => {
+  it('finds anomalies on both sides of a chunk boundary, and an orphan in a gap of trade ids, once each', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const test = await createTestDatabase('sqlite');
+    // As freqtrade's Python sqlite3 runs it: foreign keys off, so an order can outlive its trade.
+    const db = new DatabaseSync(test.url.slice('sqlite:'.length), { enableForeignKeyConstraints: false });
+    db.exec(freqtradeDdl('sqlite'));
+    const trade = db.prepare(
+      "INSERT INTO trades (id, exchange, pair, is_open, fee_open, fee_close, open_rate, stake_amount, amount, open_date, is_stop_loss_trailing, is_short, interest_rate) VALUES (?, 'binance', 'BTC/USDT', 0, 0.001, 0.001, 10, 10, 1, '2026-01-01 00:00:00.000000', 0, 0, 0)",
+    );
+    const order = db.prepare(
+      "INSERT INTO orders (id, ft_trade_id, ft_order_side, ft_pair, ft_is_open, ft_amount, ft_price, order_id, status, amount, filled, average) VALUES (?, ?, ?, 'BTC/USDT', 0, 1, 10, ?, 'closed', 1, ?, 10)",
+    );
+    db.exec('BEGIN');
+    let id = 0;
+    for (let t = 1; t <= 4200; t++) {
+      if (t === 3000) continue; // a gap: trade 3000 was deleted, its order stayed
+      trade.run(t);
+      order.run(++id, t, 'buy', `b${t}`, 1);
+      // Trades 2000 and 2001 sit on either side of the first chunk's end; 4200 is in the last chunk.
+      order.run(++id, t, 'sell', `s${t}`, t === 2000 || t === 2001 || t === 4200 ? 0.5 : 1);
+    }
+    order.run(++id, 3000, 'buy', 'b3000', 1);
+    db.exec('COMMIT');
+    db.close();
+    const run = await cli('lifecycle', 'report', '--ledger', 'freqtrade', '--db', test.url, '--json');
+    assert.equal(run.code, 1, run.stderr);
+    const report = JSON.parse(run.stdout) as { trades: number; orders: number; anomalies: Anomaly[] };
+    assert.equal(report.trades, 4199);
+    assert.equal(report.orders, 4199 * 2 + 1);
+    assert.deepEqual(
+      report.anomalies.map((a) => `${a.kind}:${a.tradeId}`),
+      // The report's order: by kind (orphan_order before closed_amount_mismatch), then by trade.
+      ['orphan_order:3000', 'closed_amount_mismatch:2000', 'closed_amount_mismatch:2001', 'closed_amount_mismatch:4200'],
+    );
+    await test.cleanup();
+  });
+});
