@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
-import { withDatabase } from '../db/open.ts';
+import { existsSync } from 'node:fs';
+import { parseDatabaseUrl, withDatabase } from '../db/open.ts';
 import { UsageError } from '../errors.ts';
 import { readFile } from 'node:fs/promises';
 import type { Database } from '../db/port.ts';
@@ -20,6 +21,14 @@ import { resolveUrl, type DatabaseFlags } from './context.ts';
 import { csv } from './csv.ts';
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
+
+/** Refuses a sqlite: URL whose file does not exist: opening it would create an empty database where freqtrade's was expected. */
+function requireExistingFile(url: string): void {
+  const { kind, target, display } = parseDatabaseUrl(url);
+  if (kind === 'sqlite' && target !== ':memory:' && !existsSync(target)) {
+    throw new UsageError(`${display}: no such file; point --db at freqtrade's database (user_data/tradesv3.sqlite by default)`, 'NO_DATABASE');
+  }
+}
 
 /** The ledgers `--ledger` takes. */
 export const LEDGER_CHOICES = ['bot-ledger', 'freqtrade', 'custom'] as const;
@@ -56,6 +65,7 @@ function printFreqtradeReport(io: CliIo, report: FreqtradeReport, format: 'table
 
 /** `lifecycle report --ledger freqtrade`: reads freqtrade's trades and orders as they are; exit 1 when an anomaly is found. */
 export async function freqtradeLifecycleReport(io: CliIo, config: Config, format: 'table' | 'json' | 'csv'): Promise<void> {
+  requireExistingFile(resolveUrl(config));
   await withDatabase(resolveUrl(config), async (db) => {
     const report = await freqtradeReport(db);
     printFreqtradeReport(io, report, format);
@@ -165,6 +175,7 @@ export async function freqtradeRecon(
     return true;
   }
   if (ledger !== 'freqtrade') return false;
+  requireExistingFile(resolveUrl(config));
   await withDatabase(resolveUrl(config), async (db) => {
     switch (command) {
       case 'detect': {

@@ -88,8 +88,27 @@ describe('the freqtrade schema check', () => {
     await test.cleanup();
   });
 
+  it('refuses a SQLite file that does not exist with exit 2, and does not create it', async () => {
+    const { existsSync } = await import('node:fs');
+    const test = await createTestDatabase('sqlite');
+    const missing = test.url.slice('sqlite:'.length);
+    for (const argv of [
+      ['lifecycle', 'report'],
+      ['recon', 'detect'],
+    ]) {
+      const run = await cli(...argv, '--ledger', 'freqtrade', '--db', test.url);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /no such file; point --db at freqtrade's database/);
+    }
+    assert.equal(existsSync(missing), false);
+    await test.cleanup();
+  });
+
   it('refuses a database that is not freqtrade with exit 2', async () => {
     const test = await createTestDatabase('sqlite');
+    const db = await openDatabase(test.url);
+    await db.exec('CREATE TABLE fills (id INTEGER PRIMARY KEY)');
+    await db.close();
     const run = await cli('lifecycle', 'report', '--ledger', 'freqtrade', '--db', test.url);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /has no freqtrade trades table/);
