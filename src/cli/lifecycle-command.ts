@@ -28,12 +28,17 @@ type Flags = DatabaseFlags & {
   readonly ledger?: string;
 };
 
-async function onLedger(flags: Flags, fn: (db: Database, config: Config) => Promise<void>): Promise<void> {
+async function onLedger(flags: Flags, fn: (db: Database, config: Config) => Promise<void>, readOnly = false): Promise<void> {
   const config = resolveConfig(flags);
-  await withDatabase(resolveUrl(config), async (db) => {
-    await requireBotLedger(db);
-    await fn(db, config);
-  });
+  await withDatabase(
+    resolveUrl(config),
+    async (db) => {
+      await requireBotLedger(db);
+      await fn(db, config);
+    },
+    // A read-only command (report) never creates a database.
+    { mustExist: readOnly },
+  );
 }
 
 async function snapshot(io: CliIo, flags: Flags): Promise<void> {
@@ -218,11 +223,15 @@ async function report(io: CliIo, flags: Flags): Promise<void> {
     if (result.blocking) io.exitCode = 1;
     return;
   }
-  await onLedger(flags, async (db) => {
-    const result = await lifecycleReport(db, flags.profile);
-    printReport(io, result, flags.json === true ? 'json' : (flags.format ?? 'table'));
-    if (result.blocking) io.exitCode = 1;
-  });
+  await onLedger(
+    flags,
+    async (db) => {
+      const result = await lifecycleReport(db, flags.profile);
+      printReport(io, result, flags.json === true ? 'json' : (flags.format ?? 'table'));
+      if (result.blocking) io.exitCode = 1;
+    },
+    true,
+  );
 }
 
 async function tightenCommand(io: CliIo, flags: Flags): Promise<void> {

@@ -170,19 +170,23 @@ export function reconCommand(io: CliIo): Command {
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'detect', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
-      await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, DETECT_TABLES);
-        const rows = await detectOpenLifecycles(db, flags.profile);
-        if (flags.json === true) return io.out(json(rows));
-        io.out(
-          rows.length === 0
-            ? 'no open lifecycles'
-            : table(
-                ['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'],
-                rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty]),
-              ),
-        );
-      });
+      await withDatabase(
+        resolveUrl(config),
+        async (db) => {
+          await requireBotLedger(db, DETECT_TABLES);
+          const rows = await detectOpenLifecycles(db, flags.profile);
+          if (flags.json === true) return io.out(json(rows));
+          io.out(
+            rows.length === 0
+              ? 'no open lifecycles'
+              : table(
+                  ['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'],
+                  rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty]),
+                ),
+          );
+        },
+        { mustExist: true },
+      );
     });
   withReconFlags(sub('run', 'one reconciliation cycle: audit only while dry-run is on; plan and apply in one batch when it is off'), 'both')
     .option('--full', 'look at every lifecycle, not only those open at the last cycle or written since')
@@ -261,29 +265,45 @@ export function reconCommand(io: CliIo): Command {
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'audit', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
-      await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, RECON_AUDIT_TABLES);
-        const rows = await listAudit(db, { batchId: flags.batch, profileId: flags.profile });
-        if (flags.json === true) return io.out(json(rows));
-        io.out(
-          table(
-            ['batch', 'profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'dust_threshold', 'backfill_order_id', 'created_at', 'reverted_at'],
-            rows.map((r) => [
-              r.batchId,
-              r.profileId,
-              r.symbol,
-              r.tradeId,
-              r.decision,
-              r.reason,
-              r.filledQty ?? r.dustQty,
-              r.dustThreshold,
-              r.backfillOrderId,
-              r.createdAt,
-              r.revertedAt,
-            ]),
-          ),
-        );
-      });
+      await withDatabase(
+        resolveUrl(config),
+        async (db) => {
+          await requireBotLedger(db, RECON_AUDIT_TABLES);
+          const rows = await listAudit(db, { batchId: flags.batch, profileId: flags.profile });
+          if (flags.json === true) return io.out(json(rows));
+          io.out(
+            table(
+              [
+                'batch',
+                'profile',
+                'symbol',
+                'trade_id',
+                'decision',
+                'reason',
+                'filled_qty',
+                'dust_threshold',
+                'backfill_order_id',
+                'created_at',
+                'reverted_at',
+              ],
+              rows.map((r) => [
+                r.batchId,
+                r.profileId,
+                r.symbol,
+                r.tradeId,
+                r.decision,
+                r.reason,
+                r.filledQty ?? r.dustQty,
+                r.dustThreshold,
+                r.backfillOrderId,
+                r.createdAt,
+                r.revertedAt,
+              ]),
+            ),
+          );
+        },
+        { mustExist: true },
+      );
     });
   return recon;
 }

@@ -1,8 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
-import type { Database, LockOptions, Queryable, StatementTracer } from './port.ts';
+import type { AdapterOptions, Database, LockOptions, Queryable, StatementTracer } from './port.ts';
+import { guardAgainstDaemon, holdDaemonLock } from './daemon-lock.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
+import { requirePgliteDirectory } from './must-exist.ts';
 
 // int8 as text, as node-postgres returns it, so callers see one shape from both PostgreSQL adapters.
 const parsers = { [types.INT8]: (value: string) => value };
@@ -21,20 +23,50 @@ function queryable(target: PGlite | Transaction, trace: StatementTracer | undefi
   };
 }
 
-/** Embedded PostgreSQL (PGlite) in a data directory, or in memory when `dir` is `memory`. */
-export async function openPglite(dir: string, url: string, trace?: StatementTracer): Promise<Database> {
+/**
+ * A data directory is private: PGlite writes its files 0666 whatever the umask, so the folder is
+ * 0700 and its files 0600 (folders 0700) once PGlite has made them.
+ */
+function makePrivate(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) chmodSync(path, 0o700);
+    else if (entry.isFile()) chmodSync(path, 0o600);
+  }
+}
+
+/**
+ * Embedded PostgreSQL (PGlite) in a data directory, or in memory when `dir` is `memory`. One process
+ * at a time: the daemon holds the directory's daemon lock while it serves; any other opener takes it
+ * too (waiting up to `lockWaitMs` for another command, refusing at once while a daemon serves it).
+ */
+export async function openPglite(dir: string, url: string, options: AdapterOptions = {}): Promise<Database> {
+  const trace = options.trace;
   const inMemory = dir === 'memory' || dir === ':memory:';
-  let dirLock: FileLock | undefined;
+  const locks: FileLock[] = [];
+  const releaseAll = () => {
+    for (const lock of locks.splice(0).reverse()) lock.release();
+  };
   if (!inMemory) {
+    if (options.mustExist === true) requirePgliteDirectory(dir, url);
     mkdirSync(dirname(dir), { recursive: true });
-    // PGlite is one process's database: two processes on one data directory would corrupt it.
-    dirLock = await acquireFileLock(`${dir}.lock`, `PGlite data directory ${dir}`, 0);
+    locks.push(options.daemon === true ? holdDaemonLock(dir, url) : await guardAgainstDaemon(dir, url, options.lockWaitMs ?? 0));
+    try {
+      // PGlite is one process's database: two processes on one data directory would corrupt it.
+      locks.push(await acquireFileLock(`${dir}.lock`, `PGlite data directory ${dir}`, options.lockWaitMs ?? 0));
+    } catch (error) {
+      releaseAll();
+      throw error;
+    }
+    if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 });
   }
   let pg: PGlite;
   try {
     pg = await PGlite.create(inMemory ? { parsers } : { dataDir: dir, parsers });
+    if (!inMemory) makePrivate(dir);
   } catch (error) {
-    dirLock?.release();
+    releaseAll();
     throw error;
   }
   const base = queryable(pg, trace);
@@ -57,11 +89,11 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
       return fn();
     },
     async close() {
-      if (pg.closed) return;
+      if (pg.closed) return releaseAll();
       try {
         await pg.close();
       } finally {
-        dirLock?.release();
+        releaseAll();
       }
     },
   };

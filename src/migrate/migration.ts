@@ -20,6 +20,8 @@ export interface Migration {
   readonly disableForeignKeys: boolean;
   /** sha256 of the file with line endings normalised to `\n`. */
   readonly checksum: string;
+  /** Checksums of earlier texts of this file whose up section made the same schema (a pack that edited comments or its down section): not drift. */
+  readonly formerChecksums?: readonly string[];
 }
 
 const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;

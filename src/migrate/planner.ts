@@ -163,8 +163,17 @@ function header(migration: Migration, direction: 'up' | 'down' | 'rebuild', note
   return `-- tradeledger: ${direction} ${String(migration.version).padStart(3, '0')} ${migration.description} (${migration.fileName}${note})`;
 }
 
+/** SQLite has no session settings: a temporary table carries `--allow-data-loss` to a down section's guard, inside its transaction. */
+export const SQLITE_SETTINGS_TABLE = 'temp.tradeledger_settings';
+
 function settingsSql(context: PlanContext, local: boolean): string[] {
-  if (context.dialect !== 'postgres') return [];
+  if (context.dialect !== 'postgres') {
+    if (context.allowDataLoss !== true) return [];
+    return [
+      `CREATE TEMP TABLE IF NOT EXISTS tradeledger_settings (name TEXT PRIMARY KEY, value TEXT);`,
+      `INSERT OR REPLACE INTO ${SQLITE_SETTINGS_TABLE} (name, value) VALUES ('allow_data_loss', 'on');`,
+    ];
+  }
   const scope = local ? 'SET LOCAL' : 'SET';
   return [
     `${scope} lock_timeout = '${context.settings.lockTimeoutMs}ms';`,
@@ -207,6 +216,8 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
     lines.push(historyStartSql(context.dialect, entry, true, null), terminated(body), historyFinishSql(context.dialect, migration.version));
   } else {
     lines.push(terminated(body), historyDeleteSql(migration.version));
+    // The temporary table outlives the commit on this connection: the next step must not inherit the consent.
+    if (sqlite && context.allowDataLoss === true) lines.push(`DELETE FROM ${SQLITE_SETTINGS_TABLE};`);
   }
   if (!(sqlite && migration.disableForeignKeys)) {
     // COMMIT is sent on its own: the server runs a message to its end even after the client died,

@@ -35,7 +35,9 @@ export function computeStatus(migrations: readonly Migration[], rows: readonly H
   for (const row of applied) {
     const migration = byVersion.get(row.version);
     // A row without a checksum was written by another tool (the specification's own SQL): nothing to compare.
-    if (migration !== undefined && row.checksum !== null && row.checksum !== migration.checksum) drifted.push({ migration, row });
+    if (migration !== undefined && row.checksum !== null && row.checksum !== migration.checksum && !(migration.formerChecksums ?? []).includes(row.checksum)) {
+      drifted.push({ migration, row });
+    }
   }
   return {
     current,

@@ -4,6 +4,7 @@ import { backupBeforeMigration } from './backup.ts';
 import { formatFinding, lintMigrations, type LintFinding } from './lint.ts';
 import { isAllowed, type AllowUnsafe } from './lint-policy.ts';
 import { assertConsistent, planUp, type Plan } from './planner.ts';
+import { applyRepairs, planRepairs, type RepairRecord } from './repair.ts';
 import { runPlan, type RunEvent, type StepResult } from './run-plan.ts';
 import type { EngineSettings } from './settings.ts';
 import type { MigrationSource } from './source.ts';
@@ -20,6 +21,8 @@ export interface UpOptions {
   readonly onEvent?: ((event: RunEvent) => void) | undefined;
   /** Told squawk's findings (warnings, allowed blocking ones) once they pass, before anything runs. */
   readonly onLint?: ((findings: readonly LintFinding[]) => void) | undefined;
+  /** Let a repair drop what the configuration turned off (risk-state's optional table). */
+  readonly allowDataLoss?: boolean;
 }
 
 /** What `migrate up` did. */
@@ -31,6 +34,8 @@ export interface UpResult {
   readonly rebuilt: readonly StepResult[];
   /** The SQLite backup taken first, when there was one. */
   readonly backup: string | null;
+  /** What the schema lacked at its version and `up` added, recorded in schema_repairs (src/migrate/repair.ts). */
+  readonly repaired: readonly RepairRecord[];
   /** squawk's findings on what was applied: warnings, and blocking findings --allow-unsafe let through. */
   readonly lint: readonly LintFinding[];
   readonly verify: VerifyReport | null;
@@ -72,7 +77,9 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
     const state = await readMigrationState(db, source, settings.plan);
     assertConsistent(state.status, source.label);
     const plan = planUp(state.status, state.context, options.to);
-    if (plan.steps.length === 0) return { from: plan.from, to: plan.to, applied: [], rebuilt: [], backup: null, lint: [], verify: null };
+    const repairNow = plan.steps.length === 0 ? await planRepairs(db, source, plan.to, settings.packOptions, options.allowDataLoss === true) : [];
+    if (plan.steps.length === 0 && repairNow.length === 0)
+      return { from: plan.from, to: plan.to, applied: [], rebuilt: [], repaired: [], backup: null, lint: [], verify: null };
     const allowUnsafe = options.allowUnsafe ?? false;
     const lint = db.dialect === 'postgres' ? await lintPending(plan, allowUnsafe) : [];
     assertLintAllows(lint, allowUnsafe);
@@ -82,6 +89,8 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
     }
     const backup = db.file !== undefined && settings.createBackup ? await backupBeforeMigration(db.file, plan.to, settings.backup) : null;
     const results = await runPlan(db, plan, settings.retry, options.onEvent);
+    const repairs = plan.steps.length === 0 ? repairNow : await planRepairs(db, source, plan.to, settings.packOptions, options.allowDataLoss === true);
+    const repaired = await applyRepairs(db, repairs, plan.to, settings.plan.appliedBy);
     const applied = results.filter((result) => result.rebuilt === undefined);
     const rebuilt = results.filter((result) => result.rebuilt !== undefined);
     let verify: VerifyReport | null = null;
@@ -93,6 +102,6 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
         throw new CheckFailedError(`migrated to version ${plan.to} but verification failed: ${failed.join('; ')}${restore}`, 'VERIFY_FAILED', failed);
       }
     }
-    return { from: plan.from, to: plan.to, applied, rebuilt, backup, lint, verify };
+    return { from: plan.from, to: plan.to, applied, rebuilt, repaired, backup, lint, verify };
   });
 }

@@ -17,6 +17,7 @@ import type { DaemonLogger } from './logger.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { ensureSchema, type SchemaCheck } from './schema-check.ts';
 import { warnAboutAccess } from './access.ts';
+import { SchemaFault } from './schema-fault.ts';
 import { serveSettings, type ServeSettings } from './settings.ts';
 import { RECON_TABLES } from '../packs/bot-ledger/tables.ts';
 import { openDatabaseWhenReady } from './wait-database.ts';
@@ -118,7 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, url, log } = options;
   const settings = serveSettings(config, url, options.env);
   const source = await packSource(settings.pack, { ...config.migrations.options, track_unrealized_pnl: config.database.track_unrealized_pnl });
-  const db = await openDatabaseWhenReady(url, settings.waitMs, log);
+  const db = await openDatabaseWhenReady(url, settings.waitMs, log, { daemon: true });
   let evidence: EvidenceSource | undefined;
   let app: FastifyInstance | undefined;
   try {
@@ -148,6 +149,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       readToken: settings.readToken,
       readsNeedToken: settings.readsNeedToken,
       lastCycle: () => loop?.lastCycle ?? null,
+      schemaFault: new SchemaFault(),
     });
     app = server;
     await listen(server, settings);
