@@ -19,6 +19,7 @@ import { ensureSchema, type SchemaCheck } from './schema-check.ts';
 import { warnAboutAccess } from './access.ts';
 import { SchemaFault } from './schema-fault.ts';
 import { serveSettings, type ServeSettings } from './settings.ts';
+import { RECON_TABLES } from '../packs/bot-ledger/tables.ts';
 import { openDatabaseWhenReady } from './wait-database.ts';
 
 /** What starting a daemon needs. */
@@ -46,9 +47,6 @@ export interface Daemon {
    */
   stop(signal?: string): Promise<{ readonly clean: boolean }>;
 }
-
-// The tables a reconciliation cycle reads and writes (as `recon run` requires them).
-const RECON_TABLES = ['orders', 'trading_status', 'exchange_fills', 'exchange_positions', 'reconciliation_backfill_audit'];
 
 function pauseSource(config: Config): PauseSource {
   if (config.recon.pause_source === 'table') return { kind: 'table' };
