@@ -6,36 +6,9 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { cli } from '../helpers/cli.ts';
+import { querySqlite as query, execSqlite as exec, sqliteTables as tables } from '../helpers/sqlite-file.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-
-type Row = Record<string, unknown>;
-
-function query(file: string, sql: string, ...params: SQLInputValue[]): Row[] {
-  const db = new DatabaseSync(file);
-  try {
-    return db
-      .prepare(sql)
-      .all(...params)
-      .map((row) => ({ ...row }));
-  } finally {
-    db.close();
-  }
-}
-
-function exec(file: string, sql: string): void {
-  const db = new DatabaseSync(file);
-  try {
-    db.exec(sql);
-  } finally {
-    db.close();
-  }
-}
-
-function tables(file: string): string[] {
-  return query(file, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").map((row) => String(row['name']));
-}
 
 const V1_TABLES = ['contract_cache', 'daily_pnl', 'enforcement_log', 'lockouts', 'orders', 'positions', 'reset_schedule', 'session_state', 'trade_history'];
 

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { openDatabase } from '../../src/db/open.ts';
 import { parseMigration } from '../../src/migrate/migration.ts';
 import { verifyRiskState } from '../../src/packs/risk-state/verify.ts';
 import { enforcementLogRow, executeEnforcement } from '../../src/domain/enforcement-log.ts';
+import { querySqlite as query, type SqliteRow, execSqlite as exec, sqliteTables as tables } from '../helpers/sqlite-file.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { cli } from '../helpers/cli.ts';
 
@@ -42,33 +43,7 @@ const EXPECTED_V2_INDEXES = [
 const V2_NEW_INDEXES = ['idx_enforcement_log_success', 'idx_orders_state_account', 'idx_positions_updated', 'idx_schema_version_applied'];
 const UNREALIZED_INDEXES = ['idx_daily_unrealized_pnl_account_date', 'idx_daily_unrealized_pnl_date'];
 
-type Row = Record<string, SQLInputValue>;
-
-/** Runs one statement on a SQLite file with its own short-lived connection. */
-function query(file: string, sql: string, ...params: SQLInputValue[]): Row[] {
-  const db = new DatabaseSync(file);
-  try {
-    return db
-      .prepare(sql)
-      .all(...params)
-      .map((row) => ({ ...row }));
-  } finally {
-    db.close();
-  }
-}
-
-function exec(file: string, sql: string): void {
-  const db = new DatabaseSync(file);
-  try {
-    db.exec(sql);
-  } finally {
-    db.close();
-  }
-}
-
-function tables(file: string): string[] {
-  return query(file, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").map((row) => String(row['name']));
-}
+type Row = SqliteRow;
 
 /** The specification's verification query of docs/runbooks/risk-state-v2.md Phase 2, as written. */
 function specIndexList(file: string): string[] {

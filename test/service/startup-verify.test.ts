@@ -11,19 +11,11 @@ import { DatabaseSync } from 'node:sqlite';
 import { isTradeledgerError } from '../../src/errors.ts';
 import { parseMigration } from '../../src/migrate/migration.ts';
 import { cli } from '../helpers/cli.ts';
+import { execSqlite as exec } from '../helpers/sqlite-file.ts';
 import { createTestDatabase } from '../helpers/databases.ts';
 import { post, startInProcess, TOKEN, type InProcessDaemon } from './daemon.ts';
 
 const PACK_DIR = fileURLToPath(new URL('../../src/packs/risk-state/migrations/', import.meta.url));
-
-function exec(file: string, sql: string): void {
-  const db = new DatabaseSync(file);
-  try {
-    db.exec(sql);
-  } finally {
-    db.close();
-  }
-}
 
 /** A v1 file an older daemon made, then taken to "v2" by the specification's own SQL, as written (docs/runbooks/risk-state-v2.md Phase 1 and Phase 2). */
 function specMigratedFile(file: string): void {
