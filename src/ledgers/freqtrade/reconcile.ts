@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Decimal } from 'decimal.js';
 import type { Database, Queryable } from '../../db/port.ts';
 import { SafetyError, UsageError } from '../../errors.ts';
 import { requireApplyAllowed, requireEnabled, type ReconFlags } from '../../recon/flags.ts';
