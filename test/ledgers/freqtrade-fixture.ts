@@ -1,5 +1,8 @@
 import type { Database } from '../../src/db/port.ts';
-import { insertRow, orderRow, tradeRow } from '../helpers/freqtrade.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestDatabase } from '../helpers/databases.ts';
+import { createFreqtradeDatabase, insertRow, orderRow, tradeRow } from '../helpers/freqtrade.ts';
 
 /**
  * A freqtrade database with planted anomalies and ghost trades:
@@ -182,3 +185,13 @@ export const EXPECTED_T3 = (() => {
   const profit = openValue - closeValue; // 98.43
   return { closeRate: 140, closeProfitAbs: 98.43, closeProfit: (profit / openValue) * 3, fundingFees: -0.12 };
 })();
+
+/** A fresh freqtrade database of `kind` holding plantFreqtradeScenario, and CCXT_DUMP written as its evidence file. */
+export async function plantedFreqtradeDatabase(kind: 'sqlite' | 'postgres'): Promise<{ test: TestDatabase; evidence: string }> {
+  const made = await createFreqtradeDatabase(kind);
+  await plantFreqtradeScenario(made.db, kind);
+  await made.db.close();
+  const evidence = join(made.test.dir, 'evidence.json');
+  writeFileSync(evidence, JSON.stringify(CCXT_DUMP, null, 2));
+  return { test: made.test, evidence };
+}

@@ -10,7 +10,7 @@ import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
 import { createFreqtradeDatabase, dumpTable } from '../helpers/freqtrade.ts';
-import { CCXT_DUMP, plantFreqtradeScenario } from './freqtrade-fixture.ts';
+import { CCXT_DUMP, plantFreqtradeScenario, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 /** A process that opens the SQLite file and keeps it open, as a running freqtrade does; resolves once it has. */
 async function holdOpen(file: string): Promise<ChildProcess> {
@@ -40,12 +40,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       return rows;
     };
     before(async () => {
-      const made = await createFreqtradeDatabase(kind);
-      test = made.test;
-      await plantFreqtradeScenario(made.db, kind);
-      await made.db.close();
-      evidence = join(test.dir, 'evidence.json');
-      writeFileSync(evidence, JSON.stringify(CCXT_DUMP));
+      ({ test, evidence } = await plantedFreqtradeDatabase(kind));
     });
     after(async () => test.cleanup());
 

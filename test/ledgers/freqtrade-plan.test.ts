@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { createFreqtradeDatabase, dumpTable } from '../helpers/freqtrade.ts';
-import { CCXT_DUMP, plantFreqtradeScenario } from './freqtrade-fixture.ts';
+import { dumpTable } from '../helpers/freqtrade.ts';
+import { CCXT_DUMP, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`recon plan, then apply --batch, --ledger freqtrade on ${kind}`, () => {
@@ -14,12 +13,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let evidence: string;
     const base = () => ['--ledger', 'freqtrade', '--db', test.url, '--evidence-file', evidence, '--json'];
     before(async () => {
-      const made = await createFreqtradeDatabase(kind);
-      test = made.test;
-      await plantFreqtradeScenario(made.db, kind);
-      await made.db.close();
-      evidence = join(test.dir, 'evidence.json');
-      writeFileSync(evidence, JSON.stringify(CCXT_DUMP));
+      ({ test, evidence } = await plantedFreqtradeDatabase(kind));
     });
     after(async () => test.cleanup());
 

@@ -1,14 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
 import { integrityCheck } from '../../src/db/sqlite-files.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { createFreqtradeDatabase, dumpTable } from '../helpers/freqtrade.ts';
-import { CCXT_DUMP, EXPECTED_T2, EXPECTED_T3, plantFreqtradeScenario } from './freqtrade-fixture.ts';
+import { dumpTable } from '../helpers/freqtrade.ts';
+import { EXPECTED_T2, EXPECTED_T3, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 type Row = Record<string, unknown>;
 
@@ -37,12 +36,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     const flags = () => ['--ledger', 'freqtrade', '--db', test.url, '--evidence-file', evidence];
     const open = () => openDatabase(test.url);
     before(async () => {
-      const made = await createFreqtradeDatabase(kind);
-      test = made.test;
-      await plantFreqtradeScenario(made.db, kind);
-      await made.db.close();
-      evidence = join(test.dir, 'evidence.json');
-      writeFileSync(evidence, JSON.stringify(CCXT_DUMP, null, 2));
+      ({ test, evidence } = await plantedFreqtradeDatabase(kind));
     });
     after(async () => test.cleanup());
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { createFreqtradeDatabase, dumpTable, freqtradeDdl } from '../helpers/freqtrade.ts';
-import { plantFreqtradeScenario } from './freqtrade-fixture.ts';
+import { dumpTable, freqtradeDdl } from '../helpers/freqtrade.ts';
+import { plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 interface Anomaly {
   kind: string;
@@ -16,10 +16,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`lifecycle report --ledger freqtrade on ${kind}`, () => {
     let test: TestDatabase;
     before(async () => {
-      const made = await createFreqtradeDatabase(kind);
-      test = made.test;
-      await plantFreqtradeScenario(made.db, kind);
-      await made.db.close();
+      ({ test } = await plantedFreqtradeDatabase(kind));
     });
     after(async () => test.cleanup());
 
@@ -121,10 +118,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`without --ledger, a freqtrade database on ${kind}`, () => {
     let test: TestDatabase;
     before(async () => {
-      const made = await createFreqtradeDatabase(kind);
-      test = made.test;
-      await plantFreqtradeScenario(made.db, kind);
-      await made.db.close();
+      ({ test } = await plantedFreqtradeDatabase(kind));
     });
     after(async () => test.cleanup());
 

@@ -5,16 +5,12 @@ import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { createFreqtradeDatabase } from '../helpers/freqtrade.ts';
-import { EXPECTED_T2, plantFreqtradeScenario } from './freqtrade-fixture.ts';
+import { EXPECTED_T2, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 describe('recon --ledger freqtrade with the bot-ledger evidence file (no fees in it)', () => {
   let test: TestDatabase;
   before(async () => {
-    const made = await createFreqtradeDatabase('sqlite');
-    test = made.test;
-    await plantFreqtradeScenario(made.db, 'sqlite');
-    await made.db.close();
+    ({ test } = await plantedFreqtradeDatabase('sqlite'));
   });
   after(async () => test.cleanup());
 
