@@ -18,6 +18,7 @@ import { incrementalCycle, reconApply } from './items/recon-bench.ts';
 import { sqliteUpgrade } from './items/sqlite-risk-state.ts';
 import { orderExecutionLoad } from './items/order-execution-load.ts';
 import { daemonStartup } from './items/daemon-startup.ts';
+import { cliStartup } from './items/cli-startup.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -84,6 +85,10 @@ try {
   if (wanted(8)) {
     log('8. daemon start-up');
     figures.push(...(await daemonStartup(context)));
+  }
+  if (wanted(9)) {
+    log('9. CLI start-up');
+    figures.push(...(await cliStartup(context)));
   }
 } finally {
   await server.stop();
