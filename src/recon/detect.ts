@@ -132,6 +132,28 @@ export async function cycleLifecycles(db: Queryable, profileId?: string, keys?: 
 }
 
 /**
+ * The keys of every open lifecycle in scope, found with one aggregate over the filled orders (the
+ * docs/runbooks/reconciliation-exit-backfill.md §1 filters and sums, nothing else): a full cycle
+ * then reads the details of these keys alone, by index, instead of aggregating every lifecycle.
+ * Grouped by symbol as cycleLifecycles is, so a trade_id open on any symbol is kept.
+ */
+export async function openLifecycleKeys(db: Queryable, profileId?: string): Promise<LifecycleKey[]> {
+  const rows = await db.query<{ profile_id: string; trade_id: string }>(
+    `SELECT DISTINCT profile_id, trade_id FROM (
+       SELECT profile_id, trade_id
+         FROM orders
+        WHERE ($1::text IS NULL OR profile_id = $1::text) AND trade_id IS NOT NULL AND status IN (${FILLED})
+        GROUP BY profile_id, symbol, trade_id
+       HAVING sum(CASE WHEN action = 'ENTRY' THEN COALESCE(quantity, qty, 0) ELSE 0 END)
+            - sum(CASE WHEN action = 'EXIT' THEN COALESCE(quantity, qty, 0) ELSE 0 END) > 0
+     ) AS open
+     ORDER BY profile_id, trade_id`,
+    [profileId ?? null],
+  );
+  return rows.map((row) => ({ profileId: row.profile_id, tradeId: row.trade_id }));
+}
+
+/**
  * Exchange order ids that a filled EXIT order already records, per profile, for the symbols of the
  * given lifecycles: their fills are not evidence again. One read for every profile.
  */
