@@ -73,6 +73,8 @@ try {
   if (wanted(5)) {
     log('5. recon apply');
     figures.push(...(await reconApply(context, 'bench_v7')));
+    log('5b. recon apply on a ledger that keeps per-lifecycle summaries');
+    figures.push(...(await reconApply(context, 'bench_v7', true)));
   }
   if (wanted(6)) {
     log('6. SQLite risk-state upgrade');
