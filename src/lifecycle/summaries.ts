@@ -7,6 +7,7 @@ import {
   SUMMARY_RECOUNT_SQL,
   SUMMARY_STATE_TABLE,
   SUMMARY_TABLE,
+  SUMMARY_TRIGGERS,
 } from '../packs/bot-ledger/summaries.ts';
 
 /** What a rebuild did. */
@@ -33,14 +34,23 @@ export interface SummaryCheck {
   readonly ok: boolean;
 }
 
-/** True when the ledger keeps per-lifecycle summaries and they are complete (rebuilt, not truncated since). */
+/**
+ * True when the ledger keeps per-lifecycle summaries and they are complete: rebuilt and not
+ * truncated since, and every trigger that keeps them present and enabled (a dropped and recreated
+ * orders table, or ALTER TABLE … DISABLE TRIGGER, would otherwise leave them stale unnoticed).
+ */
 export async function summariesReady(db: Queryable): Promise<boolean> {
   const kept = await db.query<{ kept: boolean }>(
     `SELECT to_regclass('${SUMMARY_STATE_TABLE}') IS NOT NULL AND to_regclass('${SUMMARY_TABLE}') IS NOT NULL AS kept`,
   );
   if (kept[0]?.kept !== true) return false;
-  const rows = await db.query<{ ready: boolean | null }>(`SELECT bool_and(ready) AS ready FROM ${SUMMARY_STATE_TABLE}`);
-  return rows[0]?.ready === true;
+  const rows = await db.query<{ ready: boolean | null; triggers: number }>(
+    `SELECT (SELECT bool_and(ready) FROM ${SUMMARY_STATE_TABLE}) AS ready,
+            (SELECT count(*)::int FROM pg_trigger t JOIN unnest($1::text[], $2::text[]) AS k(name, tab) ON t.tgname = k.name AND t.tgrelid = to_regclass(k.tab)
+              WHERE t.tgenabled <> 'D') AS triggers`,
+    [SUMMARY_TRIGGERS.map((t) => t.name), SUMMARY_TRIGGERS.map((t) => t.table)],
+  );
+  return rows[0]?.ready === true && rows[0].triggers === SUMMARY_TRIGGERS.length;
 }
 
 const COLUMNS = ['profile_id', 'lifecycle_key', ...SUMMARY_FIGURES].join(', ');

@@ -121,6 +121,14 @@ for (const kind of ['postgres', 'pglite'] as const satisfies readonly DatabaseKi
       assert.equal((await tl('lifecycle', 'summaries', '--check')).code, 0);
     });
 
+    it('a disabled trigger makes them not ready until it is enabled again', async () => {
+      await db.exec('ALTER TABLE orders DISABLE TRIGGER trg_lifecycle_summaries_orders_insert');
+      assert.equal(await summariesReady(db), false);
+      assert.equal((await lifecycleReport(db)).readFrom, 'ledger');
+      await db.exec('ALTER TABLE orders ENABLE TRIGGER trg_lifecycle_summaries_orders_insert');
+      assert.equal(await summariesReady(db), true);
+    });
+
     it('a TRUNCATE marks them not ready: the report aggregates the ledger until a rebuild', async () => {
       await db.exec('TRUNCATE trade_history');
       assert.equal(await summariesReady(db), false);
