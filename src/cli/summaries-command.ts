@@ -3,7 +3,7 @@ import { withDatabase } from '../db/open.ts';
 import { UsageError } from '../errors.ts';
 import { requireBotLedger } from '../lifecycle/require-schema.ts';
 import { checkSummaries, dropSummaries, rebuildSummaries, summariesReady } from '../lifecycle/summaries.ts';
-import { resolveConfig, resolveUrl, withDatabaseFlags, type DatabaseFlags } from './context.ts';
+import { resolveConfig, resolveJobSettings, resolveUrl, withDatabaseFlags, type DatabaseFlags } from './context.ts';
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
 
@@ -17,12 +17,12 @@ async function summaries(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(resolveUrl(config), async (db) => {
     await requireBotLedger(db);
     if (flags.rebuild === true) {
-      const result = await rebuildSummaries(db);
+      const result = await rebuildSummaries(db, { lockTimeoutMs: resolveJobSettings(config).lockTimeoutMs });
       if (flags.json === true) return io.out(json(result));
       return io.out(`${db.url}: ${result.lifecycles} lifecycle summaries rebuilt from orders and trade_history; triggers keep them from now on`);
     }
     if (flags.drop === true) {
-      await dropSummaries(db);
+      await dropSummaries(db, { lockTimeoutMs: resolveJobSettings(config).lockTimeoutMs });
       if (flags.json === true) return io.out(json({ dropped: true }));
       return io.out(`${db.url}: lifecycle summaries and their triggers dropped; the report aggregates the ledger again`);
     }

@@ -55,16 +55,23 @@ export async function summariesReady(db: Queryable): Promise<boolean> {
 
 const COLUMNS = ['profile_id', 'lifecycle_key', ...SUMMARY_FIGURES].join(', ');
 
+/** How long a rebuild or a drop waits for its table locks before it gives up (a long reader would otherwise queue every writer behind it). */
+export interface SummaryLockSettings {
+  readonly lockTimeoutMs?: number;
+}
+
 /**
  * Installs the summaries if missing (table, trigger functions, triggers on orders and
- * trade_history) and fills them from a recount, in one transaction that holds SHARE locks on both
- * tables: writers wait for it (seconds on millions of rows) and none is missed between the
- * recount and the triggers. Run it once to start keeping summaries, and after a TRUNCATE or a
- * failed check.
+ * trade_history) and fills them from a recount, in one transaction that holds SHARE ROW EXCLUSIVE
+ * locks on both tables (the lock CREATE TRIGGER needs, taken first): writers wait for it (seconds
+ * on millions of rows), none is missed between the recount and the triggers, and two rebuilds run
+ * one after the other. Run it once to start keeping summaries, and after a TRUNCATE or a failed check.
  */
-export async function rebuildSummaries(db: Database): Promise<SummaryRebuild> {
+export async function rebuildSummaries(db: Database, settings: SummaryLockSettings = {}): Promise<SummaryRebuild> {
   return db.transaction(async (tx) => {
-    await tx.exec('LOCK TABLE orders, trade_history IN SHARE MODE');
+    await tx.exec(`SET LOCAL lock_timeout = ${Math.trunc(settings.lockTimeoutMs ?? 0)}`);
+    await tx.exec('LOCK TABLE orders, trade_history IN SHARE ROW EXCLUSIVE MODE');
+    await tx.exec('SET LOCAL lock_timeout = 0');
     await tx.exec(SUMMARY_INSTALL_SQL);
     await tx.exec(`DELETE FROM ${SUMMARY_TABLE}`);
     await tx.query(`INSERT INTO ${SUMMARY_TABLE} (${COLUMNS}) SELECT ${COLUMNS} FROM (${SUMMARY_RECOUNT_SQL}) AS recount`, [null]);
@@ -114,8 +121,10 @@ export async function checkSummaries(db: Database, profileId?: string): Promise<
 }
 
 /** Stops keeping summaries: drops the triggers, their functions and the tables. The report and reconciliation go back to aggregating the ledger. */
-export async function dropSummaries(db: Database): Promise<void> {
+export async function dropSummaries(db: Database, settings: SummaryLockSettings = {}): Promise<void> {
   await db.transaction(async (tx) => {
+    await tx.exec(`SET LOCAL lock_timeout = ${Math.trunc(settings.lockTimeoutMs ?? 0)}`);
+    await tx.exec('LOCK TABLE orders, trade_history IN ACCESS EXCLUSIVE MODE');
     await tx.exec(SUMMARY_DROP_SQL);
   });
 }

@@ -121,6 +121,34 @@ for (const kind of ['postgres', 'pglite'] as const satisfies readonly DatabaseKi
       assert.equal((await tl('lifecycle', 'summaries', '--check')).code, 0);
     });
 
+    it('a rebuild waits for an open write no longer than the lock timeout, and then changes nothing', {
+      skip: kind === 'pglite' && 'one connection',
+    }, async () => {
+      const writer = await openDatabase(test.url);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let started!: () => void;
+      const writing = new Promise<void>((resolve) => (started = resolve));
+      const open = writer.transaction(async (tx) => {
+        await tx.exec(
+          `INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, source) VALUES ('w1', 'p-w', 'BTC', 'TRD-w', 'ENTRY', 'buy', 'filled', 1, 'bot')`,
+        );
+        started();
+        await held;
+        throw new Error('rolled back on purpose');
+      });
+      try {
+        await writing;
+        await assert.rejects(rebuildSummaries(db, { lockTimeoutMs: 100 }), (error: Error & { code?: string }) => error.code === '55P03');
+        assert.equal(await summariesReady(db), true);
+      } finally {
+        release();
+        await assert.rejects(open, /rolled back on purpose/);
+        await writer.close();
+      }
+      assert.equal((await checkSummaries(db)).ok, true);
+    });
+
     it('a disabled trigger makes them not ready until it is enabled again', async () => {
       await db.exec('ALTER TABLE orders DISABLE TRIGGER trg_lifecycle_summaries_orders_insert');
       assert.equal(await summariesReady(db), false);
