@@ -18,6 +18,7 @@ import { incrementalCycle, reconApply } from './items/recon-bench.ts';
 import { sqliteUpgrade } from './items/sqlite-risk-state.ts';
 import { orderExecutionLoad } from './items/order-execution-load.ts';
 import { daemonStartup } from './items/daemon-startup.ts';
+import { cliStartup } from './items/cli-startup.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -72,6 +73,8 @@ try {
   if (wanted(5)) {
     log('5. recon apply');
     figures.push(...(await reconApply(context, 'bench_v7')));
+    log('5b. recon apply on a ledger that keeps per-lifecycle summaries');
+    figures.push(...(await reconApply(context, 'bench_v7', true)));
   }
   if (wanted(6)) {
     log('6. SQLite risk-state upgrade');
@@ -84,6 +87,10 @@ try {
   if (wanted(8)) {
     log('8. daemon start-up');
     figures.push(...(await daemonStartup(context)));
+  }
+  if (wanted(9)) {
+    log('9. CLI start-up');
+    figures.push(...(await cliStartup(context)));
   }
 } finally {
   await server.stop();

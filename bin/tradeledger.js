@@ -3,6 +3,7 @@
 // A checkout (src/ beside bin/) runs the TypeScript itself, so what you edit is what runs; the
 // published package holds no src/ and runs the compiled dist/, since Node strips no types under node_modules.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { nodeFloorProblem, PACKAGE_FLOOR, SOURCE_FLOOR } from './node-floor.js';
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
@@ -12,11 +13,7 @@ if (problem !== undefined) {
   process.stderr.write(`${problem}\n`);
   process.exit(2);
 }
-// Node 22 announces node:sqlite as experimental when it is first loaded: that line would be the only
-// stderr output that is not JSON under --json, and there is nothing a user could do about it.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  if (/^SQLite is an experimental feature/.test(warning instanceof Error ? warning.message : String(warning))) return;
-  emitWarning(warning, ...rest);
-};
+// Node keeps the compiled (and type-stripped) modules on disk, so a second start skips that work
+// (NODE_COMPILE_CACHE names the folder, NODE_DISABLE_COMPILE_CACHE=1 turns it off).
+module.enableCompileCache?.();
 await import(fromSource ? source.href : '../dist/cli/main.js');

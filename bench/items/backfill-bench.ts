@@ -43,8 +43,16 @@ export async function backfillThroughput(context: BenchContext, template: string
   const bench = '4 backfill throughput';
   return [
     { bench, figure: 'lifecycle backfill --apply (orders + trade_history rows changed)', value: median(rates), unit: 'rows/s' },
-    { bench, figure: 'longest single transaction (its planning and writes)', value: slowest, unit: 'ms', target: '≤ 1000 ms', met: slowest <= 1000 },
+    {
+      bench,
+      figure: 'longest single transaction (its planning and writes), median',
+      value: slowest,
+      unit: 'ms',
+      note: `min ${Math.round(Math.min(...longest))} / max ${Math.round(Math.max(...longest))} ms over ${longest.length} runs`,
+      target: '≤ 1000 ms',
+      met: slowest <= 1000,
+    },
     { bench, figure: 'one UPDATE of the same orders rows', value: median(plainRates), unit: 'rows/s' },
-    { bench, figure: 'one UPDATE ÷ backfill (rows/s)', value: median(plainRates) / median(rates), unit: '×' },
+    { bench, figure: 'one UPDATE of the same rows ÷ lifecycle backfill (rows/s, medians)', value: median(plainRates) / median(rates), unit: '×' },
   ];
 }

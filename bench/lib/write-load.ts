@@ -8,6 +8,8 @@ export interface WriteLoad {
   readonly errors: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** Writes completed per second while the operation ran. */
+  readonly perSecond: number;
 }
 
 /**
@@ -39,5 +41,11 @@ export async function underWriteLoad(url: string, existingLifecycles: number, op
   await closed;
   const result = JSON.parse(output.slice(output.indexOf('\n') + 1).trim()) as { errors: number; samples: [number, number][] };
   const during = result.samples.filter(([at, ms]) => at + ms >= start && at <= end).map(([, ms]) => ms);
-  return { operations: during.length, errors: result.errors, p99Ms: percentile(during, 99), maxMs: Math.max(...during) };
+  return {
+    operations: during.length,
+    errors: result.errors,
+    p99Ms: percentile(during, 99),
+    maxMs: Math.max(...during),
+    perSecond: during.length / ((end - start) / 1000),
+  };
 }

@@ -10,6 +10,7 @@ import { loosen, tighten } from '../lifecycle/tighten.ts';
 import type { Config } from '../config/schema.ts';
 import { integerArgument, resolveConfig, resolveJobSettings, resolveSettings, resolveUrl, withDatabaseFlags, type DatabaseFlags } from './context.ts';
 import { csv } from './csv.ts';
+import { addSummariesCommand } from './summaries-command.ts';
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
 import { freqtradeLifecycleReport, LEDGER_CHOICES, ledgerOf } from './freqtrade-command.ts';
@@ -290,5 +291,6 @@ export function lifecycleCommand(io: CliIo): Command {
     .option('--force', 'validate even while missing_entry_order / orphan_exit anomalies remain')
     .action((flags: Flags) => tightenCommand(io, flags));
   sub('loosen', 'the rollback plan: drop the five guardrail constraints, keep the indexes').action((flags: Flags) => loosenCommand(io, flags));
+  addSummariesCommand(lifecycle, io);
   return lifecycle;
 }

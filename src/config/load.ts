@@ -1,12 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_DATABASE_URL } from '../db/open.ts';
 import { nulBytePath } from '../domain/nul-byte.ts';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.ts';
 import { envValue, hideSecrets, interpolate, type Interpolated } from './secrets.ts';
 import { configSchema, type Config } from './schema.ts';
+
+// The YAML parser is loaded only when there is a file to read: most commands run without one, and
+// it is some 70 modules for every start otherwise (require: load is synchronous).
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 /** The configuration file read when none is named. */
 export const DEFAULT_CONFIG_FILE = 'tradeledger.yaml';

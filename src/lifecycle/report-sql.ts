@@ -1,24 +1,14 @@
-import { BLANK_CHARACTERS_SQL, TRADE_ID_FORMAT_SQL } from '../packs/bot-ledger/trade-id.ts';
+import { SUMMARY_TABLE, TRADE_ID_CLASS_SQL } from '../packs/bot-ledger/summaries.ts';
 import { FILLED_STATUSES } from './ledger-row.ts';
 
 const FILLED = FILLED_STATUSES.map((status) => `'${status}'`).join(', ');
 
 // A trade_id's class, computed once per lifecycle key, never per row: the blank test (btrim over
 // the Unicode whitespace list) is the expensive one, so the cheap format test runs first.
-const CLASS = (column: string) =>
-  `CASE WHEN ${column} IS NULL THEN 'null' WHEN ${column} ~ '${TRADE_ID_FORMAT_SQL}' THEN 'valid' WHEN btrim(${column}, ${BLANK_CHARACTERS_SQL}) = '' THEN 'blank' ELSE 'malformed' END`;
+const CLASS = TRADE_ID_CLASS_SQL;
 
-/**
- * The whole report in one statement: one hash aggregate over the orders and trade_history rows
- * together, by lifecycle key (rows without a trade_id grouped by symbol, for the walk), and one
- * read of positions; every anomaly is derived from those
- * small results, and only anomalies and per-profile summaries come back. The rows that prove an
- * anomaly are fetched afterwards for the anomalous keys alone (PROOF_*). `$1` is an optional
- * profile_id. Kinds starting with `_` are internal: `_walk` names a partition with NULL-trade_id
- * bot rows for the walk, `_summary` carries a profile's figures.
- */
-export const REPORT_SQL = `
-WITH k AS (
+/** The report's per-lifecycle aggregate (`k`) over orders and trade_history. */
+const K_AGGREGATE = `
   SELECT profile_id, trade_id, CASE WHEN trade_id IS NULL THEN symbol END AS null_symbol,
          min(symbol COLLATE "C") FILTER (WHERE h = 0) AS symbol, max(symbol COLLATE "C") FILTER (WHERE h = 0) AS max_symbol,
          min(symbol COLLATE "C") FILTER (WHERE h = 1) AS history_symbol,
@@ -36,7 +26,19 @@ WITH k AS (
           UNION ALL
           SELECT profile_id, trade_id, symbol, NULL, NULL, NULL, quantity, 1
             FROM trade_history WHERE ($1::text IS NULL OR profile_id = $1::text)) AS ledger
-   GROUP BY profile_id, trade_id, CASE WHEN trade_id IS NULL THEN symbol END
+   GROUP BY profile_id, trade_id, CASE WHEN trade_id IS NULL THEN symbol END`;
+
+/**
+ * The same figures read from the per-lifecycle summaries (src/packs/bot-ledger/summaries.ts), which
+ * hold exactly what K_AGGREGATE counts: no aggregate over the ledger.
+ */
+const K_FROM_SUMMARIES = `
+  SELECT profile_id, trade_id, null_symbol, symbol, max_symbol, history_symbol, entry_qty, exit_qty, n, entries, exits, bot_rows, hn,
+         CASE WHEN hn > 0 THEN hqty END AS hqty, class
+    FROM ${SUMMARY_TABLE} WHERE ($1::text IS NULL OR profile_id = $1::text)`;
+
+const reportSql = (k: string) => `
+WITH k AS (${k}
 ), ids AS (
   SELECT * FROM k WHERE class IN ('valid', 'malformed')
 ), open_sym AS (
@@ -106,6 +108,20 @@ SELECT '_summary', s.profile_id, NULL, NULL,
           FROM k GROUP BY profile_id) s
   LEFT JOIN (SELECT profile_id, count(*) AS open FROM pos WHERE quantity <> 0 GROUP BY profile_id) p ON p.profile_id = s.profile_id
 `;
+
+/**
+ * The whole report in one statement: one hash aggregate over the orders and trade_history rows
+ * together, by lifecycle key (rows without a trade_id grouped by symbol, for the walk), and one
+ * read of positions; every anomaly is derived from those
+ * small results, and only anomalies and per-profile summaries come back. The rows that prove an
+ * anomaly are fetched afterwards for the anomalous keys alone (PROOF_*). `$1` is an optional
+ * profile_id. Kinds starting with `_` are internal: `_walk` names a partition with NULL-trade_id
+ * bot rows for the walk, `_summary` carries a profile's figures.
+ */
+export const REPORT_SQL = reportSql(K_AGGREGATE);
+
+/** REPORT_SQL with `k` read from the per-lifecycle summaries: for a ledger that keeps them (`lifecycle summaries --rebuild`). */
+export const REPORT_FROM_SUMMARIES_SQL = reportSql(K_FROM_SUMMARIES);
 
 /** The orders of some (profile_id, trade_id) keys: `$1` profile ids, `$2` trade ids. */
 export const PROOF_ORDERS_SQL = `

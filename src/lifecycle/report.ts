@@ -2,7 +2,8 @@ import type { Database } from '../db/port.ts';
 import { ANOMALY_KINDS, isBlocking, type Anomaly, type AnomalyKind, type AnomalyRow } from './anomalies.ts';
 import { effectiveTradeId } from './blank.ts';
 import { batchPartitions, groupByPartition, readWalkRows, type Partition } from './partitions.ts';
-import { PROOF_HISTORY_SQL, PROOF_ORDERS_SQL, REPORT_SQL } from './report-sql.ts';
+import { PROOF_HISTORY_SQL, PROOF_ORDERS_SQL, REPORT_FROM_SUMMARIES_SQL, REPORT_SQL } from './report-sql.ts';
+import { summariesReady } from './summaries.ts';
 import { segmentPartition } from './segment.ts';
 
 /** One profile's reconciliation orders → positions → history. */
@@ -25,6 +26,8 @@ export interface LifecycleReport {
   /** True when an anomaly that blocks validation (docs/runbooks/trade-lifecycle-integrity.md Phase D) remains. */
   readonly blocking: boolean;
   readonly counts: Readonly<Partial<Record<AnomalyKind, number>>>;
+  /** Where the per-lifecycle figures came from: the kept summaries, or an aggregate over the ledger. */
+  readonly readFrom: 'summaries' | 'ledger';
 }
 
 interface ReportRow {
@@ -128,18 +131,21 @@ async function walkAnomalies(db: Database, partitions: readonly Partition[]): Pr
 
 /**
  * Reconciles orders → positions → history per profile and lists every anomaly with the rows that
- * prove it. Read-only; one aggregate pass per table, the proving rows of anomalous keys only, and
- * a walk of the partitions that hold NULL-trade_id bot rows.
+ * prove it. Read-only; one aggregate pass per table (or a read of the per-lifecycle summaries
+ * when the ledger keeps them: `lifecycle summaries --rebuild`), the proving rows of anomalous keys
+ * only, and a walk of the partitions that hold NULL-trade_id bot rows.
  */
 export async function lifecycleReport(db: Database, profileId?: string, options: { readonly gentle?: boolean } = {}): Promise<LifecycleReport> {
+  const readFrom = (await summariesReady(db)) ? 'summaries' : 'ledger';
+  const sql = readFrom === 'summaries' ? REPORT_FROM_SUMMARIES_SQL : REPORT_SQL;
   // Gentle: one core for the scan, so that a check run beside live writers (tighten) leaves them the rest.
   const rows =
     options.gentle === true && db.capabilities.concurrentSessions
       ? await db.transaction(async (tx) => {
           await tx.exec('SET LOCAL max_parallel_workers_per_gather = 0');
-          return tx.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
+          return tx.query<ReportRow>(sql, [profileId ?? null]);
         })
-      : await db.query<ReportRow>(REPORT_SQL, [profileId ?? null]);
+      : await db.query<ReportRow>(sql, [profileId ?? null]);
   const proof = await proofRows(
     db,
     rows.filter((row) => !row.kind.startsWith('_')),
@@ -187,5 +193,5 @@ export async function lifecycleReport(db: Database, profileId?: string, options:
     ...(summaries.get(id) ?? { profileId: id, orders: 0, lifecycles: 0, openLifecycles: 0, closedLifecycles: 0, historyRows: 0, openPositions: 0 }),
     anomalies: perProfile.get(id) ?? {},
   }));
-  return { generatedAt: new Date().toISOString(), profiles, anomalies, blocking: anomalies.some((a) => a.blocking), counts };
+  return { generatedAt: new Date().toISOString(), profiles, anomalies, blocking: anomalies.some((a) => a.blocking), counts, readFrom };
 }

@@ -6,6 +6,7 @@ import { decideAll, gatherEvidence, lockProfiles, type LifecycleDecision, type M
 import { requireApplyAllowed, requireEnabled, type ReconFlags } from './flags.ts';
 import type { PauseSource } from './pause.ts';
 import { cycleKeys, saveOpenSet } from './open-set.ts';
+import { openLifecycleKeys } from './detect.ts';
 
 /** What a cycle needs besides the database. */
 export interface ReconDeps {
@@ -73,7 +74,9 @@ export async function inBatchTransaction<T>(db: Database, profiles: Iterable<str
  * rows only (DRY_RUN per candidate row, NO_GO per refused lifecycle), orders untouched. Plan:
  * PENDING_APPLY rows with the evidence hash for `recon apply`. Apply (dry run off): plan and apply
  * in one batch. It looks only at lifecycles open at the last cycle or written since (see
- * `cycleKeys`). Everything a batch writes commits in one transaction under per-profile locks:
+ * `cycleKeys`); a full refresh finds the open ones with one aggregate first (`openLifecycleKeys`),
+ * and either way the evidence and the decisions read those keys alone, by index. A lifecycle that
+ * opens after the keys were found is left to the next cycle (its orders are past the watermark). Everything a batch writes commits in one transaction under per-profile locks:
  * killed halfway, nothing of it remains. With the master switch off a plain cycle does nothing;
  * asking for a plan or an apply then, or for an apply in dry run, is refused (SafetyError).
  */
@@ -89,7 +92,9 @@ export async function runReconCycle(
   else requireEnabled(deps.flags, mode === 'plan' ? 'plan' : 'run a dry run');
   const now = options.now ?? new Date();
   const looked = await cycleKeys(db, options.scope?.profileId, now, options.full === true);
-  const scope = { ...options.scope, keys: looked.keys };
+  // The open keys are found once; evidence and the decisions inside the transaction read those keys alone.
+  const keys = looked.keys ?? (await openLifecycleKeys(db, options.scope?.profileId));
+  const scope = { ...options.scope, keys };
   const evidence = await gatherEvidence(db, deps.evidence, deps.flags, scope, now);
   // The id carries the wall clock even when `now` is a replayed time, so ids sort by when they were made.
   const batchId = newReconBatchId();

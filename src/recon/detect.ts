@@ -1,6 +1,8 @@
 import { Decimal } from 'decimal.js';
 import type { Queryable } from '../db/port.ts';
 import { FILLED_STATUSES, TERMINAL_STATUSES } from '../lifecycle/ledger-row.ts';
+import { summariesReady } from '../lifecycle/summaries.ts';
+import { SUMMARY_TABLE } from '../packs/bot-ledger/summaries.ts';
 import type { OpenLifecycle } from './lifecycle.ts';
 
 /** One row of the docs/runbooks/reconciliation-exit-backfill.md §1 query. */
@@ -129,6 +131,39 @@ export async function cycleLifecycles(db: Queryable, profileId?: string, keys?: 
       pendingBlockers: row.blockers ?? [],
     };
   });
+}
+
+/**
+ * The keys of every open lifecycle in scope, found with one aggregate over the filled orders (the
+ * docs/runbooks/reconciliation-exit-backfill.md §1 filters and sums, nothing else): a full cycle
+ * then reads the details of these keys alone, by index, instead of aggregating every lifecycle.
+ * Grouped by symbol as cycleLifecycles is, so a trade_id open on any symbol is kept. On a ledger
+ * that keeps per-lifecycle summaries the keys come from them, by a partial index, with no scan of
+ * orders: those open, and those spanning two symbols (which the keyed read then sorts out).
+ */
+export async function openLifecycleKeys(db: Queryable, profileId?: string): Promise<LifecycleKey[]> {
+  if (await summariesReady(db)) {
+    const kept = await db.query<{ profile_id: string; trade_id: string }>(
+      `SELECT profile_id, trade_id FROM ${SUMMARY_TABLE}
+        WHERE trade_id IS NOT NULL AND (entry_qty > exit_qty OR symbol <> max_symbol) AND ($1::text IS NULL OR profile_id = $1::text)
+        ORDER BY profile_id, trade_id`,
+      [profileId ?? null],
+    );
+    return kept.map((row) => ({ profileId: row.profile_id, tradeId: row.trade_id }));
+  }
+  const rows = await db.query<{ profile_id: string; trade_id: string }>(
+    `SELECT DISTINCT profile_id, trade_id FROM (
+       SELECT profile_id, trade_id
+         FROM orders
+        WHERE ($1::text IS NULL OR profile_id = $1::text) AND trade_id IS NOT NULL AND status IN (${FILLED})
+        GROUP BY profile_id, symbol, trade_id
+       HAVING sum(CASE WHEN action = 'ENTRY' THEN COALESCE(quantity, qty, 0) ELSE 0 END)
+            - sum(CASE WHEN action = 'EXIT' THEN COALESCE(quantity, qty, 0) ELSE 0 END) > 0
+     ) AS open
+     ORDER BY profile_id, trade_id`,
+    [profileId ?? null],
+  );
+  return rows.map((row) => ({ profileId: row.profile_id, tradeId: row.trade_id }));
 }
 
 /**
