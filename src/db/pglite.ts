@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import type { Database, LockOptions, Queryable, StatementTracer } from './port.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
+import { PGLITE_EXTENSIONS } from './pglite-extensions.ts';
 
 // int8 as text, as node-postgres returns it, so callers see one shape from both PostgreSQL adapters.
 const parsers = { [types.INT8]: (value: string) => value };
@@ -21,6 +22,14 @@ function queryable(target: PGlite | Transaction, trace: StatementTracer | undefi
   };
 }
 
+// Each open PGlite database's engine, for the tools that need the engine itself (pg_dump in WASM).
+const engines = new WeakMap<Database, PGlite>();
+
+/** The PGlite engine behind a database `openPglite` opened, or undefined for any other database. */
+export function pgliteEngine(db: Database): PGlite | undefined {
+  return engines.get(db);
+}
+
 /** Embedded PostgreSQL (PGlite) in a data directory, or in memory when `dir` is `memory`. */
 export async function openPglite(dir: string, url: string, trace?: StatementTracer): Promise<Database> {
   const inMemory = dir === 'memory' || dir === ':memory:';
@@ -32,13 +41,13 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
   }
   let pg: PGlite;
   try {
-    pg = await PGlite.create(inMemory ? { parsers } : { dataDir: dir, parsers });
+    pg = await PGlite.create(inMemory ? { parsers, extensions: PGLITE_EXTENSIONS } : { dataDir: dir, parsers, extensions: PGLITE_EXTENSIONS });
   } catch (error) {
     dirLock?.release();
     throw error;
   }
   const base = queryable(pg, trace);
-  return {
+  const db: Database = {
     url,
     kind: 'pglite',
     dialect: 'postgres',
@@ -65,4 +74,6 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
       }
     },
   };
+  engines.set(db, pg);
+  return db;
 }

@@ -100,18 +100,21 @@ function adoptedRow(migration: Migration): HistoryRow {
 /** Reads history, compares it with the source and gathers what the planner needs (read-only). */
 export async function readMigrationState(db: Database, source: MigrationSource, settings: PlanSettings): Promise<MigrationState> {
   assertDialect(db, source);
-  const history = await readHistory(db);
+  const history = await readHistory(db, settings.historyTable);
   const adoptedVersion = !history.exists && source.baseline !== undefined ? await source.baseline(db) : 0;
   const adopted = source.migrations.filter((migration) => migration.version <= adoptedVersion);
   const invalid = await invalidIndexes(db);
   const rebuilds = await findIndexRebuilds(db, source.migrations, history.rows, invalid);
   return {
     history,
-    status: computeStatus(source.migrations, [...history.rows, ...adopted.map(adoptedRow)]),
+    status: computeStatus(source.migrations, [...history.rows, ...adopted.map(adoptedRow)], source.label),
     context: {
       dialect: db.dialect,
       historyExists: history.exists,
       historyMissingColumns: history.missingColumns,
+      historyNarrowVersion: history.narrowVersion,
+      history: history.table,
+      source: source.label,
       invalidIndexes: invalid,
       rebuilds,
       adopted,
