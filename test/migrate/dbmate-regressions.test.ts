@@ -115,8 +115,9 @@ for (const kind of ['postgres', 'pglite'] as const) {
     it('-- migrate:up transaction:false runs CREATE INDEX CONCURRENTLY outside a transaction', () =>
       onFresh(kind, async (test) => {
         const dir = writeMigrations(test.dir, {
-          '20240115093000_create_users.sql': '-- migrate:up\nCREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);\n',
-          '20240115093100_users_email.sql':
+          // Three-digit names: on the code before the fix this fails on the index, not on the version.
+          '001_create_users.sql': '-- migrate:up\nCREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT);\n',
+          '002_users_email.sql':
             '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email ON users (email);\n\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS idx_users_email;\n',
         });
         await withDb(test.url, (db) => migrateUp(db, directorySource(dir), SETTINGS, UP));
