@@ -105,6 +105,8 @@ export interface PlanContext {
   readonly history?: HistoryTable;
   /** The source's label, recorded in each row's `source` column. */
   readonly source?: string;
+  /** The newest version in dbmate's schema_migrations, when the database has that and no history of ours. */
+  readonly dbmateVersion?: string;
   /** Indexes an interrupted CREATE INDEX CONCURRENTLY left invalid (`pg_index.indisvalid = false`). */
   readonly invalidIndexes: ReadonlySet<string>;
   /** Indexes of applied migrations that `up` builds again (PostgreSQL). */
@@ -513,6 +515,12 @@ export function planUp(status: MigrationStatus, context: PlanContext, target?: n
     throw new UsageError(`--to ${target} is above the latest version ${status.latest} this source has`, 'BAD_TARGET');
   }
   const pending = status.pending.filter((migration) => migration.version <= to);
+  if (context.dbmateVersion !== undefined && pending.length > 0) {
+    throw new UsageError(
+      `this database was migrated by dbmate (schema_migrations, newest version ${context.dbmateVersion}) and has no ${(context.history ?? DEFAULT_HISTORY).name} yet: run 'migrate stamp ${context.dbmateVersion}' to start tradeledger's history there, then 'migrate up'`,
+      'DBMATE_HISTORY',
+    );
+  }
   const steps = pending.map((migration, index) => step(migration, 'up', context, index === 0));
   return {
     direction: 'up',

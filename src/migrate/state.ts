@@ -1,4 +1,5 @@
 import type { Database } from '../db/port.ts';
+import { dbmateLatestVersion } from './dbmate-history.ts';
 import { UsageError } from '../errors.ts';
 import { isRebuilding, readHistory, type HistoryRow, type HistoryState } from './history.ts';
 import type { Migration } from './migration.ts';
@@ -103,6 +104,8 @@ export async function readMigrationState(db: Database, source: MigrationSource, 
   const history = await readHistory(db, settings.historyTable);
   const adoptedVersion = !history.exists && source.baseline !== undefined ? await source.baseline(db) : 0;
   const adopted = source.migrations.filter((migration) => migration.version <= adoptedVersion);
+  // Only where tradeledger has no history yet: afterwards, dbmate's table is just a table.
+  const dbmateVersion = !history.exists && adopted.length === 0 ? await dbmateLatestVersion(db) : null;
   const invalid = await invalidIndexes(db);
   const rebuilds = await findIndexRebuilds(db, source.migrations, history.rows, invalid);
   return {
@@ -115,6 +118,7 @@ export async function readMigrationState(db: Database, source: MigrationSource, 
       historyNarrowVersion: history.narrowVersion,
       history: history.table,
       source: source.label,
+      ...(dbmateVersion === null ? {} : { dbmateVersion }),
       invalidIndexes: invalid,
       rebuilds,
       adopted,

@@ -17,6 +17,7 @@ import { directorySource } from '../../src/migrate/source.ts';
 import { readMigrationState } from '../../src/migrate/state.ts';
 import { migrateUp } from '../../src/migrate/up.ts';
 import { catalogSnapshot } from '../helpers/catalog.ts';
+import { cli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/databases.ts';
 import { testSettings } from '../helpers/migrations.ts';
 
@@ -177,3 +178,33 @@ for (const kind of ['postgres', 'pglite', 'sqlite'] as const) {
     }
   });
 }
+
+describe('a database dbmate migrated', () => {
+  it('is not migrated again from 0: up refuses (exit 2) until `migrate stamp` starts the history at dbmate’s version', async () => {
+    const test = await createTestDatabase('sqlite');
+    const dir = join(test.dir, 'db', 'migrations');
+    cpSync(join(FIXTURES, 'sqlite'), dir, { recursive: true });
+    rmSync(join(dir, '20240117080000_compact.sql'));
+    try {
+      await dbmate(dbmateUrl('sqlite', test.url), dir, 'up');
+      cpSync(join(FIXTURES, 'sqlite', '20240117080000_compact.sql'), join(dir, '20240117080000_compact.sql'));
+      const before = await withDb(test.url, fullCatalog);
+      const refused = await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--yes');
+      assert.equal(refused.code, 2);
+      assert.match(
+        refused.stderr,
+        /migrated by dbmate \(schema_migrations, newest version 20240116120000\) and has no schema_version yet: run 'migrate stamp 20240116120000'/,
+      );
+      assert.equal(await withDb(test.url, fullCatalog), before, 'nothing written');
+      assert.equal((await cli('migrate', 'stamp', '20240116120000', '--db', test.url, '--dir', dir)).code, 0);
+      const up = await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--yes', '--json');
+      assert.equal(up.code, 0, up.stderr);
+      assert.deepEqual(
+        JSON.parse(up.stdout).applied.map((step: { version: number }) => step.version),
+        [20240117080000],
+      );
+    } finally {
+      await test.cleanup();
+    }
+  });
+});
