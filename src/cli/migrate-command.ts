@@ -254,7 +254,7 @@ async function verify(io: CliIo, flags: Flags): Promise<void> {
   const source = await resolveSource(flags, config);
   await waitIfAsked(io, config, flags);
   await withDatabase(resolveUrl(config), async (db) => {
-    const report = await verifyDatabase(db, source, resolveSettings(config).packOptions);
+    const report = await verifyDatabase(db, source, resolveSettings(config).packOptions, flags.migrationsTable);
     if (flags.json === true) io.out(json(report));
     else
       io.out(

@@ -319,7 +319,7 @@ function sqliteStatementsStep(
   const note = transactional
     ? `, no single transaction: ${outside.length === 1 ? 'this statement runs' : 'these statements run'} outside one (SQLite ignores or refuses them inside): ${outside.map((statement) => statement.split('\n')[0]).join(' | ')}`
     : ', no transaction: each statement commits on its own';
-  const opening = ['BEGIN IMMEDIATE;', ...historyBootstrap(context, isFirst)];
+  const opening = [...historyBootstrap(context, isFirst)];
   if (direction === 'up') {
     opening.push(
       historyStartSql(
@@ -331,7 +331,9 @@ function sqliteStatementsStep(
       ),
     );
   }
-  const chunks: PlanChunk[] = [{ sql: [header(migration, direction, note), ...opening, 'COMMIT;'].join('\n') }];
+  // The history writes that open the step commit together (a kill leaves the table as it was).
+  const wrapped = opening.length === 0 ? [] : ['BEGIN IMMEDIATE;', ...opening, 'COMMIT;'];
+  const chunks: PlanChunk[] = [{ sql: [header(migration, direction, note), ...wrapped].join('\n') }];
   let group: string[] = [];
   const flush = () => {
     if (group.length > 0) chunks.push({ sql: ['BEGIN IMMEDIATE;', ...group.map(terminated), 'COMMIT;'].join('\n') });
