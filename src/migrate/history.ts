@@ -49,7 +49,12 @@ export async function resolveHistoryTable(db: Queryable, dialect: Dialect, table
     return { schema: null, name: parsed.name };
   }
   if (parsed.schema !== null) return parsed;
-  const rows = await db.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+  // Where search_path finds an existing table, else where CREATE TABLE would put it (current_schema()).
+  const rows = await db.query<{ schema: string | null }>(
+    `SELECT coalesce((SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                       WHERE c.oid = to_regclass(quote_ident($1))), current_schema()) AS schema`,
+    [parsed.name],
+  );
   const schema = rows[0]?.schema ?? null;
   if (schema === null) {
     throw new UsageError(
@@ -168,11 +173,12 @@ export class ForeignHistoryError extends UsageError {
 
 const OUR_COLUMNS = ['version', 'applied_at', 'description', 'success'];
 
-function foreignTool(columns: readonly string[]): string | null {
+function foreignTool(table: HistoryTable, columns: readonly string[]): string | null {
   if (OUR_COLUMNS.every((column) => columns.includes(column)) && !columns.includes('installed_rank')) return null;
   if (columns.includes('installed_rank')) return 'Flyway';
   if (columns.includes('version_num')) return 'Alembic';
-  if (columns.length === 1 && columns[0] === 'version') return 'dbmate';
+  // dbmate's table is schema_migrations(version); a one-column table by another name may be anyone's.
+  if (columns.length === 1 && columns[0] === 'version' && table.name === 'schema_migrations') return 'dbmate';
   return 'another migration tool';
 }
 
@@ -200,7 +206,7 @@ export async function readHistory(db: Database, tableName: string = HISTORY_TABL
   const described = await historyColumns(db, db.dialect, table);
   if (described === null) return { exists: false, table, missingColumns: [], narrowVersion: false, rows: [] };
   const columns = described.map((column) => column.name);
-  const tool = foreignTool(columns);
+  const tool = foreignTool(table, columns);
   if (tool !== null) throw new ForeignHistoryError(table, tool, columns, foreignHint(tool, table));
   const missingColumns = (['checksum', 'applied_by', 'source'] as const).filter((column) => !columns.includes(column));
   const narrowVersion = db.dialect === 'postgres' && described.some((column) => column.name === 'version' && column.type === 'integer');

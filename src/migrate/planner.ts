@@ -459,6 +459,12 @@ function step(migration: Migration, direction: 'up' | 'down', context: PlanConte
   if (direction === 'down' && isEmptyDown(migration)) return emptyDownStep(migration, context);
   const transactional = direction === 'up' ? migration.transactional : (migration.downTransactional ?? migration.transactional);
   if (context.dialect === 'sqlite' && (!transactional || splitSqliteStatements(body).some(mustRunOutsideTransaction))) {
+    if (migration.disableForeignKeys) {
+      throw new UsageError(
+        `${migration.fileName}: '-- migrate:disable-foreign-keys' checks foreign keys before one commit, but VACUUM, ATTACH, DETACH and PRAGMA journal_mode / foreign_keys run outside a transaction — move them to a migration of their own`,
+        'MIGRATION_FORMAT',
+      );
+    }
     return sqliteStatementsStep(migration, direction, body, context, isFirst, transactional);
   }
   return transactional ? transactionStep(migration, direction, body, context, isFirst) : statementsStep(migration, direction, body, context, isFirst);
