@@ -248,6 +248,10 @@ describe('a database migrated from another source', () => {
       assert.equal(up.code, 3);
       assert.match(up.stderr, /was applied from folder examples\/migrations, not from pack bot-ledger: .*--dir examples\/migrations/);
       assert.doesNotMatch(up.stderr, /edited after it was applied/);
+      const serve = await cli('serve', '--db', test.url, '--port', '0');
+      assert.equal(serve.code, 3);
+      assert.match(serve.stderr, /migration 1 was applied from folder examples\/migrations, not from pack bot-ledger/);
+      assert.doesNotMatch(serve.stderr, /drift/);
     }));
 });
 
