@@ -128,6 +128,11 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
           rows.map((r) => [r.version, r.description, r.state, r.appliedAt, r.error]),
         ),
       );
+      if (state.context.dbmateVersion !== undefined) {
+        io.out(
+          `this database was migrated by dbmate (schema_migrations, newest version ${state.context.dbmateVersion}): run 'migrate stamp ${state.context.dbmateVersion}' before 'migrate up'`,
+        );
+      }
       for (const r of state.rebuilds) {
         const why =
           r.state === 'invalid'
