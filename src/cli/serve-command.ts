@@ -12,6 +12,7 @@ type Flags = DatabaseFlags & {
   readonly host?: string;
   readonly port?: number;
   readonly interval?: number;
+  readonly wait?: number;
 };
 
 function portArgument(value: string): number {
@@ -34,6 +35,7 @@ function serveConfig(flags: Flags): Config {
   if (flags.host !== undefined) serve.host = flags.host;
   if (flags.port !== undefined) serve.port = flags.port;
   if (flags.interval !== undefined) serve.interval = flags.interval;
+  if (flags.wait !== undefined) serve.wait = flags.wait;
   return { ...config, serve };
 }
 
@@ -61,6 +63,11 @@ export function serveCommand(io: CliIo): Command {
     .option('--host <address>', 'the address to listen on (default 127.0.0.1)')
     .option('--port <n>', 'the port to listen on; 0 picks a free one (default 8080)', portArgument)
     .option('--interval <duration>', 'time from the end of one reconciliation cycle to the start of the next (default 60s)', intervalArgument)
+    .option(
+      '--wait <duration>',
+      'wait up to this long for the database to accept connections, retrying with backoff (default 0: give up at once)',
+      durationArgument,
+    )
     .action(async (flags: Flags) => {
       const config = serveConfig(flags);
       const log = daemonLogger({ write: (line: string) => io.out(line) });

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { DEFAULT_DATABASE_URL } from '../db/open.ts';
 import { nulBytePath } from '../domain/nul-byte.ts';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.ts';
+import { envValue, hideSecrets, interpolate, type Interpolated } from './secrets.ts';
 import { configSchema, type Config } from './schema.ts';
 
 /** The configuration file read when none is named. */
@@ -39,6 +40,7 @@ export const ENVIRONMENT_OVERRIDES: readonly { readonly name: string; readonly p
   { name: 'TRADELEDGER_SERVE_HOST', path: ['serve', 'host'], kind: 'string' },
   { name: 'TRADELEDGER_SERVE_PORT', path: ['serve', 'port'], kind: 'integer' },
   { name: 'TRADELEDGER_SERVE_INTERVAL', path: ['serve', 'interval'], kind: 'duration' },
+  { name: 'TRADELEDGER_SERVE_WAIT', path: ['serve', 'wait'], kind: 'duration' },
 ];
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
@@ -118,16 +120,23 @@ export interface LoadedConfig {
 
 /**
  * Defaults, then tradeledger.yaml (`--config`, else TRADELEDGER_CONFIG, else ./tradeledger.yaml
- * when present), then the environment. Flags are applied by the caller on top.
+ * when present; `${VAR}` in its values read from the environment), then the environment (each
+ * variable also as VAR_FILE, naming a file that holds it). Flags are applied by the caller on top.
  */
 export function loadConfig(options: { readonly configPath?: string | undefined; readonly env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const named = options.configPath ?? env['TRADELEDGER_CONFIG'];
   const file = named !== undefined ? resolve(named) : existsSync(DEFAULT_CONFIG_FILE) ? resolve(DEFAULT_CONFIG_FILE) : null;
-  const raw = file === null ? {} : readConfigFile(file);
+  // `${VAR}` is replaced after parsing, so a value holding YAML syntax (`#`, `: `) stays one value
+  // and a YAML error never quotes a secret.
+  const { value: raw, secrets }: Interpolated<Record<string, unknown>> =
+    file === null ? { value: {}, secrets: [] } : interpolate(readConfigFile(file), file, env);
+  const hidden = [...secrets];
   for (const override of ENVIRONMENT_OVERRIDES) {
-    const value = env[override.name];
-    if (value !== undefined) setPath(raw, override.path, parseEnvironmentValue(override.name, override.kind, value));
+    const found = envValue(env, override.name);
+    if (found === undefined) continue;
+    if (found.fromFile || override.kind === 'string') hidden.push(found.value.trim());
+    setPath(raw, override.path, parseEnvironmentValue(found.from, override.kind, found.value));
   }
   const nul = nulBytePath(raw, '');
   if (nul !== null) {
@@ -142,7 +151,7 @@ export function loadConfig(options: { readonly configPath?: string | undefined; 
     const keys = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
     const key = keys.map(String).join('.') || '(top level)';
     const what = issue.code === 'unrecognized_keys' ? 'is not a known setting; check its spelling' : issue.message;
-    throw new UsageError(`${file ?? 'configuration'}: ${key}: ${what}`, 'CONFIG_INVALID');
+    throw new UsageError(hideSecrets(`${file ?? 'configuration'}: ${key}: ${what}`, hidden), 'CONFIG_INVALID');
   }
   return { config: result.data, file };
 }

@@ -76,6 +76,8 @@ export const configSchema = z.strictObject({
       anomaly_interval: duration.default(600_000),
       /** How long SIGTERM waits for a running cycle before giving up on it. */
       shutdown_grace: duration.default(8_000),
+      /** How long start-up waits for the database to accept connections (with backoff); 0 gives up at once. */
+      wait: duration.default(0),
     })
     .prefault({}),
 });

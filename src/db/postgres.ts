@@ -57,7 +57,14 @@ export async function openPostgres(connectionString: string, url: string, trace?
   const pool = new pg.Pool(config);
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  const probe = await pool.connect();
+  let probe: pg.PoolClient;
+  try {
+    probe = await pool.connect();
+  } catch (error) {
+    // A caller that retries (serve --wait) opens a pool per try: none may linger.
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
   probe.release();
   const base = queryable(pool, trace);
   return {

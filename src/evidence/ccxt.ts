@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { hideSecrets } from '../config/secrets.ts';
 import { UsageError } from '../errors.ts';
 import { gatherFills, type CcxtTradeSource } from './ccxt-trades.ts';
 import { ccxtDecimal, ccxtProblem, type CcxtMarket, type Numeric } from './ccxt-values.ts';
@@ -153,6 +154,15 @@ async function gatherFromExchange(
   return result();
 }
 
+// The ccxt settings that hold credentials (apiKey, secret, password, uid, privateKey, token, …).
+const CREDENTIAL_KEY = /key|secret|password|token|uid|login|private/i;
+
+function credentials(options: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(options)
+    .filter(([key, value]) => CREDENTIAL_KEY.test(key) && typeof value === 'string')
+    .map(([, value]) => value as string);
+}
+
 /**
  * The `ccxt` evidence source: a live exchange through the ccxt library. fetchMyTrades is paged
  * over the window (and cut into the windows the exchange allows); the position comes from
@@ -180,9 +190,14 @@ export async function ccxtEvidence(settings: CcxtEvidenceOptions): Promise<Evide
   // still slips through is read via String(), exact up to 15 significant digits.
   exchange.number = String;
   const resolved = { profileId: settings.profileId, pageLimit, maxPages };
+  const secrets = credentials(settings.options);
   return {
     kind: 'ccxt',
-    gather: (query) => gatherFromExchange(exchange, resolved, query),
+    // A problem line reaches the log and the audit; an exchange may echo a key or a signed URL in its error.
+    gather: async (query) => {
+      const result = await gatherFromExchange(exchange, resolved, query);
+      return { ...result, problems: result.problems.map((problem) => hideSecrets(problem, secrets)) };
+    },
     close: async () => {
       await exchange.close?.();
     },

@@ -2,6 +2,7 @@ import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Database } from '../db/port.ts';
 import { errorMessage, isDatabaseUnreachable, isTradeledgerError } from '../errors.ts';
 import type { CycleRecord } from './cycle-loop.ts';
+import { requireReadToken } from './auth.ts';
 import { databaseHealth } from './health.ts';
 import type { DaemonLogger } from './logger.ts';
 import type { DaemonMetrics } from './metrics.ts';
@@ -11,6 +12,7 @@ import { reconRoutes } from './routes-recon.ts';
 import { boundedPath } from './request-path.ts';
 import { formatSchemaErrors, refuseNulBytes } from './schemas.ts';
 import { tradingRoutes } from './routes-trading.ts';
+import { openApiRoute, registerOpenApi } from './openapi.ts';
 
 /** What the HTTP routes read and write. */
 export interface AppContext {
@@ -21,6 +23,10 @@ export interface AppContext {
   readonly expectedVersion: number;
   /** Null: the admin routes are not registered. */
   readonly adminToken: string | null;
+  /** Opens the read routes; null when unset. */
+  readonly readToken?: string | null;
+  /** True: every route but /healthz and /metrics needs the read or the admin token. */
+  readonly readsNeedToken?: boolean;
   readonly lastCycle: () => CycleRecord | null;
 }
 
@@ -112,12 +118,20 @@ export function buildApp(context: AppContext): FastifyInstance {
   app.setNotFoundHandler(notFound(context));
   app.setErrorHandler(errorHandler(context));
   app.addHook('preValidation', refuseNulBytes);
-  const features = featuresOf(context.pack);
-  healthRoutes(app, context);
-  if (features.trading) {
-    tradingRoutes(app, context);
-    reconRoutes(app, context);
+  if (context.readsNeedToken === true) {
+    app.addHook('onRequest', requireReadToken([context.readToken, context.adminToken].filter((token) => token !== null && token !== undefined)));
   }
-  if (features.enforcement) enforcementRoutes(app, context);
+  registerOpenApi(app, context.pack);
+  const features = featuresOf(context.pack);
+  // The routes load after @fastify/swagger, so the document holds every one of them.
+  void app.register(async (scope) => {
+    healthRoutes(scope, context);
+    if (features.trading) {
+      tradingRoutes(scope, context);
+      reconRoutes(scope, context);
+    }
+    if (features.enforcement) enforcementRoutes(scope, context);
+    openApiRoute(scope, app);
+  });
   return app;
 }

@@ -46,3 +46,31 @@ export function actorOf(request: FastifyRequest): string {
   const name = typeof header === 'string' && header !== '' ? header : 'admin';
   return `${name}@${request.ip}`;
 }
+
+/** The routes that answer without a token wherever the daemon listens: probes and scrapers hold no secret. */
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/metrics']);
+
+/**
+ * An onRequest hook for every route (registered on the app): /healthz and /metrics pass; anything
+ * else, an unknown path included, needs the read or the admin token. The admin routes then check
+ * for the admin token themselves, so a read token never opens them.
+ */
+export function requireReadToken(tokens: readonly string[]): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route !== undefined && OPEN_ROUTES.has(route)) return;
+    const given = bearerToken(request.headers.authorization);
+    // Every token is compared, so the time taken does not say which one nearly matched.
+    const matches = given === null ? [] : tokens.filter((token) => tokensMatch(given, token));
+    if (matches.length > 0) return;
+    request.log.warn(
+      { route: boundedPath(request.url), remote: request.ip },
+      given === null ? 'Request without a bearer token refused' : 'Request with a wrong token refused',
+    );
+    const fix =
+      tokens.length === 0
+        ? 'the daemon has neither TRADELEDGER_READ_TOKEN nor TRADELEDGER_ADMIN_TOKEN set, so only /healthz and /metrics answer'
+        : 'this route needs Authorization: Bearer <TRADELEDGER_READ_TOKEN or TRADELEDGER_ADMIN_TOKEN>';
+    await reply.code(401).header('www-authenticate', 'Bearer realm="tradeledger"').send({ error: 'unauthorized', message: fix });
+  };
+}

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.ts';
-import { openDatabase } from '../db/open.ts';
 import type { Database } from '../db/port.ts';
 import { UsageError, errorMessage } from '../errors.ts';
 import { openEvidenceSource } from '../evidence/open.ts';
@@ -17,7 +16,9 @@ import { loadLedgerState, type LoadedState } from './ledger-state.ts';
 import type { DaemonLogger } from './logger.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { ensureSchema, type SchemaCheck } from './schema-check.ts';
+import { warnAboutAccess } from './access.ts';
 import { serveSettings, type ServeSettings } from './settings.ts';
+import { openDatabaseWhenReady } from './wait-database.ts';
 
 /** What starting a daemon needs. */
 export interface DaemonOptions {
@@ -119,7 +120,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, url, log } = options;
   const settings = serveSettings(config, url, options.env);
   const source = await packSource(settings.pack, { ...config.migrations.options, track_unrealized_pnl: config.database.track_unrealized_pnl });
-  const db = await openDatabase(url);
+  const db = await openDatabaseWhenReady(url, settings.waitMs, log);
   let evidence: EvidenceSource | undefined;
   let app: FastifyInstance | undefined;
   try {
@@ -138,6 +139,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (settings.adminToken === null && (features.trading || features.enforcement)) {
       log.warn('TRADELEDGER_ADMIN_TOKEN is not set: the admin routes (pause, resume, enforcement) are off and answer 404');
     }
+    warnAboutAccess(settings, log);
     const server = buildApp({
       db,
       log,
@@ -145,6 +147,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       pack: settings.pack,
       expectedVersion: schema.expected,
       adminToken: settings.adminToken,
+      readToken: settings.readToken,
+      readsNeedToken: settings.readsNeedToken,
       lastCycle: () => loop?.lastCycle ?? null,
     });
     app = server;

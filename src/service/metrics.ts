@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ANOMALY_KINDS, type AnomalyKind } from '../lifecycle/anomalies.ts';
 
 /** How a cycle ended: it ran, the feature flag had it do nothing, or it threw. */
@@ -26,6 +26,9 @@ export class DaemonMetrics {
 
   constructor() {
     const registers = [this.registry];
+    // Process metrics (CPU, resident memory, heap, event-loop lag, open file descriptors), so a
+    // leak or a stall shows next to the cycle counters without a second exporter.
+    collectDefaultMetrics({ register: this.registry });
     this.#cycles = new Counter({
       name: 'tradeledger_recon_cycles_total',
       help: 'Reconciliation cycles run, by outcome (ok, disabled, failed)',

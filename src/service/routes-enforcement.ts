@@ -3,6 +3,8 @@ import { timestamp } from '../domain/fields.ts';
 import type { AppContext } from './app.ts';
 import { requireAdminToken } from './auth.ts';
 import { ENFORCEMENT_ACTIONS, recordEnforcement, type EnforcementAction } from './enforcement.ts';
+import { ADMIN_SECURITY } from './openapi.ts';
+import { ENFORCEMENT_LOGGED_BODY, ERROR_BODY, GUARDED_ERRORS } from './response-schemas.ts';
 import { REASON } from './schemas.ts';
 
 interface EnforcementBody {
@@ -34,7 +36,16 @@ export function enforcementRoutes(app: FastifyInstance, context: AppContext): vo
   if (context.adminToken === null) return;
   app.post<{ Body: EnforcementBody }>(
     '/internal/enforcement',
-    { onRequest: requireAdminToken(context.adminToken), schema: { body: ENFORCEMENT_BODY } },
+    {
+      onRequest: requireAdminToken(context.adminToken),
+      schema: {
+        summary: 'Carry out set_lockout or clear_lockout and log it with its execution time (admin token)',
+        tags: ['enforcement'],
+        security: ADMIN_SECURITY,
+        body: ENFORCEMENT_BODY,
+        response: { 201: ENFORCEMENT_LOGGED_BODY, 409: ERROR_BODY, 413: ERROR_BODY, 415: ERROR_BODY, ...GUARDED_ERRORS },
+      },
+    },
     async (request, reply) => {
       const body = request.body;
       const lockedUntil = body.locked_until === undefined || body.locked_until === null ? null : timestamp('enforcement', 'locked_until', body.locked_until);

@@ -1,11 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './app.ts';
 import { databaseHealth } from './health.ts';
+import { HEALTH_BODY } from './response-schemas.ts';
+
+const HEALTH_SCHEMA = {
+  summary: 'Whether the database answers, its schema version and the last reconciliation cycle',
+  tags: ['health'],
+  security: [],
+  response: { 200: HEALTH_BODY, 503: HEALTH_BODY },
+};
+
+const METRICS_SCHEMA = {
+  summary: 'Prometheus metrics: reconciliation cycles and decisions, anomalies, schema version, process figures',
+  tags: ['health'],
+  security: [],
+  produces: ['text/plain'],
+  response: { 200: { type: 'string', description: 'the Prometheus text exposition format' } },
+};
 
 /** GET /healthz (503 when the database does not answer) and GET /metrics (Prometheus text). */
 export function healthRoutes(app: FastifyInstance, context: AppContext): void {
   const startedAt = Date.now();
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', { schema: HEALTH_SCHEMA }, async (_request, reply) => {
     const database = await databaseHealth(context.db);
     const body = {
       status: database.reachable ? 'ok' : 'unavailable',
@@ -22,7 +38,7 @@ export function healthRoutes(app: FastifyInstance, context: AppContext): void {
     };
     return reply.code(database.reachable ? 200 : 503).send(body);
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: METRICS_SCHEMA }, async (_request, reply) => {
     return reply.header('content-type', context.metrics.contentType).send(await context.metrics.text());
   });
 }

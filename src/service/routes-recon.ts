@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { listAudit } from '../recon/report.ts';
 import type { AppContext } from './app.ts';
 import { listBatches } from './recon-batches.ts';
+import { READ_SECURITY } from './openapi.ts';
+import { BATCH_BODY, BATCHES_BODY, ERROR_BODY, GUARDED_ERRORS } from './response-schemas.ts';
 import { PROFILE } from './schemas.ts';
 
 interface BatchesQuery {
@@ -30,16 +32,40 @@ const BATCH_PARAMS = {
 
 /** GET /recon/batches[?profile=ID&limit=N] (newest first, default 50) and GET /recon/batches/:id (its audit rows). */
 export function reconRoutes(app: FastifyInstance, context: AppContext): void {
-  app.get<{ Querystring: BatchesQuery }>('/recon/batches', { schema: { querystring: BATCHES_QUERY } }, async (request) => {
-    const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
-    return { batches: await listBatches(context.db, { profileId: request.query.profile, limit }) };
-  });
-  app.get<{ Params: { id: string } }>('/recon/batches/:id', { schema: { params: BATCH_PARAMS } }, async (request, reply) => {
-    const rows = await listAudit(context.db, { batchId: request.params.id, limit: BATCH_ROWS_LIMIT });
-    if (rows.length === 0)
-      return reply.code(404).send({ error: 'not_found', message: `no reconciliation batch ${request.params.id}: GET /recon/batches lists them` });
-    const counts: Record<string, number> = {};
-    for (const row of rows) counts[row.decision] = (counts[row.decision] ?? 0) + 1;
-    return { batchId: request.params.id, counts, rows };
-  });
+  app.get<{ Querystring: BatchesQuery }>(
+    '/recon/batches',
+    {
+      schema: {
+        summary: 'Reconciliation batches, newest first (default 50)',
+        tags: ['recon'],
+        security: READ_SECURITY,
+        querystring: BATCHES_QUERY,
+        response: { 200: BATCHES_BODY, ...GUARDED_ERRORS },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
+      return { batches: await listBatches(context.db, { profileId: request.query.profile, limit }) };
+    },
+  );
+  app.get<{ Params: { id: string } }>(
+    '/recon/batches/:id',
+    {
+      schema: {
+        summary: 'One reconciliation batch: its audit rows and their counts by decision',
+        tags: ['recon'],
+        security: READ_SECURITY,
+        params: BATCH_PARAMS,
+        response: { 200: BATCH_BODY, 404: ERROR_BODY, ...GUARDED_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const rows = await listAudit(context.db, { batchId: request.params.id, limit: BATCH_ROWS_LIMIT });
+      if (rows.length === 0)
+        return reply.code(404).send({ error: 'not_found', message: `no reconciliation batch ${request.params.id}: GET /recon/batches lists them` });
+      const counts: Record<string, number> = {};
+      for (const row of rows) counts[row.decision] = (counts[row.decision] ?? 0) + 1;
+      return { batchId: request.params.id, counts, rows };
+    },
+  );
 }

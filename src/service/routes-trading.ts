@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from './app.ts';
 import { actorOf, requireAdminToken } from './auth.ts';
+import { ADMIN_SECURITY, READ_SECURITY } from './openapi.ts';
+import { ERROR_BODY, GUARDED_ERRORS, TRADING_CHANGE_BODY, TRADING_STATUS_BODY } from './response-schemas.ts';
 import { ACTOR_HEADERS, PROFILE, REASON } from './schemas.ts';
 import { readTradingStatus, setTradingState, type TradingState } from './trading-status.ts';
 
@@ -22,10 +24,22 @@ const CHANGE_BODY = { type: 'object', additionalProperties: false, required: ['p
  * POST /internal/trading/pause and /resume `{ profile, reason }`, with the admin token only.
  */
 export function tradingRoutes(app: FastifyInstance, context: AppContext): void {
-  app.get<{ Querystring: StatusQuery }>('/internal/trading/status', { schema: { querystring: STATUS_QUERY } }, async (request) => {
-    const rows = await readTradingStatus(context.db, request.query.profile);
-    return request.query.profile === undefined ? { profiles: rows } : rows[0];
-  });
+  app.get<{ Querystring: StatusQuery }>(
+    '/internal/trading/status',
+    {
+      schema: {
+        summary: 'RUNNING or PAUSED: one profile (?profile=ID) or every profile',
+        tags: ['trading'],
+        security: READ_SECURITY,
+        querystring: STATUS_QUERY,
+        response: { 200: TRADING_STATUS_BODY, ...GUARDED_ERRORS },
+      },
+    },
+    async (request) => {
+      const rows = await readTradingStatus(context.db, request.query.profile);
+      return request.query.profile === undefined ? { profiles: rows } : rows[0];
+    },
+  );
   if (context.adminToken === null) return;
   const guard = requireAdminToken(context.adminToken);
   const change = (state: TradingState) => async (request: FastifyRequest<{ Body: ChangeBody }>) => {
@@ -45,7 +59,17 @@ export function tradingRoutes(app: FastifyInstance, context: AppContext): void {
     }
     return { ...result.status, previous: result.previous, changed: result.changed };
   };
-  const options = { onRequest: guard, schema: { body: CHANGE_BODY, headers: ACTOR_HEADERS } };
-  app.post<{ Body: ChangeBody }>('/internal/trading/pause', options, change('PAUSED'));
-  app.post<{ Body: ChangeBody }>('/internal/trading/resume', options, change('RUNNING'));
+  const options = (summary: string) => ({
+    onRequest: guard,
+    schema: {
+      summary,
+      tags: ['trading'],
+      security: ADMIN_SECURITY,
+      body: CHANGE_BODY,
+      headers: ACTOR_HEADERS,
+      response: { 200: TRADING_CHANGE_BODY, 409: ERROR_BODY, 413: ERROR_BODY, 415: ERROR_BODY, ...GUARDED_ERRORS },
+    },
+  });
+  app.post<{ Body: ChangeBody }>('/internal/trading/pause', options('Pause a profile (admin token; X-Actor names who)'), change('PAUSED'));
+  app.post<{ Body: ChangeBody }>('/internal/trading/resume', options('Resume a profile (admin token; X-Actor names who)'), change('RUNNING'));
 }

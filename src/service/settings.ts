@@ -1,9 +1,14 @@
 import type { Config } from '../config/schema.ts';
 import { parseDatabaseUrl } from '../db/open.ts';
+import { envValue } from '../config/secrets.ts';
 import { UsageError } from '../errors.ts';
+import { isLoopback } from './access.ts';
 
 /** The environment variable holding the admin token for the pause, resume and enforcement routes. */
 export const ADMIN_TOKEN_VARIABLE = 'TRADELEDGER_ADMIN_TOKEN';
+
+/** The environment variable holding the read token: every read route, no write route. */
+export const READ_TOKEN_VARIABLE = 'TRADELEDGER_READ_TOKEN';
 
 // Short tokens can be guessed by anyone who can reach the port.
 const MIN_TOKEN_LENGTH = 16;
@@ -19,8 +24,17 @@ export interface ServeSettings {
   /** 0: no lifecycle report for the anomaly metrics. */
   readonly anomalyIntervalMs: number;
   readonly shutdownGraceMs: number;
+  /** How long start-up waits for the database to accept connections; 0: not at all. */
+  readonly waitMs: number;
   /** Null: the admin routes are not registered. */
   readonly adminToken: string | null;
+  /** Opens the read routes (not the admin ones); null when unset. */
+  readonly readToken: string | null;
+  /**
+   * True when every route but /healthz and /metrics needs a token (the read or the admin one):
+   * when the daemon listens beyond loopback, or a read token is set.
+   */
+  readonly readsNeedToken: boolean;
 }
 
 /**
@@ -32,21 +46,39 @@ export function servedPack(config: Config, url: string): string {
   return config.serve.pack ?? config.migrations.pack ?? (parseDatabaseUrl(url).kind === 'sqlite' ? 'risk-state' : 'bot-ledger');
 }
 
-/** The admin token from the environment; unset or empty is null, a short one is refused. */
-export function adminToken(env: NodeJS.ProcessEnv = process.env): string | null {
-  const token = env[ADMIN_TOKEN_VARIABLE]?.trim();
-  if (token === undefined || token === '') return null;
-  if (token.length < MIN_TOKEN_LENGTH) {
+function token(variable: string, env: NodeJS.ProcessEnv): string | null {
+  const found = envValue(env, variable);
+  const value = found?.value.trim();
+  if (found === undefined || value === undefined || value === '') return null;
+  if (value.length < MIN_TOKEN_LENGTH) {
     throw new UsageError(
-      `${ADMIN_TOKEN_VARIABLE} is ${token.length} characters long: use at least ${MIN_TOKEN_LENGTH}, e.g. the output of 'openssl rand -hex 32'`,
+      `${found.from} is ${value.length} characters long: use at least ${MIN_TOKEN_LENGTH}, e.g. the output of 'openssl rand -hex 32'`,
       'BAD_ENV',
     );
   }
-  return token;
+  return value;
+}
+
+/** The admin token from the environment (or the file TRADELEDGER_ADMIN_TOKEN_FILE names); unset or empty is null, a short one is refused. */
+export function adminToken(env: NodeJS.ProcessEnv = process.env): string | null {
+  return token(ADMIN_TOKEN_VARIABLE, env);
+}
+
+/** The read token from the environment (or TRADELEDGER_READ_TOKEN_FILE); one equal to the admin token is refused. */
+export function readToken(env: NodeJS.ProcessEnv = process.env): string | null {
+  const read = token(READ_TOKEN_VARIABLE, env);
+  if (read !== null && read === adminToken(env)) {
+    throw new UsageError(
+      `${READ_TOKEN_VARIABLE} equals ${ADMIN_TOKEN_VARIABLE}: a read token must not open the write routes; give it a value of its own`,
+      'BAD_ENV',
+    );
+  }
+  return read;
 }
 
 /** Settings from a validated configuration (flags already applied) and the environment. */
 export function serveSettings(config: Config, url: string, env: NodeJS.ProcessEnv = process.env): ServeSettings {
+  const read = readToken(env);
   return {
     url,
     pack: servedPack(config, url),
@@ -55,6 +87,9 @@ export function serveSettings(config: Config, url: string, env: NodeJS.ProcessEn
     intervalMs: config.serve.interval,
     anomalyIntervalMs: config.serve.anomaly_interval,
     shutdownGraceMs: config.serve.shutdown_grace,
+    waitMs: config.serve.wait,
     adminToken: adminToken(env),
+    readToken: read,
+    readsNeedToken: read !== null || !isLoopback(config.serve.host),
   };
 }

@@ -127,6 +127,14 @@ describe('ccxt evidence against a simulated Binance', () => {
     assert.match(evidence.problems[0]!, /^binance fetchMyTrades BTC\/USDT failed on page 1 \(from 2026-02-01T00:00:00\.000Z\): .*simulated outage/);
   });
 
+  it('never shows the credentials in a problem line, even when the exchange echoes them', async () => {
+    sim.fail('/api/v3/myTrades', 400, '{"code":-2014,"msg":"API-key format invalid: simulated-key (secret simulated-secret)"}');
+    const evidence = await (await source()).gather(query(['BTC/USDT']));
+    assert.equal(evidence.complete, false);
+    assert.match(evidence.problems[0]!, /API-key format invalid: \*\*\* \(secret \*\*\*\)/);
+    assert.ok(!evidence.problems.join('\n').includes('simulated-'), evidence.problems.join('\n'));
+  });
+
   it('keeps the pages fetched before a failure but still reports incomplete', async () => {
     sim.fail('/api/v3/myTrades', 500, '{"code":-1000,"msg":"simulated outage"}', 1);
     const evidence = await (await source({ pageLimit: 3 })).gather(query(['BTC/USDT']));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import { UsageError } from '../../src/errors.ts';
 import { bearerToken, tokensMatch } from '../../src/service/auth.ts';
+import { isLoopback } from '../../src/service/access.ts';
 import { serveSettings } from '../../src/service/settings.ts';
 
 function configFrom(yaml: string, env: Record<string, string> = {}) {
@@ -25,7 +26,10 @@ describe('serve settings', () => {
       intervalMs: 60_000,
       anomalyIntervalMs: 600_000,
       shutdownGraceMs: 8_000,
+      waitMs: 0,
       adminToken: null,
+      readToken: null,
+      readsNeedToken: false,
     });
     assert.equal(serveSettings(config, 'postgres://u@h/db', {}).pack, 'bot-ledger');
     assert.equal(serveSettings(config, 'sqlite:state.db', {}).pack, 'risk-state');
@@ -69,6 +73,44 @@ describe('serve settings', () => {
       () => serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: 'secret' }),
       /TRADELEDGER_ADMIN_TOKEN is 6 characters long: use at least 16/,
     );
+  });
+});
+
+describe('read token and loopback', () => {
+  it('reads tokens from TRADELEDGER_*_TOKEN_FILE, refuses a read token equal to the admin token, and never shows either', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-tokens-'));
+    writeFileSync(join(dir, 'admin'), 'admin-token-from-a-file-0123\n');
+    const config = configFrom('');
+    const settings = serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN_FILE: join(dir, 'admin'), TRADELEDGER_READ_TOKEN: 'read-token-0123456789' });
+    assert.deepEqual([settings.adminToken, settings.readToken, settings.readsNeedToken], ['admin-token-from-a-file-0123', 'read-token-0123456789', true]);
+    assert.throws(
+      () => serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: 'admin-token-from-a-file-0123', TRADELEDGER_READ_TOKEN_FILE: join(dir, 'admin') }),
+      /TRADELEDGER_READ_TOKEN equals TRADELEDGER_ADMIN_TOKEN/,
+    );
+    assert.throws(
+      () => serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: 'same-token-0123456789', TRADELEDGER_READ_TOKEN: 'same-token-0123456789' }),
+      (error: unknown) =>
+        error instanceof UsageError && /^TRADELEDGER_READ_TOKEN equals TRADELEDGER_ADMIN_TOKEN/.test(error.message) && !error.message.includes('same-token'),
+    );
+    assert.throws(() => serveSettings(config, 'pglite:x', { TRADELEDGER_READ_TOKEN: 'short' }), /TRADELEDGER_READ_TOKEN is 5 characters long/);
+    assert.throws(
+      () => serveSettings(config, 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: 'x'.repeat(20), TRADELEDGER_ADMIN_TOKEN_FILE: join(dir, 'admin') }),
+      /both TRADELEDGER_ADMIN_TOKEN and TRADELEDGER_ADMIN_TOKEN_FILE are set/,
+    );
+  });
+
+  it('reads need a token beyond loopback, or once a read token is set', () => {
+    assert.equal(serveSettings(configFrom(''), 'pglite:x', {}).readsNeedToken, false);
+    assert.equal(serveSettings(configFrom('serve:\n  host: 0.0.0.0\n'), 'pglite:x', {}).readsNeedToken, true);
+    assert.equal(serveSettings(configFrom('serve:\n  host: 0.0.0.0\n'), 'pglite:x', { TRADELEDGER_ADMIN_TOKEN: 'x'.repeat(20) }).readsNeedToken, true);
+  });
+
+  it('counts 127.0.0.0/8, ::1 and localhost as loopback, and every other address or name as beyond', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])
+      assert.ok(isLoopback(host), host);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.1', 'example.com', 'localhost.example.com', '::ffff:10.0.0.1', '128.0.0.1', '::2']) {
+      assert.ok(!isLoopback(host), host);
+    }
   });
 });
 
