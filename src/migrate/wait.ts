@@ -32,7 +32,7 @@ export async function waitForDatabase(url: string, options: WaitOptions): Promis
       if (!isDatabaseUnreachable(error)) throw error;
       if (performance.now() >= deadline) {
         throw new CheckFailedError(
-          `${parseDatabaseUrl(url).display} did not accept a connection within ${options.timeoutMs < 1000 ? `${options.timeoutMs}ms` : `${Math.round(options.timeoutMs / 1000)}s`} (${attempt} tries; last: ${errorMessage(error)}): start it, check --db, or raise --wait-timeout`,
+          `${parseDatabaseUrl(url).display} did not accept connections within ${options.timeoutMs < 1000 ? `${options.timeoutMs}ms` : `${Math.round(options.timeoutMs / 1000)}s`} (${attempt} tries; last: ${errorMessage(error)}): start it, check --db, or raise --wait-timeout`,
           'WAIT_TIMEOUT',
         );
       }

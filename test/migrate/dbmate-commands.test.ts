@@ -95,7 +95,7 @@ describe('migrate wait', () => {
     url.password = 'secret-word';
     const run = await cli('migrate', 'wait', '--db', url.toString(), '--wait-timeout', '300ms');
     assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.* did not accept a connection within 300ms .*raise --wait-timeout`));
+    assert.match(run.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.* did not accept connections within 300ms .*raise --wait-timeout`));
     assert.doesNotMatch(run.stderr, /secret-word/);
     const test = await createTestDatabase('sqlite');
     try {
