@@ -26,9 +26,8 @@ import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp';
 
 /**
- * The contrib extensions the pglite package ships, registered with every PGlite database so that a
- * migration's `CREATE EXTENSION pgcrypto` (citext, "uuid-ossp", ...) finds them as it would on a
- * server. Registering costs nothing measurable: a bundle is read only when CREATE EXTENSION asks for it.
+ * The contrib extensions the pglite package ships, by the key PGlite registers them under, so that
+ * a migration's `CREATE EXTENSION pgcrypto` (citext, "uuid-ossp", ...) finds them as on a server.
  */
 export const PGLITE_EXTENSIONS: Extensions = {
   amcheck,
@@ -57,3 +56,9 @@ export const PGLITE_EXTENSIONS: Extensions = {
   unaccent,
   uuid_ossp,
 };
+
+/** The PGlite key of an extension as SQL names it (`uuid-ossp` is registered as `uuid_ossp`), or null when the package does not ship it. */
+export function pgliteExtensionKey(name: string): string | null {
+  const key = name.toLowerCase().replaceAll('-', '_');
+  return Object.hasOwn(PGLITE_EXTENSIONS, key) ? key : null;
+}

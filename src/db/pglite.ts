@@ -1,36 +1,47 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import { PGlite, types, type Extensions, type Transaction } from '@electric-sql/pglite';
 import type { Database, LockOptions, Queryable, StatementTracer } from './port.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
-import { PGLITE_EXTENSIONS } from './pglite-extensions.ts';
+import { PGLITE_EXTENSIONS, pgliteExtensionKey } from './pglite-extensions.ts';
 
 // int8 as text, as node-postgres returns it, so callers see one shape from both PostgreSQL adapters.
 const parsers = { [types.INT8]: (value: string) => value };
 
-function queryable(target: PGlite | Transaction, trace: StatementTracer | undefined): Queryable {
+function queryable(target: () => PGlite | Transaction, trace: StatementTracer | undefined): Queryable {
   return {
     async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
       trace?.({ sql, params, method: 'query' });
-      const result = await target.query<T>(sql, params as unknown[]);
+      const result = await target().query<T>(sql, params as unknown[]);
       return result.rows;
     },
     async exec(sql: string): Promise<void> {
       trace?.({ sql, params: [], method: 'exec' });
-      await target.exec(sql);
+      await target().exec(sql);
     },
   };
 }
 
 // Each open PGlite database's engine, for the tools that need the engine itself (pg_dump in WASM).
-const engines = new WeakMap<Database, PGlite>();
+const engines = new WeakMap<Database, () => PGlite>();
 
 /** The PGlite engine behind a database `openPglite` opened, or undefined for any other database. */
 export function pgliteEngine(db: Database): PGlite | undefined {
-  return engines.get(db);
+  return engines.get(db)?.();
 }
 
-/** Embedded PostgreSQL (PGlite) in a data directory, or in memory when `dir` is `memory`. */
+function pick(keys: Iterable<string>): Extensions {
+  return Object.fromEntries([...keys].map((key) => [key, PGLITE_EXTENSIONS[key]!]));
+}
+
+/**
+ * Embedded PostgreSQL (PGlite) in a data directory, or in memory when `dir` is `memory`.
+ *
+ * Contrib extensions (pgcrypto, citext, "uuid-ossp", ...) must be registered when PGlite starts,
+ * and registering them costs about 0.2 s per open, so a data directory starts with the ones it has
+ * installed, and `ensureExtensions` restarts it with more before a migration creates them. In
+ * memory there is nothing to restart from: every shipped extension is registered up front.
+ */
 export async function openPglite(dir: string, url: string, trace?: StatementTracer): Promise<Database> {
   const inMemory = dir === 'memory' || dir === ':memory:';
   let dirLock: FileLock | undefined;
@@ -39,14 +50,27 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
     // PGlite is one process's database: two processes on one data directory would corrupt it.
     dirLock = await acquireFileLock(`${dir}.lock`, `PGlite data directory ${dir}`, 0);
   }
+  let loaded = new Set<string>(inMemory ? Object.keys(PGLITE_EXTENSIONS) : []);
+  const start = (keys: ReadonlySet<string>) =>
+    PGlite.create(inMemory ? { parsers, extensions: pick(keys) } : { dataDir: dir, parsers, extensions: pick(keys) });
   let pg: PGlite;
   try {
-    pg = await PGlite.create(inMemory ? { parsers, extensions: PGLITE_EXTENSIONS } : { dataDir: dir, parsers, extensions: PGLITE_EXTENSIONS });
+    pg = await start(loaded);
+    if (!inMemory) {
+      // Installed extensions must be loaded for their types and functions to work.
+      const rows = (await pg.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows;
+      const installed = rows.map((row) => pgliteExtensionKey(row.extname)).filter((key): key is string => key !== null);
+      if (installed.length > 0) {
+        await pg.close();
+        loaded = new Set(installed);
+        pg = await start(loaded);
+      }
+    }
   } catch (error) {
     dirLock?.release();
     throw error;
   }
-  const base = queryable(pg, trace);
+  const base = queryable(() => pg, trace);
   const db: Database = {
     url,
     kind: 'pglite',
@@ -55,7 +79,7 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
     query: base.query,
     exec: base.exec,
     async transaction(fn) {
-      return pg.transaction((tx) => fn(queryable(tx, trace)));
+      return pg.transaction((tx) => fn(queryable(() => tx, trace)));
     },
     async session(fn) {
       // One connection is all PGlite has, so every call already runs on the same session.
@@ -64,6 +88,14 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
     async withLock<T>(_name: string, _options: LockOptions, fn: () => Promise<T>): Promise<T> {
       // The data-directory lock taken at open already keeps every other process out.
       return fn();
+    },
+    async ensureExtensions(names) {
+      const wanted = names.map(pgliteExtensionKey).filter((key): key is string => key !== null && !loaded.has(key));
+      if (wanted.length === 0) return;
+      // A restart ends the session: callers ask between transactions, before anything session-wide is set.
+      await pg.close();
+      loaded = new Set([...loaded, ...wanted]);
+      pg = await start(loaded);
     },
     async close() {
       if (pg.closed) return;
@@ -74,6 +106,6 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
       }
     },
   };
-  engines.set(db, pg);
+  engines.set(db, () => pg);
   return db;
 }

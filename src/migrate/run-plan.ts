@@ -4,6 +4,7 @@ import { CheckFailedError, driverErrorCode, errorMessage } from '../errors.ts';
 import { BlockerWatch, formatBlockers } from './blockers.ts';
 import { DEFAULT_HISTORY, recordDownFailure, recordFailure, recordRebuildFailure, type HistoryTable, type RecordTimeouts } from './history.ts';
 import type { Plan, PlanChunk, PlanStep } from './planner.ts';
+import { stripComments } from './split-statements.ts';
 
 /** How the runner retries a step that hit `lock_timeout` instead of queueing behind a long transaction. */
 export interface RetryPolicy {
@@ -268,6 +269,19 @@ async function runStep(
   };
 }
 
+/** The extensions a plan's statements create (`CREATE EXTENSION [IF NOT EXISTS] name`). */
+export function extensionsCreatedBy(plan: Pick<Plan, 'steps'>): string[] {
+  const names = new Set<string>();
+  for (const step of plan.steps) {
+    for (const chunk of step.chunks) {
+      for (const match of stripComments(chunk.sql).matchAll(/\bCREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"([^"]+)"|([A-Za-z_][\w$]*))/gi)) {
+        names.add(match[1] ?? match[2]!.toLowerCase());
+      }
+    }
+  }
+  return [...names];
+}
+
 /**
  * Sends a plan's chunks exactly as planned, on one session. Killed halfway: a transactional step
  * rolls back with the connection; a no-transaction step leaves its row marked in progress and
@@ -277,6 +291,9 @@ async function runStep(
  */
 export async function runPlan(db: Database, plan: Plan, policy: RetryPolicy, onEvent?: (event: RunEvent) => void): Promise<StepResult[]> {
   const timeouts: RecordTimeouts = { lockTimeoutMs: plan.settings.lockTimeoutMs, statementTimeoutMs: plan.settings.statementTimeoutMs };
+  // PGlite registers contrib extensions at start-up only: before the session, so a restart loses nothing.
+  const extensions = db.ensureExtensions === undefined ? [] : extensionsCreatedBy(plan);
+  if (extensions.length > 0) await db.ensureExtensions!(extensions);
   return db.session(async (queryable) => {
     const watched = db.dialect === 'postgres' && db.capabilities.concurrentSessions && plan.steps.length > 0;
     const pid = watched ? ((await queryable.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]?.pid ?? null) : null;

@@ -189,13 +189,13 @@ describe('PGlite extensions', () => {
         '001_extensions.sql':
           '-- migrate:up\nCREATE EXTENSION IF NOT EXISTS pgcrypto;\nCREATE EXTENSION IF NOT EXISTS citext;\nCREATE EXTENSION IF NOT EXISTS "uuid-ossp";\n',
       });
+      const probe = "SELECT length(gen_random_bytes(4)) AS bytes, 'Ab'::citext = 'aB'::citext AS same, length(uuid_generate_v4()::text) AS uuid_length";
       await withDb(test.url, async (db) => {
         await migrateUp(db, directorySource(dir), SETTINGS, UP);
-        assert.deepEqual(
-          await db.query("SELECT length(gen_random_bytes(4)) AS bytes, 'Ab'::citext = 'aB'::citext AS same, length(uuid_generate_v4()::text) AS uuid_length"),
-          [{ bytes: 4, same: true, uuid_length: 36 }],
-        );
+        assert.deepEqual(await db.query(probe), [{ bytes: 4, same: true, uuid_length: 36 }]);
       });
+      // Opened again, the database loads the extensions it has installed.
+      await withDb(test.url, async (db) => assert.deepEqual(await db.query(probe), [{ bytes: 4, same: true, uuid_length: 36 }]));
     }));
 });
 
