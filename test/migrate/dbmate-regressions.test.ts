@@ -10,7 +10,8 @@ import { MigrationFailedError } from '../../src/migrate/run-plan.ts';
 import { directorySource } from '../../src/migrate/source.ts';
 import { readMigrationState } from '../../src/migrate/state.ts';
 import { migrateUp } from '../../src/migrate/up.ts';
-import { cli } from '../helpers/cli.ts';
+import { cli, spawnCli } from '../helpers/cli.ts';
+import { connect, disconnect, reap, waitFor, watch, type WatchedChild } from '../helpers/processes.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { testSettings, writeMigrations } from '../helpers/migrations.ts';
 
@@ -295,5 +296,57 @@ describe("another tool's history table", () => {
       const alembic = await cli('migrate', 'history', '--db', test.url, '--migrations-table', 'alembic_version');
       assert.equal(alembic.code, 2);
       assert.match(alembic.stderr, /alembic_version in this database belongs to Alembic/);
+    }));
+});
+
+describe('the history table upgrade killed halfway (PostgreSQL)', () => {
+  it('leaves the old table as it was, and the next up upgrades it', () =>
+    onFresh('postgres', async (test) => {
+      const gate = 727_014;
+      const dir = writeMigrations(test.dir, {
+        '001_create_accounts.sql': '-- migrate:up\nCREATE TABLE accounts (id BIGINT PRIMARY KEY);\n',
+        // Waits inside its transaction, after the upgrade, until the test lets go of the gate.
+        '20240115093000_wait.sql': `-- migrate:up\nCREATE TABLE users (id BIGINT PRIMARY KEY);\nSET LOCAL lock_timeout = 0;\nSELECT pg_advisory_xact_lock(${gate});\n`,
+      });
+      const checksum = directorySource(dir).migrations[0]!.checksum;
+      const observer = await connect(test.url);
+      let runner: WatchedChild | undefined;
+      try {
+        await observer.query(`${OLD_HISTORY_DDL}\nCREATE TABLE accounts (id BIGINT PRIMARY KEY);`);
+        await observer.query(
+          "INSERT INTO schema_version (version, applied_at, description, migration_script, success, checksum, applied_by) VALUES (1, now(), 'create accounts', '001_create_accounts.sql', TRUE, $1, 'old')",
+          [checksum],
+        );
+        const shape = async () =>
+          (
+            await observer.query<{ columns: string }>(
+              "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) AS columns FROM pg_attribute WHERE attrelid = 'schema_version'::regclass AND attnum > 0 AND NOT attisdropped",
+            )
+          ).rows[0]!.columns;
+        const before = await shape();
+        assert.match(before, /^version integer, /);
+        await observer.query('SELECT pg_advisory_lock($1)', [gate]);
+        runner = watch(spawnCli(['migrate', 'up', '--db', test.url, '--dir', dir, '--allow-unsafe', '--yes'], { cwd: test.dir }));
+        const pid = await waitFor('the runner to wait inside the migration', async () => {
+          const { rows } = await observer.query<{ pid: number }>(
+            "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objid = $1",
+            [gate],
+          );
+          return rows[0]?.pid;
+        });
+        runner.child.kill('SIGKILL');
+        await runner.exited;
+        await observer.query('SELECT pg_terminate_backend($1)', [pid]);
+        await waitFor('the dead backend to go', async () => (await observer.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rows.length === 0);
+        assert.equal(await shape(), before, 'the upgrade rolled back with the migration');
+        assert.deepEqual((await observer.query('SELECT version FROM schema_version ORDER BY version')).rows, [{ version: 1 }]);
+        await observer.query('SELECT pg_advisory_unlock($1)', [gate]);
+        const rerun = await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--allow-unsafe', '--yes');
+        assert.equal(rerun.code, 0, rerun.stderr);
+        assert.match(await shape(), /^version bigint, .*, source text$/);
+      } finally {
+        await reap(runner);
+        await disconnect(observer);
+      }
     }));
 });
