@@ -12,6 +12,8 @@ import { integerArgument, resolveConfig, resolveJobSettings, resolveSettings, re
 import { csv } from './csv.ts';
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
+import { freqtradeLifecycleReport, LEDGER_CHOICES, ledgerOf } from './freqtrade-command.ts';
+import { customLifecycleReport } from '../ledgers/custom/report.ts';
 
 type Flags = DatabaseFlags & {
   readonly label?: string;
@@ -23,14 +25,20 @@ type Flags = DatabaseFlags & {
   readonly batchRows?: number;
   readonly format?: 'table' | 'json' | 'csv';
   readonly force?: boolean;
+  readonly ledger?: string;
 };
 
-async function onLedger(flags: Flags, fn: (db: Database, config: Config) => Promise<void>): Promise<void> {
+async function onLedger(flags: Flags, fn: (db: Database, config: Config) => Promise<void>, readOnly = false): Promise<void> {
   const config = resolveConfig(flags);
-  await withDatabase(resolveUrl(config), async (db) => {
-    await requireBotLedger(db);
-    await fn(db, config);
-  });
+  await withDatabase(
+    resolveUrl(config),
+    async (db) => {
+      await requireBotLedger(db);
+      await fn(db, config);
+    },
+    // A read-only command (report) never creates a database.
+    { mustExist: readOnly },
+  );
 }
 
 async function snapshot(io: CliIo, flags: Flags): Promise<void> {
@@ -206,11 +214,24 @@ function printReport(io: CliIo, report: LifecycleReport, format: 'table' | 'json
 }
 
 async function report(io: CliIo, flags: Flags): Promise<void> {
-  await onLedger(flags, async (db) => {
-    const result = await lifecycleReport(db, flags.profile);
+  const config = resolveConfig(flags);
+  const ledger = ledgerOf(flags, config);
+  if (ledger === 'freqtrade') return freqtradeLifecycleReport(io, config, flags.json === true ? 'json' : (flags.format ?? 'table'));
+  if (ledger === 'custom') {
+    const result = await customLifecycleReport(resolveUrl(config), config.mapping, flags.profile);
     printReport(io, result, flags.json === true ? 'json' : (flags.format ?? 'table'));
     if (result.blocking) io.exitCode = 1;
-  });
+    return;
+  }
+  await onLedger(
+    flags,
+    async (db) => {
+      const result = await lifecycleReport(db, flags.profile);
+      printReport(io, result, flags.json === true ? 'json' : (flags.format ?? 'table'));
+      if (result.blocking) io.exitCode = 1;
+    },
+    true,
+  );
 }
 
 async function tightenCommand(io: CliIo, flags: Flags): Promise<void> {
@@ -260,6 +281,7 @@ export function lifecycleCommand(io: CliIo): Command {
   sub('report', 'reconcile orders → positions → history per profile and list anomalies (exit 1 if one blocks validation)')
     .option('--profile <id>', 'only this profile')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .addOption(new Option('--ledger <kind>', "the ledger's schema (default: tradeledger.yaml ledger:, else bot-ledger)").choices(LEDGER_CHOICES))
     .action((flags: Flags) => report(io, flags));
   sub(
     'tighten',

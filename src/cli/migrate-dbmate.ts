@@ -77,7 +77,7 @@ export function addDbmateCommands(migrate: Command, io: CliIo): void {
       const url = resolveUrl(config);
       const attempts = await waitFor(io, url, flags);
       if (flags.json === true) return io.out(json({ ready: true, attempts }));
-      io.out(`database is ready (${attempts} ${attempts === 1 ? 'try' : 'tries'})`);
+      io.out(attempts === 0 ? `${url.split(':')[0]} database: nothing to wait for` : `database is ready (${attempts} ${attempts === 1 ? 'try' : 'tries'})`);
     },
   );
   withWaitFlags(

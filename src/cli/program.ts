@@ -1,8 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { holdsNulByte } from '../domain/nul-byte.ts';
-import { driverErrorCode, errorMessage, isTradeledgerError, UsageError } from '../errors.ts';
+import { isTradeledgerError, UsageError } from '../errors.ts';
 import { demoCommand } from './demo-command.ts';
-import { escapeControl } from './format.ts';
+import { fromCommander, fromThrown, reportError, silenceCommanderErrors, wantsJson } from './error-output.ts';
 import { generateCommand } from './generate-command.ts';
 import type { CliIo } from './io.ts';
 import { lifecycleCommand } from './lifecycle-command.ts';
@@ -57,32 +57,26 @@ function refuseNulBytes(command: Command): void {
   });
 }
 
-function details(error: unknown): readonly string[] {
-  return isTradeledgerError(error) && 'details' in error ? (error as { details: readonly string[] }).details : [];
-}
-
 /**
  * Runs one command line and returns its exit code: 0 success, 1 a check failed, 2 bad usage or
- * input, 3 refused by a safety gate. The only place exit codes are decided.
+ * input, 3 refused by a safety gate. The only place exit codes are decided. Under --json an error
+ * is one JSON document on stderr (`reportError`), with the same exit code.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
+  const json = wantsJson(argv);
+  if (json) silenceCommanderErrors(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return io.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are successes; commander has already printed its one-line error otherwise.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
+      // Help and version are successes; commander has already printed its one-line error otherwise (unless --json).
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (json) reportError(io, true, fromCommander(error));
+      return 2;
     }
-    // A message may quote what was given (a flag value, a file's content): escaped, it stays one line and cannot drive the terminal.
-    if (isTradeledgerError(error)) {
-      io.err(`tradeledger: ${escapeControl(error.message)}`);
-      for (const line of details(error)) io.err(`  ${escapeControl(line)}`);
-      return error.exitCode;
-    }
-    const code = driverErrorCode(error);
-    io.err(`tradeledger: ${code === undefined ? '' : `[${code}] `}${escapeControl(errorMessage(error))}`);
-    return 1;
+    reportError(io, json, fromThrown(error));
+    return isTradeledgerError(error) ? error.exitCode : 1;
   }
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { MAX_LOOKBACK_HOURS } from '../config/recon-schema.ts';
 import { openEvidenceSource } from '../evidence/open.ts';
 import { requireBotLedger } from '../lifecycle/require-schema.ts';
+import { DETECT_TABLES, RECON_AUDIT_TABLES, RECON_REPORT_TABLES, RECON_TABLES } from '../packs/bot-ledger/tables.ts';
 import { applyBatch } from '../recon/apply-batch.ts';
 import type { CycleResult, ReconDeps } from '../recon/cycle.ts';
 import { runReconCycle } from '../recon/cycle.ts';
@@ -17,6 +18,7 @@ import { UsageError } from '../errors.ts';
 import { resolveConfig, resolveUrl, withDatabaseFlags, type DatabaseFlags } from './context.ts';
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
+import { freqtradeRecon, LEDGER_CHOICES } from './freqtrade-command.ts';
 
 type Flags = DatabaseFlags & {
   readonly profile?: string;
@@ -31,6 +33,7 @@ type Flags = DatabaseFlags & {
   readonly evidenceFile?: string;
   readonly allowWideDust?: boolean;
   readonly full?: boolean;
+  readonly ledger?: string;
 };
 
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -75,7 +78,7 @@ function reconConfig(flags: Flags): Config {
 async function withRecon(flags: Flags, fn: (db: Database, deps: ReconDeps, config: Config) => Promise<void>): Promise<void> {
   const config = reconConfig(flags);
   await withDatabase(resolveUrl(config), async (db) => {
-    await requireBotLedger(db, ['orders', 'trading_status', 'exchange_fills', 'exchange_positions', 'reconciliation_backfill_audit']);
+    await requireBotLedger(db, RECON_TABLES);
     const evidence = await openEvidenceSource(config.recon.evidence, db);
     try {
       if (config.recon.pause_source === 'url' && config.recon.status_url === undefined) {
@@ -157,54 +160,67 @@ function withReconFlags(command: Command, dryRun: 'both' | 'off-only' | 'none'):
 /** `tradeledger recon …`: the reconciliation EXIT backfill procedure (docs/runbooks/reconciliation-exit-backfill.md). */
 export function reconCommand(io: CliIo): Command {
   const recon = new Command('recon').description('compensating EXIT rows from exchange evidence: detect, run, plan, apply, verify, rollback, audit');
-  const sub = (name: string, description: string) => withDatabaseFlags(recon.command(name).description(description));
+  const sub = (name: string, description: string) =>
+    withDatabaseFlags(recon.command(name).description(description)).addOption(
+      new Option('--ledger <kind>', "the ledger's schema (default: tradeledger.yaml ledger:, else bot-ledger)").choices(LEDGER_CHOICES),
+    );
 
   sub('detect', 'open lifecycles with entry, exit and open quantity (docs/runbooks/reconciliation-exit-backfill.md §1)')
     .option('--profile <id>', 'only this profile')
     .action(async (flags: Flags) => {
+      if (await freqtradeRecon(io, 'detect', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
-      await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, ['orders']);
-        const rows = await detectOpenLifecycles(db, flags.profile);
-        if (flags.json === true) return io.out(json(rows));
-        io.out(
-          rows.length === 0
-            ? 'no open lifecycles'
-            : table(
-                ['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'],
-                rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty]),
-              ),
-        );
-      });
+      await withDatabase(
+        resolveUrl(config),
+        async (db) => {
+          await requireBotLedger(db, DETECT_TABLES);
+          const rows = await detectOpenLifecycles(db, flags.profile);
+          if (flags.json === true) return io.out(json(rows));
+          io.out(
+            rows.length === 0
+              ? 'no open lifecycles'
+              : table(
+                  ['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'],
+                  rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty]),
+                ),
+          );
+        },
+        { mustExist: true },
+      );
     });
   withReconFlags(sub('run', 'one reconciliation cycle: audit only while dry-run is on; plan and apply in one batch when it is off'), 'both')
     .option('--full', 'look at every lifecycle, not only those open at the last cycle or written since')
-    .action((flags: Flags) =>
-      withRecon(flags, async (db, deps, config) => {
+    .action(async (flags: Flags) => {
+      if (await freqtradeRecon(io, 'run', flags, () => reconConfig(flags))) return;
+      return withRecon(flags, async (db, deps, config) => {
         const result = await runReconCycle(db, deps, { scope: { profileId: flags.profile }, full: flags.full === true });
         printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
-      }),
-    );
+      });
+    });
   withReconFlags(sub('plan', 'record candidates as PENDING_APPLY under a new batch, with a hash of their evidence (refused while disabled)'), 'none').action(
-    (flags: Flags) =>
-      withRecon(flags, async (db, deps, config) => {
+    async (flags: Flags) => {
+      if (await freqtradeRecon(io, 'plan', flags, () => reconConfig(flags))) return;
+      return withRecon(flags, async (db, deps, config) => {
         const result = await runReconCycle(db, deps, { mode: 'plan', scope: { profileId: flags.profile } });
         printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
-      }),
+      });
+    },
   );
   withReconFlags(sub('apply', "re-check and insert a plan's PENDING_APPLY candidates (refused while disabled or in dry run)"), 'off-only')
     .option('--batch <id>', 'the batch recon plan made')
-    .action((flags: Flags) =>
-      withRecon(flags, async (db, deps, config) => {
+    .action(async (flags: Flags) => {
+      if (await freqtradeRecon(io, 'apply', flags, () => reconConfig(flags))) return;
+      return withRecon(flags, async (db, deps, config) => {
         printCycle(io, await applyBatch(db, deps, requireBatch(flags)), flags, config.recon.mismatch_throttle_ms);
-      }),
-    );
+      });
+    });
   sub('verify', 'lifecycles still open above 0.000001, and the decision counts; exit 1 if any is open (docs/runbooks/reconciliation-exit-backfill.md §8)')
     .option('--profile <id>', 'only this profile')
     .action(async (flags: Flags) => {
+      if (await freqtradeRecon(io, 'verify', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
       await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, ['orders', 'reconciliation_backfill_audit']);
+        await requireBotLedger(db, RECON_REPORT_TABLES);
         const result = await verifyRecon(db, flags.profile);
         if (flags.json === true) io.out(json(result));
         else {
@@ -232,9 +248,10 @@ export function reconCommand(io: CliIo): Command {
   )
     .option('--batch <id>', 'the batch to roll back')
     .action(async (flags: Flags) => {
+      if (await freqtradeRecon(io, 'rollback', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
       await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, ['orders', 'reconciliation_backfill_audit']);
+        await requireBotLedger(db, RECON_REPORT_TABLES);
         const result = await rollbackBatch(db, requireBatch(flags));
         if (flags.json === true) return io.out(json(result));
         io.out(
@@ -246,30 +263,47 @@ export function reconCommand(io: CliIo): Command {
     .option('--batch <id>', 'only this batch')
     .option('--profile <id>', 'only this profile')
     .action(async (flags: Flags) => {
+      if (await freqtradeRecon(io, 'audit', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
-      await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, ['reconciliation_backfill_audit']);
-        const rows = await listAudit(db, { batchId: flags.batch, profileId: flags.profile });
-        if (flags.json === true) return io.out(json(rows));
-        io.out(
-          table(
-            ['batch', 'profile', 'symbol', 'trade_id', 'decision', 'reason', 'filled_qty', 'dust_threshold', 'backfill_order_id', 'created_at', 'reverted_at'],
-            rows.map((r) => [
-              r.batchId,
-              r.profileId,
-              r.symbol,
-              r.tradeId,
-              r.decision,
-              r.reason,
-              r.filledQty ?? r.dustQty,
-              r.dustThreshold,
-              r.backfillOrderId,
-              r.createdAt,
-              r.revertedAt,
-            ]),
-          ),
-        );
-      });
+      await withDatabase(
+        resolveUrl(config),
+        async (db) => {
+          await requireBotLedger(db, RECON_AUDIT_TABLES);
+          const rows = await listAudit(db, { batchId: flags.batch, profileId: flags.profile });
+          if (flags.json === true) return io.out(json(rows));
+          io.out(
+            table(
+              [
+                'batch',
+                'profile',
+                'symbol',
+                'trade_id',
+                'decision',
+                'reason',
+                'filled_qty',
+                'dust_threshold',
+                'backfill_order_id',
+                'created_at',
+                'reverted_at',
+              ],
+              rows.map((r) => [
+                r.batchId,
+                r.profileId,
+                r.symbol,
+                r.tradeId,
+                r.decision,
+                r.reason,
+                r.filledQty ?? r.dustQty,
+                r.dustThreshold,
+                r.backfillOrderId,
+                r.createdAt,
+                r.revertedAt,
+              ]),
+            ),
+          );
+        },
+        { mustExist: true },
+      );
     });
   return recon;
 }

@@ -3,7 +3,9 @@ import type { Config } from '../config/schema.ts';
 import { CheckFailedError } from '../errors.ts';
 import { packNames } from '../packs/registry.ts';
 import { startDaemon } from '../service/daemon.ts';
-import { daemonLogger } from '../service/logger.ts';
+import { openLogFile } from '../service/log-file.ts';
+import { daemonLogger, type DaemonLogger } from '../service/logger.ts';
+import { smokeCheck } from '../service/smoke-check.ts';
 import { durationArgument, integerArgument, resolveConfig, resolveUrl, withDatabaseFlags, type DatabaseFlags } from './context.ts';
 import type { CliIo } from './io.ts';
 
@@ -13,6 +15,8 @@ type Flags = DatabaseFlags & {
   readonly port?: number;
   readonly interval?: number;
   readonly wait?: number;
+  readonly check?: boolean;
+  readonly logFile?: string;
 };
 
 function portArgument(value: string): number {
@@ -68,17 +72,45 @@ export function serveCommand(io: CliIo): Command {
       'wait up to this long for the database to accept connections, retrying with backoff (default 0: give up at once)',
       durationArgument,
     )
+    .option('--check', 'start, verify the schema, ask /healthz, run the sample queries, stop: a smoke test after a migration (exit 1 if a check fails)')
+    .option('--log-file <path>', 'also append the log lines to this file, e.g. logs/daemon.log (created 0600)')
     .action(async (flags: Flags) => {
       const config = serveConfig(flags);
-      const log = daemonLogger({ write: (line: string) => io.out(line) });
-      const daemon = await startDaemon({ config, url: resolveUrl(config), log });
-      const signal = await nextSignal();
-      const { clean } = await daemon.stop(signal);
-      if (!clean) {
-        throw new CheckFailedError(
-          `the running reconciliation cycle did not finish within ${daemon.settings.shutdownGraceMs} ms of ${signal}; it commits or rolls back as a whole`,
-          'SHUTDOWN_TIMEOUT',
-        );
+      const file = flags.logFile === undefined ? undefined : openLogFile(flags.logFile);
+      const log = daemonLogger({
+        write: (line: string) => {
+          io.out(line);
+          file?.write(line);
+        },
+      });
+      try {
+        if (flags.check === true) return await check(io, config, log);
+        await serve(config, log);
+      } finally {
+        file?.close();
       }
     });
+}
+
+/** `serve --check`: the smoke test, one line per check on stderr. */
+async function check(io: CliIo, config: Config, log: DaemonLogger): Promise<void> {
+  const report = await smokeCheck(config, resolveUrl(config), log);
+  for (const item of report.checks) io.err(`${item.ok ? 'ok    ' : 'FAILED'} ${item.name}: ${item.detail}`);
+  if (!report.ok) {
+    const failed = report.checks.filter((item) => !item.ok).map((item) => `${item.name}: ${item.detail}`);
+    throw new CheckFailedError(`serve --check failed: ${failed.join('; ')}`, 'SMOKE_FAILED', failed);
+  }
+}
+
+/** Runs the daemon until SIGTERM or SIGINT. */
+async function serve(config: Config, log: DaemonLogger): Promise<void> {
+  const daemon = await startDaemon({ config, url: resolveUrl(config), log });
+  const signal = await nextSignal();
+  const { clean } = await daemon.stop(signal);
+  if (!clean) {
+    throw new CheckFailedError(
+      `the running reconciliation cycle did not finish within ${daemon.settings.shutdownGraceMs} ms of ${signal}; it commits or rolls back as a whole`,
+      'SHUTDOWN_TIMEOUT',
+    );
+  }
 }

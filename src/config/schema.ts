@@ -61,6 +61,25 @@ export const configSchema = z.strictObject({
       options: z.record(z.string(), z.union([z.string(), z.boolean()])).default({}),
     })
     .prefault({}),
+  /** Which ledger lifecycle and recon read: the bot-ledger pack's tables, or a freqtrade database as freqtrade made it. */
+  ledger: z.enum(['bot-ledger', 'freqtrade', 'custom']).default('bot-ledger'),
+  /** `ledger: custom`: the lifecycle model's tables (orders, trade_history, positions) mapped onto the user's tables and columns. */
+  mapping: z
+    .partialRecord(
+      z.enum(['orders', 'trade_history', 'positions']),
+      z.strictObject({
+        table: z.string().min(1),
+        columns: z.record(z.string(), z.union([z.string().min(1), z.strictObject({ value: z.string() })])),
+      }),
+    )
+    .optional(),
+  /** freqtrade: its REST API, asked before writing whether the bot still runs (the stop-the-bot gate). */
+  freqtrade: z
+    .strictObject({
+      /** e.g. http://127.0.0.1:8080 (freqtrade's api_server listen address); unset: only open file handles / sessions are checked. */
+      api_url: z.string().url().optional(),
+    })
+    .prefault({}),
   recon: reconSchema,
   /** `tradeledger serve`: the pack whose schema the daemon checks, where it listens, how often it reconciles. */
   serve: z

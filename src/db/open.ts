@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { Database, DatabaseKind, StatementTracer } from './port.ts';
+import type { AdapterOptions, Database, DatabaseKind } from './port.ts';
 
 /** The embedded database used when no other is named. */
 export const DEFAULT_DATABASE_URL = 'pglite:.tradeledger/pglite';
@@ -85,10 +85,7 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
 }
 
 /** Opening options that tests and tools may set. */
-export interface OpenOptions {
-  /** Called with every statement sent, in order. */
-  readonly trace?: StatementTracer;
-}
+export type OpenOptions = AdapterOptions;
 
 /** Opens the adapter a URL names; driver modules load only when their database is used. */
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
@@ -96,7 +93,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   switch (parsed.kind) {
     case 'pglite': {
       const { openPglite } = await import('./pglite.ts');
-      return openPglite(parsed.target, parsed.display, options.trace);
+      return openPglite(parsed.target, parsed.display, options);
     }
     case 'postgres': {
       const { openPostgres } = await import('./postgres.ts');
@@ -104,7 +101,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     }
     case 'sqlite': {
       const { openSqlite } = await import('./sqlite.ts');
-      return openSqlite(parsed.target, parsed.display, options.trace);
+      return openSqlite(parsed.target, parsed.display, options);
     }
   }
 }

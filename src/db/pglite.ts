@@ -1,8 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PGlite, types, type Extensions, type Transaction } from '@electric-sql/pglite';
-import type { Database, LockOptions, Queryable, StatementTracer } from './port.ts';
+import type { AdapterOptions, Database, LockOptions, Queryable, StatementTracer } from './port.ts';
+import { guardAgainstDaemon, holdDaemonLock } from './daemon-lock.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
+import { requirePgliteDirectory } from './must-exist.ts';
 import { PGLITE_EXTENSIONS, pgliteExtensionKey } from './pglite-extensions.ts';
 
 // int8 as text, as node-postgres returns it, so callers see one shape from both PostgreSQL adapters.
@@ -22,6 +24,19 @@ function queryable(target: () => PGlite | Transaction, trace: StatementTracer | 
   };
 }
 
+/**
+ * A data directory is private: PGlite writes its files 0666 whatever the umask, so the folder is
+ * 0700 and its files 0600 (folders 0700) once PGlite has made them.
+ */
+function makePrivate(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) chmodSync(path, 0o700);
+    else if (entry.isFile()) chmodSync(path, 0o600);
+  }
+}
+
 // Each open PGlite database's engine, for the tools that need the engine itself (pg_dump in WASM).
 const engines = new WeakMap<Database, () => PGlite>();
 
@@ -35,20 +50,34 @@ function pick(keys: Iterable<string>): Extensions {
 }
 
 /**
- * Embedded PostgreSQL (PGlite) in a data directory, or in memory when `dir` is `memory`.
+ * Embedded PostgreSQL (PGlite) in a data directory, or in memory when `dir` is `memory`. One process
+ * at a time: the daemon holds the directory's daemon lock while it serves; any other opener takes it
+ * too (waiting up to `lockWaitMs` for another command, refusing at once while a daemon serves it).
  *
  * Contrib extensions (pgcrypto, citext, "uuid-ossp", ...) must be registered when PGlite starts,
  * and registering them costs about 0.2 s per open, so a data directory starts with the ones it has
  * installed, and `ensureExtensions` restarts it with more before a migration creates them. In
  * memory there is nothing to restart from: every shipped extension is registered up front.
  */
-export async function openPglite(dir: string, url: string, trace?: StatementTracer): Promise<Database> {
+export async function openPglite(dir: string, url: string, options: AdapterOptions = {}): Promise<Database> {
+  const trace = options.trace;
   const inMemory = dir === 'memory' || dir === ':memory:';
-  let dirLock: FileLock | undefined;
+  const locks: FileLock[] = [];
+  const releaseAll = () => {
+    for (const lock of locks.splice(0).reverse()) lock.release();
+  };
   if (!inMemory) {
+    if (options.mustExist === true) requirePgliteDirectory(dir, url);
     mkdirSync(dirname(dir), { recursive: true });
-    // PGlite is one process's database: two processes on one data directory would corrupt it.
-    dirLock = await acquireFileLock(`${dir}.lock`, `PGlite data directory ${dir}`, 0);
+    locks.push(options.daemon === true ? holdDaemonLock(dir, url) : await guardAgainstDaemon(dir, url, options.lockWaitMs ?? 0));
+    try {
+      // PGlite is one process's database: two processes on one data directory would corrupt it.
+      locks.push(await acquireFileLock(`${dir}.lock`, `PGlite data directory ${dir}`, options.lockWaitMs ?? 0));
+    } catch (error) {
+      releaseAll();
+      throw error;
+    }
+    if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 });
   }
   let loaded = new Set<string>(inMemory ? Object.keys(PGLITE_EXTENSIONS) : []);
   const start = (keys: ReadonlySet<string>) =>
@@ -57,6 +86,7 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
   try {
     pg = await start(loaded);
     if (!inMemory) {
+      makePrivate(dir);
       // Installed extensions must be loaded for their types and functions to work.
       const rows = (await pg.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows;
       const installed = rows.map((row) => pgliteExtensionKey(row.extname)).filter((key): key is string => key !== null);
@@ -67,7 +97,7 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
       }
     }
   } catch (error) {
-    dirLock?.release();
+    releaseAll();
     throw error;
   }
   const base = queryable(() => pg, trace);
@@ -98,11 +128,11 @@ export async function openPglite(dir: string, url: string, trace?: StatementTrac
       pg = await start(loaded);
     },
     async close() {
-      if (pg.closed) return;
+      if (pg.closed) return releaseAll();
       try {
         await pg.close();
       } finally {
-        dirLock?.release();
+        releaseAll();
       }
     },
   };

@@ -75,3 +75,15 @@ export interface Database extends Queryable {
   /** Releases every connection and file handle. */
   close(): Promise<void>;
 }
+
+/** How a database is opened. */
+export interface AdapterOptions {
+  /** Called with every statement sent, in order. */
+  readonly trace?: StatementTracer;
+  /** A read-only command: a missing SQLite file or PGlite directory is a UsageError, never created. */
+  readonly mustExist?: boolean;
+  /** `tradeledger serve`: hold the daemon lock (src/db/daemon-lock.ts) from open to close. */
+  readonly daemon?: boolean;
+  /** How long to wait for another tradeledger command on the same file or directory (--lock-wait); default 0. */
+  readonly lockWaitMs?: number;
+}

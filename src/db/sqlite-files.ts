@@ -1,8 +1,22 @@
-import { DatabaseSync, backup } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { nodeSqlite } from './node-sqlite.ts';
+
+/**
+ * node:sqlite, loaded on first use rather than on import: everything that backs up or checks a
+ * migration imports this file, and Node 22 prints an experimental-feature warning whenever the
+ * module loads, so a library or CLI run that never touches SQLite must not load it.
+ */
+function sqlite(): typeof import('node:sqlite') {
+  return nodeSqlite();
+}
+
+function openReadOnly(path: string): DatabaseSync {
+  return new (sqlite().DatabaseSync)(path, { readOnly: true });
+}
 
 /** `PRAGMA integrity_check` on a SQLite file: 'ok', or the problems it lists. */
 export function integrityCheck(path: string): string {
-  const db = new DatabaseSync(path, { readOnly: true });
+  const db = openReadOnly(path);
   try {
     const rows = db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[];
     return rows.map((row) => row.integrity_check).join('; ');
@@ -13,9 +27,9 @@ export function integrityCheck(path: string): string {
 
 /** Copies a live SQLite database page by page with SQLite's online backup API (writers may keep going). */
 export async function onlineBackup(sourcePath: string, destinationPath: string): Promise<void> {
-  const source = new DatabaseSync(sourcePath, { readOnly: true });
+  const source = openReadOnly(sourcePath);
   try {
-    await backup(source, destinationPath);
+    await sqlite().backup(source, destinationPath);
   } finally {
     source.close();
   }
@@ -23,7 +37,7 @@ export async function onlineBackup(sourcePath: string, destinationPath: string):
 
 /** Names of the tables in a SQLite file, for checks that must not open it through an adapter. */
 export function tableNames(path: string): string[] {
-  const db = new DatabaseSync(path, { readOnly: true });
+  const db = openReadOnly(path);
   try {
     return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
   } finally {
@@ -33,7 +47,7 @@ export function tableNames(path: string): string[] {
 
 /** The highest successful version in a SQLite file's `schema_version`, or 0 when it has none. */
 export function sqliteVersion(path: string): number {
-  const db = new DatabaseSync(path, { readOnly: true });
+  const db = openReadOnly(path);
   try {
     const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
     if (exists === undefined) return 0;

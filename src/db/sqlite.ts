@@ -1,8 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import type { Database, LockOptions, Queryable, StatementTracer } from './port.ts';
-import { acquireFileLock } from './file-lock.ts';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { AdapterOptions, Database, LockOptions, Queryable, StatementTracer } from './port.ts';
+import { guardAgainstDaemon, holdDaemonLock } from './daemon-lock.ts';
+import { acquireFileLock, type FileLock } from './file-lock.ts';
+import { requireSqliteFile } from './must-exist.ts';
+import { nodeSqlite } from './node-sqlite.ts';
 import { withQueryContext } from './query-context.ts';
 
 function toSqliteValue(value: unknown): SQLInputValue {
@@ -52,12 +55,30 @@ export function sqliteLockPath(path: string): string {
   return `${path}.tradeledger-lock`;
 }
 
-/** A SQLite file through node:sqlite, with foreign keys on and a busy timeout. */
-export async function openSqlite(path: string, url: string, trace?: StatementTracer): Promise<Database> {
+/**
+ * A SQLite file through node:sqlite, with foreign keys on and a busy timeout. A file it creates is
+ * 0600 (SQLite gives its journal the same mode); `mustExist` refuses a missing one instead; `daemon`
+ * holds the daemon lock until close.
+ */
+export async function openSqlite(path: string, url: string, options: AdapterOptions = {}): Promise<Database> {
+  const trace = options.trace;
   const memory = isSqliteMemory(path);
-  if (!memory) mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(memory ? ':memory:' : path);
-  db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  if (!memory && options.mustExist === true) requireSqliteFile(path, url);
+  if (!memory && !existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+  }
+  const daemonLock: FileLock | undefined = !memory && options.daemon === true ? holdDaemonLock(path, url) : undefined;
+  let db: DatabaseSync;
+  try {
+    // Loaded here, not on import: migrate/backup.ts imports this file for sqliteLockPath (see node-sqlite.ts).
+    const { DatabaseSync: Sqlite } = nodeSqlite();
+    db = new Sqlite(memory ? ':memory:' : path);
+    db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  } catch (error) {
+    daemonLock?.release();
+    throw error;
+  }
   const base = queryable(db, trace);
   return {
     url,
@@ -82,17 +103,24 @@ export async function openSqlite(path: string, url: string, trace?: StatementTra
       return fn(base);
     },
     async withLock<T>(name: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
-      // SQLite has no advisory locks; a lock file beside the database keeps a second runner out.
+      // SQLite has no advisory locks; a lock file beside the database keeps a second runner out, and
+      // the daemon lock keeps a running daemon's file from changing under it (the daemon holds it already).
       if (memory) return fn();
-      const lock = await acquireFileLock(sqliteLockPath(path), name, options.waitMs, options.pollMs);
+      const guard = daemonLock === undefined ? await guardAgainstDaemon(path, url, options.waitMs, 'run this again', options.pollMs) : undefined;
       try {
-        return await fn();
+        const lock = await acquireFileLock(sqliteLockPath(path), name, options.waitMs, options.pollMs);
+        try {
+          return await fn();
+        } finally {
+          lock.release();
+        }
       } finally {
-        lock.release();
+        guard?.release();
       }
     },
     async close() {
       if (db.isOpen) db.close();
+      daemonLock?.release();
     },
   };
 }

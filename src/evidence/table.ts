@@ -3,6 +3,7 @@ import type { Database } from '../db/port.ts';
 import { errorMessage } from '../errors.ts';
 import { requireBotLedger } from '../lifecycle/require-schema.ts';
 import type { EvidenceFill, EvidencePosition, EvidenceQuery, EvidenceResult, EvidenceSource } from './port.ts';
+import { EVIDENCE_TABLES } from '../packs/bot-ledger/tables.ts';
 
 interface FillRow {
   readonly profile_id: string;
@@ -131,7 +132,7 @@ async function gatherByWindow(db: Database, queries: readonly EvidenceQuery[]): 
  * ledger database itself. Refuses (UsageError) a database without those tables.
  */
 export async function tableEvidence(db: Database): Promise<EvidenceSource> {
-  await requireBotLedger(db, ['exchange_fills', 'exchange_positions']);
+  await requireBotLedger(db, EVIDENCE_TABLES);
   return {
     kind: 'table',
     gather: async (query) => (await gatherFromTables(db, [query])).get(query.profileId)!,

@@ -10,6 +10,7 @@ import { generateProfile } from './profile.ts';
 import { Prng, seedOf } from './prng.ts';
 import type { RowSink } from './rows.ts';
 import { EXCHANGE_FILLS, EXCHANGE_POSITIONS, GENERATED_TABLES, ORDERS, POSITIONS, TRADE_HISTORY, TRADING_STATUS } from './tables.ts';
+import { GUARDRAILS } from '../packs/bot-ledger/tables.ts';
 
 /** Progress after each statement. */
 export interface GenerateProgress {
@@ -43,13 +44,7 @@ export interface GenerateResult {
 }
 
 // Migration 007's guardrails reject blank, malformed and missing trade_ids on bot rows.
-const GUARDRAILS = [
-  'chk_orders_trade_id_not_blank',
-  'chk_orders_trade_id_format',
-  'chk_orders_action_lifecycle',
-  'chk_trade_history_trade_id_not_blank',
-  'chk_trade_history_trade_id_format',
-];
+const GUARDRAIL_NAMES = GUARDRAILS.map((g) => g.name);
 
 /** Which lane writes a table: with two, orders go on one and every other table on the other (about half the work each). */
 function laneOf(lanes: number): (table: string) => number {
@@ -83,7 +78,7 @@ async function checkTarget(txs: readonly Queryable[], db: Database, options: Gen
     );
   }
   if (options.anomalyPpm === 0) return;
-  const guards = await tx.query<{ conname: string }>(`SELECT conname FROM pg_constraint WHERE conname = ANY ($1::text[]) ORDER BY conname`, [GUARDRAILS]);
+  const guards = await tx.query<{ conname: string }>(`SELECT conname FROM pg_constraint WHERE conname = ANY ($1::text[]) ORDER BY conname`, [GUARDRAIL_NAMES]);
   if (guards.length > 0) {
     throw new UsageError(
       `${db.url} has bot-ledger 007's guardrails (${guards.map((g) => g.conname).join(', ')}), which reject the injected anomalies: generate into a version-6 ledger ('migrate up --pack bot-ledger --to 6'), run 'tradeledger lifecycle loosen' first, or pass --anomaly-rate 0`,

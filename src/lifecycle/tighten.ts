@@ -3,18 +3,10 @@ import { SafetyError, UsageError } from '../errors.ts';
 import { migrateDown, type DownResult } from '../migrate/down.ts';
 import type { EngineSettings } from '../migrate/settings.ts';
 import { readMigrationState } from '../migrate/state.ts';
+import { GUARDRAILS } from '../packs/bot-ledger/tables.ts';
 import { packSource } from '../packs/registry.ts';
 import { lifecycleReport } from './report.ts';
 import { shortTransaction, type ShortTransactionSettings } from './short-transaction.ts';
-
-/** The five guardrails, in the order of docs/runbooks/trade-lifecycle-integrity.md Phase D. */
-export const GUARDRAILS = [
-  { table: 'orders', name: 'chk_orders_action_lifecycle' },
-  { table: 'orders', name: 'chk_orders_trade_id_not_blank' },
-  { table: 'orders', name: 'chk_orders_trade_id_format' },
-  { table: 'trade_history', name: 'chk_trade_history_trade_id_not_blank' },
-  { table: 'trade_history', name: 'chk_trade_history_trade_id_format' },
-] as const;
 
 /** The bot-ledger migration that adds the guardrails. */
 export const GUARDRAIL_VERSION = 7;

@@ -1,7 +1,16 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { canonicalRule, isLockRule, RULES_THE_RUNNER_SATISFIES, severityOf } from './lint-policy.ts';
 import type { Migration } from './migration.ts';
+import { loadPostgresParser, parsePostgresScript } from './pg-statements.ts';
+import { statementTables, TablesCreated } from './run-tables.ts';
+
+export { RULES_THE_RUNNER_SATISFIES } from './lint-policy.ts';
 
 /** One squawk finding, with the line in the migration file. */
 export interface LintFinding {
@@ -10,16 +19,25 @@ export interface LintFinding {
   /** 1-based line in the migration file. */
   readonly line: number;
   readonly rule: string;
+  /** squawk's own level (`Warning`, `Error`). */
   readonly level: string;
+  /** Ours: `blocking` stops `migrate up` (unless --allow-unsafe lets the rule through); `warning` is only printed. */
+  readonly severity: 'blocking' | 'warning';
   readonly message: string;
   readonly help: string | null;
 }
 
-/**
- * Rules the runner already satisfies: it sets lock_timeout and statement_timeout itself before
- * every migration, so asking each file to set them would only add noise.
- */
-export const RULES_THE_RUNNER_SATISFIES = ['require-lock-timeout', 'require-statement-timeout'] as const;
+/** Where squawk's settings come from, besides ours, and what the files are linted as. */
+export interface LintOptions {
+  /** The folder to look for `.squawk.toml` from, upwards, as squawk itself does (default: the working directory). */
+  readonly cwd?: string;
+  /**
+   * `true` (up): the files run together, in this order, so a table one creates is new to the later
+   * ones. `false` (migrate lint over a folder): each file on its own, since an earlier file may
+   * have been applied long ago and its tables be busy now.
+   */
+  readonly oneRun?: boolean;
+}
 
 /**
  * The squawk binary: the platform package squawk-cli ships (`@squawk-cli/<os>-<cpu>`). We depend on
@@ -38,7 +56,20 @@ export function squawkBinary(): string {
   }
 }
 
+/** The `.squawk.toml` squawk would use from `cwd`: the nearest one in it or a folder above it. */
+export function findSquawkConfig(cwd: string): string | null {
+  let dir = resolve(cwd);
+  for (;;) {
+    const candidate = join(dir, '.squawk.toml');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
 interface SquawkJsonRow {
+  readonly file: string;
   readonly line: number;
   readonly level: string;
   readonly message: string;
@@ -46,12 +77,26 @@ interface SquawkJsonRow {
   readonly rule_name: string;
 }
 
-function runSquawk(sql: string, fileName: string, inTransaction: boolean): Promise<SquawkJsonRow[]> {
-  const args = ['--reporter', 'json', '--stdin-filepath', fileName];
-  for (const rule of RULES_THE_RUNNER_SATISFIES) args.push('--exclude', rule);
-  if (inTransaction) args.push('--assume-in-transaction');
+/** The comment squawk reads as "this file is not wrapped in a transaction", whatever --assume-in-transaction says. */
+const NOT_IN_TRANSACTION = '-- squawk-disable-assume-in-transaction';
+
+/**
+ * The file squawk reads for a migration: its up section at the lines it has in the migration file
+ * (squawk's lines are then the file's), the down section left out, and the no-transaction marker
+ * on the first line for a `-- migrate:no-transaction` file.
+ */
+function squawkText(migration: Migration): string {
+  const padding = Array.from({ length: migration.upLine - 1 }, () => '');
+  if (!migration.transactional) padding[0] = NOT_IN_TRANSACTION;
+  return `${[...padding, migration.up].join('\n')}\n`;
+}
+
+function runSquawk(dir: string, files: readonly string[], config: string | null): Promise<SquawkJsonRow[]> {
+  // No --exclude or --include: they would replace .squawk.toml's excluded_rules and included_rules.
+  // We know which files run in a transaction, so that is ours (the marker above, and this flag).
+  const args = ['--reporter', 'json', '--assume-in-transaction', ...(config === null ? [] : ['--config', config]), ...files];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(squawkBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(squawkBinary(), args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
@@ -64,32 +109,85 @@ function runSquawk(sql: string, fileName: string, inTransaction: boolean): Promi
         resolvePromise(JSON.parse(text) as SquawkJsonRow[]);
       } else if (code === 0) {
         resolvePromise([]);
+      } else if (/configuration error/i.test(stderr)) {
+        reject(new UsageError(`squawk cannot use ${config}: ${stderr.trim()} — fix that file`, 'SQUAWK_CONFIG'));
       } else {
-        reject(new Error(`squawk failed on ${fileName} (exit ${code}): ${stderr.trim() || text}`));
+        reject(new Error(`squawk failed (exit ${code}): ${stderr.trim() || text}`));
       }
     });
-    child.stdin.end(sql);
   });
 }
 
-/** Runs squawk on each migration's up section; line numbers point into the migration file. */
-export async function lintMigrations(migrations: readonly Migration[]): Promise<LintFinding[]> {
-  const findings: LintFinding[] = [];
+/**
+ * The statements of each migration (in run order) that a lock rule need not guard: those on a table
+ * created earlier in the same run, which nobody else can be using yet. Keyed by file, then 1-based line.
+ */
+function exemptLines(migrations: readonly Migration[], oneRun: boolean): Map<string, Set<number>> {
+  let created = new TablesCreated();
+  const exempt = new Map<string, Set<number>>();
   for (const migration of migrations) {
-    const rows = await runSquawk(migration.up, migration.fileName, migration.transactional);
+    if (!oneRun) created = new TablesCreated();
+    const lines = new Set<number>();
+    const statements = parsePostgresScript(migration.up, { fileName: migration.fileName, line: migration.upLine });
+    let previousEnd = -1;
+    for (const statement of statements) {
+      const tables = statementTables(statement);
+      if (tables.length > 0 && tables.every((table) => created.has(table))) {
+        // The comments above a statement belong to it: squawk may point at any of its lines.
+        for (let line = previousEnd + 1; line <= statement.lastLine; line++) lines.add(migration.upLine + line);
+      }
+      created.record(statement);
+      previousEnd = statement.lastLine;
+    }
+    exempt.set(migration.fileName, lines);
+  }
+  return exempt;
+}
+
+/**
+ * Runs squawk once over the up sections of `migrations`, given in the order they run. Lock rules
+ * do not flag statements on a table created earlier in the same run (see `oneRun`); the runner's own timeout
+ * rules are dropped; `.squawk.toml` (found as squawk finds it) keeps its excluded and included rules
+ * and pg_version. Each finding says whether it blocks (see lint-policy.ts).
+ */
+export async function lintMigrations(migrations: readonly Migration[], options: LintOptions = {}): Promise<LintFinding[]> {
+  if (migrations.length === 0) return [];
+  squawkBinary(); // a missing binary is said before anything else is done
+  await loadPostgresParser();
+  const exempt = exemptLines(migrations, options.oneRun ?? true);
+  const dir = await mkdtemp(join(tmpdir(), 'tradeledger-squawk-'));
+  try {
+    // Named as the migrations are, so that .squawk.toml's excluded_paths patterns match their names.
+    await Promise.all(migrations.map((migration) => writeFile(join(dir, migration.fileName), squawkText(migration))));
+    const rows = await runSquawk(
+      dir,
+      migrations.map((migration) => migration.fileName),
+      findSquawkConfig(options.cwd ?? process.cwd()),
+    );
+    const byName = new Map(migrations.map((migration) => [migration.fileName, migration]));
+    const findings: LintFinding[] = [];
     for (const row of rows) {
+      const migration = byName.get(row.file);
+      if (migration === undefined) throw new Error(`squawk reported a file it was not given: ${row.file}`);
+      const rule = canonicalRule(row.rule_name);
+      const line = row.line + 1;
+      if (RULES_THE_RUNNER_SATISFIES.includes(rule)) continue;
+      if (isLockRule(rule) && exempt.get(migration.fileName)?.has(line) === true) continue;
       findings.push({
         version: migration.version,
         fileName: migration.fileName,
-        line: migration.upLine + row.line,
-        rule: row.rule_name,
+        line,
+        rule,
         level: row.level,
+        severity: severityOf(rule),
         message: row.message,
         help: row.help,
       });
     }
+    return findings.sort((a, b) => a.version - b.version || a.line - b.line);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return findings;
 }
 
 /** One line per finding: `file:line rule: message (help)`. */

@@ -25,6 +25,8 @@ export interface Migration {
   readonly disableForeignKeys: boolean;
   /** sha256 of the file with line endings normalised to `\n`. */
   readonly checksum: string;
+  /** Checksums of earlier texts of this file whose up section made the same schema (a pack that edited comments or its down section): not drift. */
+  readonly formerChecksums?: readonly string[];
 }
 
 // Any name that starts with digits, as dbmate reads them: 001_x.sql, 20240115093000_x.sql, 3-x.sql.

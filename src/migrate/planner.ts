@@ -17,8 +17,10 @@ import {
   type HistoryEntry,
   type HistoryTable,
 } from './history.ts';
+import { parsePostgresScript, type ScriptOrigin } from './pg-statements.ts';
 import { splitStatements, stripComments } from './split-statements.ts';
 import { mustRunOutsideTransaction, splitSqliteStatements } from './sqlite-statements.ts';
+import { assertTransactionSafe } from './transaction-check.ts';
 
 /** One piece of SQL the runner sends as it is; `expectNoRows` makes a returned row a failure. */
 export interface PlanChunk {
@@ -179,8 +181,17 @@ function header(migration: Migration, direction: 'up' | 'down' | 'rebuild', note
   return `-- tradeledger: ${direction} ${String(migration.version).padStart(3, '0')} ${migration.description} (${migration.fileName}${note})`;
 }
 
+/** SQLite has no session settings: a temporary table carries `--allow-data-loss` to a down section's guard, inside its transaction. */
+export const SQLITE_SETTINGS_TABLE = 'temp.tradeledger_settings';
+
 function settingsSql(context: PlanContext, local: boolean): string[] {
-  if (context.dialect !== 'postgres') return [];
+  if (context.dialect !== 'postgres') {
+    if (context.allowDataLoss !== true) return [];
+    return [
+      `CREATE TEMP TABLE IF NOT EXISTS tradeledger_settings (name TEXT PRIMARY KEY, value TEXT);`,
+      `INSERT OR REPLACE INTO ${SQLITE_SETTINGS_TABLE} (name, value) VALUES ('allow_data_loss', 'on');`,
+    ];
+  }
   const scope = local ? 'SET LOCAL' : 'SET';
   return [
     `${scope} lock_timeout = '${context.settings.lockTimeoutMs}ms';`,
@@ -233,6 +244,8 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
     lines.push(historyStartSql(context.dialect, entry, true, null, table), terminated(body), historyFinishSql(context.dialect, migration.version, table));
   } else {
     lines.push(terminated(body), historyDeleteSql(migration.version, table));
+    // The temporary table outlives the commit on this connection: the next step must not inherit the consent.
+    if (sqlite && context.allowDataLoss === true) lines.push(`DELETE FROM ${SQLITE_SETTINGS_TABLE};`);
   }
   if (!(sqlite && migration.disableForeignKeys)) {
     // COMMIT is sent on its own: the server runs a message to its end even after the client died,
@@ -258,6 +271,21 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
   };
 }
 
+/** Where a migration's up or down section starts, for messages that name a line. */
+export function sectionOrigin(migration: Migration, direction: 'up' | 'down'): ScriptOrigin {
+  // The down section's line in the file is not kept on a Migration: messages count from its start.
+  return direction === 'up' ? { fileName: migration.fileName, line: migration.upLine } : { fileName: migration.fileName, line: 1, section: 'down' };
+}
+
+/**
+ * A section's statements as the runner sends them one by one: PostgreSQL's own parser splits
+ * PostgreSQL (and PGlite) scripts; SQLite keeps the splitter that knows its quoting.
+ */
+export function sectionStatements(migration: Migration, direction: 'up' | 'down', body: string, dialect: Dialect): string[] {
+  if (dialect === 'sqlite') return splitStatements(body);
+  return parsePostgresScript(body, sectionOrigin(migration, direction)).map((statement) => statement.text);
+}
+
 function statementsStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
   const entry = entryFor(migration, context);
   const table = context.history ?? DEFAULT_HISTORY;
@@ -279,7 +307,7 @@ function statementsStep(migration: Migration, direction: 'up' | 'down', body: st
   }
   const chunks: PlanChunk[] = [{ sql: opening.join('\n') }];
   const built: string[] = [];
-  for (const statement of splitStatements(body)) {
+  for (const statement of sectionStatements(migration, direction, body, context.dialect)) {
     const index = concurrentIndexName(statement);
     const spelled = spelledIndexName(statement);
     if (direction !== 'up' || index === null || spelled === null) {
@@ -369,7 +397,7 @@ function rebuildStep(migration: Migration, rebuilds: readonly IndexRebuild[], co
   const wanted = new Set(rebuilds.map((rebuild) => rebuild.index));
   // The last statement that creates each index is the definition it was left with.
   const statements = new Map<string, string>();
-  for (const statement of splitStatements(migration.up)) {
+  for (const statement of sectionStatements(migration, 'up', migration.up, context.dialect)) {
     const index = concurrentIndexName(statement);
     if (index !== null && wanted.has(index)) statements.set(index, statement);
   }
@@ -434,7 +462,8 @@ function emptyDownStep(migration: Migration, context: PlanContext): PlanStep {
   const lines = [
     header(migration, 'down', ', empty down section: nothing to undo, only its history row goes'),
     sqlite ? 'BEGIN IMMEDIATE;' : 'BEGIN;',
-    ...settingsSql(context, true),
+    // Nothing runs that could ask for --allow-data-loss; on SQLite its consent row would outlive the step.
+    ...(sqlite ? [] : settingsSql(context, true)),
     historyDeleteSql(migration.version, context.history ?? DEFAULT_HISTORY),
   ];
   return {
@@ -466,6 +495,11 @@ function step(migration: Migration, direction: 'up' | 'down', context: PlanConte
       );
     }
     return sqliteStatementsStep(migration, direction, body, context, isFirst, transactional);
+  }
+  if (transactional && context.dialect === 'postgres') {
+    // Parsed before anything runs: a CONCURRENTLY here would fail only when the server reached it.
+    const origin = sectionOrigin(migration, direction);
+    assertTransactionSafe(parsePostgresScript(body, origin), origin);
   }
   return transactional ? transactionStep(migration, direction, body, context, isFirst) : statementsStep(migration, direction, body, context, isFirst);
 }

@@ -15,6 +15,17 @@ export interface VerifyContext {
   readonly options: PackOptions;
 }
 
+/** What a source's repair may depend on: the verify context and whether data may be dropped. */
+export interface RepairContext extends VerifyContext {
+  readonly allowDataLoss: boolean;
+}
+
+/** SQL that brings an applied schema back to what its source declares (a missing column or index, an optional table turned on), and why. */
+export interface RepairStep {
+  readonly description: string;
+  readonly sql: string;
+}
+
 /** Pack options that change the SQL a migration runs (substituted into `{{name}}` placeholders). */
 export type PackOptions = Readonly<Record<string, string | boolean>>;
 
@@ -31,6 +42,8 @@ export interface MigrationSource {
    * made before tradeledger is adopted instead of migrated twice; throws when it is unrecognised.
    */
   readonly baseline?: (db: Database) => Promise<number>;
+  /** The steps `migrate up` runs, recorded in schema_repairs, when the schema at its version lacks what the source declares. */
+  readonly repair?: (db: Database, context: RepairContext) => Promise<readonly RepairStep[]>;
 }
 
 /**

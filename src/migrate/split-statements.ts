@@ -1,6 +1,7 @@
 /**
- * Splits a PostgreSQL script into statements at top-level semicolons, skipping those inside
- * quotes, quoted identifiers, dollar quotes and comments. Each statement keeps its own text
+ * Splits a SQLite script into statements at top-level semicolons, skipping those inside quotes,
+ * quoted identifiers, dollar quotes and comments (PostgreSQL scripts go to its own parser:
+ * pg-statements.ts). Each statement keeps its own text
  * (comments included) and ends with its semicolon; blank pieces are dropped.
  */
 export function splitStatements(script: string): string[] {

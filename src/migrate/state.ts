@@ -3,9 +3,9 @@ import { dbmateLatestVersion } from './dbmate-history.ts';
 import { UsageError } from '../errors.ts';
 import { isRebuilding, readHistory, type HistoryRow, type HistoryState } from './history.ts';
 import type { Migration } from './migration.ts';
-import { concurrentIndexName, spelledIndexName, type IndexRebuild, type PlanContext, type PlanSettings } from './planner.ts';
+import { loadPostgresParser } from './pg-statements.ts';
+import { concurrentIndexName, sectionStatements, spelledIndexName, type IndexRebuild, type PlanContext, type PlanSettings } from './planner.ts';
 import type { MigrationSource } from './source.ts';
-import { splitStatements } from './split-statements.ts';
 import { computeStatus, type MigrationStatus } from './status.ts';
 
 /** The lock every migrating command takes, so one runner at a time changes a database's schema. */
@@ -45,12 +45,13 @@ export async function findIndexRebuilds(
   const applied = new Map(rows.filter((row) => row.success).map((row) => [row.version, row]));
   const candidates = migrations.filter((migration) => !migration.transactional && applied.has(migration.version)).sort((a, b) => b.version - a.version);
   if (candidates.length === 0) return [];
+  await loadPostgresParser();
   const invalidNow = invalid ?? (await invalidIndexes(db));
   const seen = new Set<string>();
   const found: IndexRebuild[] = [];
   for (const migration of candidates) {
     const rebuilding = isRebuilding(applied.get(migration.version)!);
-    for (const statement of splitStatements(migration.up)) {
+    for (const statement of sectionStatements(migration, 'up', migration.up, db.dialect)) {
       const index = concurrentIndexName(statement);
       if (index === null || seen.has(index)) continue;
       seen.add(index);
@@ -101,6 +102,8 @@ function adoptedRow(migration: Migration): HistoryRow {
 /** Reads history, compares it with the source and gathers what the planner needs (read-only). */
 export async function readMigrationState(db: Database, source: MigrationSource, settings: PlanSettings): Promise<MigrationState> {
   assertDialect(db, source);
+  // The planner splits PostgreSQL scripts with PostgreSQL's parser, loaded here (not at CLI start).
+  if (db.dialect === 'postgres') await loadPostgresParser();
   const history = await readHistory(db, settings.historyTable);
   const adoptedVersion = !history.exists && source.baseline !== undefined ? await source.baseline(db) : 0;
   const adopted = source.migrations.filter((migration) => migration.version <= adoptedVersion);

@@ -60,6 +60,7 @@ export function computeStatus(migrations: readonly Migration[], rows: readonly H
     const migration = byVersion.get(row.version);
     // A row without a checksum was written by another tool (the specification's own SQL): nothing to compare.
     if (migration === undefined || row.checksum === null || row.checksum === migration.checksum) continue;
+    if ((migration.formerChecksums ?? []).includes(row.checksum)) continue;
     if (sameSource(row.source, source)) drifted.push({ migration, row });
     else otherSource.push({ migration, row });
   }

@@ -2,7 +2,9 @@ import type { Database } from '../db/port.ts';
 import { CheckFailedError, SafetyError, isTradeledgerError } from '../errors.ts';
 import { backupBeforeMigration } from './backup.ts';
 import { formatFinding, lintMigrations, type LintFinding } from './lint.ts';
+import { isAllowed, type AllowUnsafe } from './lint-policy.ts';
 import { assertConsistent, planUp, type Plan } from './planner.ts';
+import { applyRepairs, planRepairs, type RepairRecord } from './repair.ts';
 import { runPlan, type RunEvent, type StepResult } from './run-plan.ts';
 import type { EngineSettings } from './settings.ts';
 import type { MigrationSource } from './source.ts';
@@ -12,11 +14,15 @@ import { verifyDatabase, type VerifyReport } from './verify.ts';
 /** Options for `migrate up`. */
 export interface UpOptions {
   readonly to?: number | undefined;
-  /** Apply migrations that squawk flags. */
-  readonly allowUnsafe?: boolean;
+  /** Apply migrations that squawk's blocking rules flag: all of them (`true`), or those of the rules named. */
+  readonly allowUnsafe?: AllowUnsafe;
   /** Asked before anything is written; a false answer refuses (exit 3). */
   readonly confirm?: ((plan: Plan) => Promise<boolean>) | undefined;
   readonly onEvent?: ((event: RunEvent) => void) | undefined;
+  /** Told squawk's findings (warnings, allowed blocking ones) once they pass, before anything runs. */
+  readonly onLint?: ((findings: readonly LintFinding[]) => void) | undefined;
+  /** Let a repair drop what the configuration turned off (risk-state's optional table). */
+  readonly allowDataLoss?: boolean;
 }
 
 /** What `migrate up` did. */
@@ -28,19 +34,38 @@ export interface UpResult {
   readonly rebuilt: readonly StepResult[];
   /** The SQLite backup taken first, when there was one. */
   readonly backup: string | null;
+  /** What the schema lacked at its version and `up` added, recorded in schema_repairs (src/migrate/repair.ts). */
+  readonly repaired: readonly RepairRecord[];
+  /** squawk's findings on what was applied: warnings, and blocking findings --allow-unsafe let through. */
   readonly lint: readonly LintFinding[];
   readonly verify: VerifyReport | null;
 }
 
-async function lintPending(plan: Plan, allowUnsafe: boolean): Promise<readonly LintFinding[]> {
+async function lintPending(plan: Plan, allowUnsafe: AllowUnsafe): Promise<readonly LintFinding[]> {
   try {
-    // A rebuild runs an applied migration's own statement again: it was linted when it was applied.
+    // One squawk run over every pending file, in the order they run (a table created by an earlier
+    // one is new to the later ones). A rebuild runs an applied migration's own statement again: it
+    // was linted when it was applied.
     return await lintMigrations(plan.steps.filter((step) => step.rebuild === undefined).map((step) => step.migration));
   } catch (error) {
-    // --allow-unsafe applies whatever squawk would say, so a machine without squawk can still apply.
-    if (allowUnsafe && isTradeledgerError(error) && error.code === 'SQUAWK_MISSING') return [];
+    // --allow-unsafe alone applies whatever squawk would say, so a machine without squawk can still apply.
+    if (allowUnsafe === true && isTradeledgerError(error) && error.code === 'SQUAWK_MISSING') return [];
     throw error;
   }
+}
+
+/** Refuses (exit 3) when a blocking finding is not let through by --allow-unsafe; warnings never refuse. */
+function assertLintAllows(lint: readonly LintFinding[], allowUnsafe: AllowUnsafe): void {
+  const blocked = lint.filter((finding) => finding.severity === 'blocking' && !isAllowed(allowUnsafe, finding.rule));
+  if (blocked.length === 0) return;
+  const first = blocked[0]!;
+  const rules = [...new Set(blocked.map((finding) => finding.rule))].join(',');
+  const warnings = lint.filter((finding) => finding.severity === 'warning').map((finding) => `warning: ${formatFinding(finding)}`);
+  throw new SafetyError(
+    `squawk: ${first.fileName} line ${first.line} (${first.rule}): ${first.message} — fix the migration, or pass --allow-unsafe ${rules} to apply it anyway${blocked.length > 1 ? ` (${blocked.length} blocking findings, listed below)` : ''}`,
+    'UNSAFE_MIGRATION',
+    [...blocked.map((finding) => `blocks: ${formatFinding(finding)}`), ...warnings],
+  );
 }
 
 /**
@@ -52,21 +77,20 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
     const state = await readMigrationState(db, source, settings.plan);
     assertConsistent(state.status, source.label);
     const plan = planUp(state.status, state.context, options.to);
-    if (plan.steps.length === 0) return { from: plan.from, to: plan.to, applied: [], rebuilt: [], backup: null, lint: [], verify: null };
-    const lint = db.dialect === 'postgres' ? await lintPending(plan, options.allowUnsafe === true) : [];
-    if (lint.length > 0 && options.allowUnsafe !== true) {
-      const first = lint[0]!;
-      throw new SafetyError(
-        `squawk flags ${first.fileName} line ${first.line} (${first.rule}): ${first.message} — fix the migration, or pass --allow-unsafe to apply it anyway`,
-        'UNSAFE_MIGRATION',
-        lint.map(formatFinding),
-      );
-    }
+    const repairNow = plan.steps.length === 0 ? await planRepairs(db, source, plan.to, settings.packOptions, options.allowDataLoss === true) : [];
+    if (plan.steps.length === 0 && repairNow.length === 0)
+      return { from: plan.from, to: plan.to, applied: [], rebuilt: [], repaired: [], backup: null, lint: [], verify: null };
+    const allowUnsafe = options.allowUnsafe ?? false;
+    const lint = db.dialect === 'postgres' ? await lintPending(plan, allowUnsafe) : [];
+    assertLintAllows(lint, allowUnsafe);
+    if (lint.length > 0) options.onLint?.(lint);
     if (options.confirm !== undefined && !(await options.confirm(plan))) {
       throw new SafetyError('migration not confirmed; nothing was applied', 'NOT_CONFIRMED');
     }
     const backup = db.file !== undefined && settings.createBackup ? await backupBeforeMigration(db.file, plan.to, settings.backup) : null;
     const results = await runPlan(db, plan, settings.retry, options.onEvent);
+    const repairs = plan.steps.length === 0 ? repairNow : await planRepairs(db, source, plan.to, settings.packOptions, options.allowDataLoss === true);
+    const repaired = await applyRepairs(db, repairs, plan.to, settings.plan.appliedBy);
     const applied = results.filter((result) => result.rebuilt === undefined);
     const rebuilt = results.filter((result) => result.rebuilt !== undefined);
     let verify: VerifyReport | null = null;
@@ -78,6 +102,6 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
         throw new CheckFailedError(`migrated to version ${plan.to} but verification failed: ${failed.join('; ')}${restore}`, 'VERIFY_FAILED', failed);
       }
     }
-    return { from: plan.from, to: plan.to, applied, rebuilt, backup, lint, verify };
+    return { from: plan.from, to: plan.to, applied, rebuilt, repaired, backup, lint, verify };
   });
 }

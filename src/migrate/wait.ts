@@ -13,11 +13,14 @@ export interface WaitOptions {
 }
 
 /**
- * Waits until the database accepts a connection and answers `SELECT 1` (dbmate's `wait`, for a
+ * Waits until a PostgreSQL server accepts a connection and answers `SELECT 1` (dbmate's `wait`, for a
  * container that starts beside its database). Only "unreachable" errors are waited out (refused
  * connection, the server starting up, the database not created yet); a wrong password fails at once.
  */
 export async function waitForDatabase(url: string, options: WaitOptions): Promise<{ attempts: number }> {
+  // PGlite and SQLite are files this process opens itself: there is no server to wait for (and
+  // opening one here would create it, or take its lock, before the command that follows).
+  if (parseDatabaseUrl(url).kind !== 'postgres') return { attempts: 0 };
   const deadline = performance.now() + options.timeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {

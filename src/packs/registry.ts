@@ -16,6 +16,10 @@ export interface PackDefinition {
   readonly verify?: VerifyChecks;
   /** The version an untracked existing schema is at; see MigrationSource.baseline. */
   readonly baseline?: (db: Database) => Promise<number>;
+  /** What `migrate up` adds when the schema lacks something at its version; see MigrationSource.repair. */
+  readonly repair?: MigrationSource['repair'];
+  /** Per file name, checksums of earlier texts that made the same schema on `up` (see Migration.formerChecksums). */
+  readonly formerChecksums?: Readonly<Record<string, readonly string[]>>;
 }
 
 type PackLoader = () => Promise<PackDefinition>;
@@ -77,7 +81,11 @@ export function renderPackSql(fileName: string, text: string, values: Readonly<R
   });
 }
 
-function packMigrations(name: string, values: Readonly<Record<string, string | boolean>>): Migration[] {
+function packMigrations(
+  name: string,
+  values: Readonly<Record<string, string | boolean>>,
+  former: Readonly<Record<string, readonly string[]>> = {},
+): Migration[] {
   const dir = join(fileURLToPath(new URL('.', import.meta.url)), name, 'migrations');
   return readdirSync(dir)
     .filter((file) => file.endsWith('.sql'))
@@ -86,7 +94,12 @@ function packMigrations(name: string, values: Readonly<Record<string, string | b
       const text = readFileSync(join(dir, file), 'utf8');
       // The checksum is the file's, as README says, not the rendering's: turning an option such as
       // track_unrealized_pnl on or off after applying is a configuration change, not an edit (drift).
-      return { ...parseMigration(file, renderPackSql(file, text, values)), checksum: migrationChecksum(text) };
+      const earlier = former[file];
+      return {
+        ...parseMigration(file, renderPackSql(file, text, values)),
+        checksum: migrationChecksum(text),
+        ...(earlier === undefined ? {} : { formerChecksums: earlier }),
+      };
     });
 }
 
@@ -101,9 +114,10 @@ export async function packSource(name: string, options: Readonly<Record<string, 
   const values = { ...pack.defaults, ...options };
   return {
     label: `pack:${name}`,
-    migrations: packMigrations(name, values),
+    migrations: packMigrations(name, values, pack.formerChecksums),
     dialects: pack.dialects,
     ...(pack.verify === undefined ? {} : { verify: pack.verify }),
     ...(pack.baseline === undefined ? {} : { baseline: pack.baseline }),
+    ...(pack.repair === undefined ? {} : { repair: pack.repair }),
   };
 }

@@ -10,6 +10,7 @@ import { enforcementRoutes } from './routes-enforcement.ts';
 import { healthRoutes } from './routes-health.ts';
 import { reconRoutes } from './routes-recon.ts';
 import { boundedPath } from './request-path.ts';
+import { isSchemaError, type SchemaFault } from './schema-fault.ts';
 import { formatSchemaErrors, refuseNulBytes } from './schemas.ts';
 import { tradingRoutes } from './routes-trading.ts';
 import { openApiRoute, registerOpenApi } from './openapi.ts';
@@ -28,6 +29,8 @@ export interface AppContext {
   /** True: every route but /healthz and /metrics needs the read or the admin token. */
   readonly readsNeedToken?: boolean;
   readonly lastCycle: () => CycleRecord | null;
+  /** A schema error a request met (a column or table missing): /healthz then answers 503 with it. */
+  readonly schemaFault?: SchemaFault;
 }
 
 /** The routes a daemon serves, decided by its pack. */
@@ -91,6 +94,14 @@ function errorHandler(context: AppContext) {
         .code(503)
         .header('retry-after', '5')
         .send({ error: 'unavailable', message: `the database is unreachable (${cause}): retry once it is back; GET /healthz shows its state` });
+      return;
+    }
+    // The schema lacks what the route needs (a file migrated by hand, an index or column dropped):
+    // no retry helps, and /healthz must stop saying ok.
+    if (context.schemaFault !== undefined && isSchemaError(error)) {
+      const reason = context.schemaFault.record(error);
+      context.log.error({ err: error, route: requestPath(request), method: request.method }, `Request failed: ${reason}`);
+      await reply.code(503).send({ error: 'schema_mismatch', message: `${reason}; GET /healthz shows it, 'tradeledger serve --check' says what to run` });
       return;
     }
     context.log.error({ err: error, route: requestPath(request), method: request.method }, `Request failed: ${errorMessage(error)}`);

@@ -17,7 +17,9 @@ import type { DaemonLogger } from './logger.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { ensureSchema, type SchemaCheck } from './schema-check.ts';
 import { warnAboutAccess } from './access.ts';
+import { SchemaFault } from './schema-fault.ts';
 import { serveSettings, type ServeSettings } from './settings.ts';
+import { RECON_TABLES } from '../packs/bot-ledger/tables.ts';
 import { openDatabaseWhenReady } from './wait-database.ts';
 
 /** What starting a daemon needs. */
@@ -45,9 +47,6 @@ export interface Daemon {
    */
   stop(signal?: string): Promise<{ readonly clean: boolean }>;
 }
-
-// The tables a reconciliation cycle reads and writes (as `recon run` requires them).
-const RECON_TABLES = ['orders', 'trading_status', 'exchange_fills', 'exchange_positions', 'reconciliation_backfill_audit'];
 
 function pauseSource(config: Config): PauseSource {
   if (config.recon.pause_source === 'table') return { kind: 'table' };
@@ -120,7 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, url, log } = options;
   const settings = serveSettings(config, url, options.env);
   const source = await packSource(settings.pack, { ...config.migrations.options, track_unrealized_pnl: config.database.track_unrealized_pnl });
-  const db = await openDatabaseWhenReady(url, settings.waitMs, log);
+  const db = await openDatabaseWhenReady(url, settings.waitMs, log, { daemon: true });
   let evidence: EvidenceSource | undefined;
   let app: FastifyInstance | undefined;
   try {
@@ -150,6 +149,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       readToken: settings.readToken,
       readsNeedToken: settings.readsNeedToken,
       lastCycle: () => loop?.lastCycle ?? null,
+      schemaFault: new SchemaFault(),
     });
     app = server;
     await listen(server, settings);

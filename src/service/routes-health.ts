@@ -18,13 +18,16 @@ const METRICS_SCHEMA = {
   response: { 200: { type: 'string', description: 'the Prometheus text exposition format' } },
 };
 
-/** GET /healthz (503 when the database does not answer) and GET /metrics (Prometheus text). */
+/** GET /healthz (503 when the database does not answer, or a request met a schema that lacks what it needs) and GET /metrics (Prometheus text). */
 export function healthRoutes(app: FastifyInstance, context: AppContext): void {
   const startedAt = Date.now();
   app.get('/healthz', { schema: HEALTH_SCHEMA }, async (_request, reply) => {
     const database = await databaseHealth(context.db);
+    const schemaFault = context.schemaFault?.reason ?? null;
+    const healthy = database.reachable && schemaFault === null;
     const body = {
-      status: database.reachable ? 'ok' : 'unavailable',
+      status: !database.reachable ? 'unavailable' : schemaFault !== null ? 'schema_mismatch' : 'ok',
+      ...(schemaFault === null ? {} : { reason: schemaFault }),
       pack: context.pack,
       database: {
         url: context.db.url,
@@ -36,7 +39,7 @@ export function healthRoutes(app: FastifyInstance, context: AppContext): void {
       lastCycle: context.lastCycle(),
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     };
-    return reply.code(database.reachable ? 200 : 503).send(body);
+    return reply.code(healthy ? 200 : 503).send(body);
   });
   app.get('/metrics', { schema: METRICS_SCHEMA }, async (_request, reply) => {
     return reply.header('content-type', context.metrics.contentType).send(await context.metrics.text());

@@ -6,7 +6,9 @@ import { engineSettings } from '../migrate/settings.ts';
 import type { MigrationSource } from '../migrate/source.ts';
 import { readMigrationState } from '../migrate/state.ts';
 import { describeSource } from '../migrate/status.ts';
+import { planRepairs } from '../migrate/repair.ts';
 import { migrateUp, type UpResult } from '../migrate/up.ts';
+import { verifyDatabase } from '../migrate/verify.ts';
 import type { DaemonLogger } from './logger.ts';
 
 /** What the start-up schema check found, and the migration it ran when it was allowed to. */
@@ -74,7 +76,10 @@ export async function ensureSchema(db: Database, source: MigrationSource, pack: 
     );
   }
   const behind = status.pending.some((migration) => migration.version <= expected);
-  if (!behind) return { pack, version: status.current, expected, migrated: null };
+  if (!behind) {
+    const repaired = await verifyAtStart(db, source, pack, config, log, status.current);
+    return { pack, version: status.current, expected, migrated: repaired };
+  }
   const to = expected === status.latest ? '' : ` --to ${expected}`;
   if (!config.database.schema.auto_migrate) {
     throw new SafetyError(
@@ -92,5 +97,47 @@ export async function ensureSchema(db: Database, source: MigrationSource, pack: 
     { from: migrated.from, to: migrated.to, backup: migrated.backup, verified: migrated.verify?.checks.map((check) => check.name) ?? null },
     `Database migrated from version ${migrated.from} to ${migrated.to}${migrated.backup === null ? '' : ` (backup ${migrated.backup})`}`,
   );
+  await verifyAtStart(db, source, pack, config, log, migrated.to);
   return { pack, version: migrated.to, expected, migrated };
+}
+
+/**
+ * The pack's verify at start-up (tables, columns, indexes, the optional table as configured): the
+ * version number alone says nothing of a file migrated by hand or an index dropped since. A mismatch
+ * is repaired with `database.schema.auto_migrate: true` (the same recorded repairs as `migrate up`),
+ * else refused (exit 3) naming what is wrong and the command that fixes it. Returns the repair run.
+ */
+async function verifyAtStart(
+  db: Database,
+  source: MigrationSource,
+  pack: string,
+  config: Config,
+  log: DaemonLogger,
+  version: number,
+): Promise<UpResult | null> {
+  const settings = engineSettings(config);
+  const report = await verifyDatabase(db, source, settings.packOptions);
+  if (report.ok) return null;
+  const failures = report.checks.filter((check) => !check.ok).map((check) => check.detail);
+  const target = `--pack ${pack} --db ${db.url}`;
+  const repairs = await planRepairs(db, source, version, settings.packOptions, false);
+  if (repairs.length > 0 && config.database.schema.auto_migrate) {
+    log.info(
+      { failures, repairs: repairs.map((step) => step.description) },
+      `The schema lacks what version ${version} declares: repairing (database.schema.auto_migrate)`,
+    );
+    const repaired = await migrateUp(db, source, settings, { to: version });
+    const again = await verifyDatabase(db, source, settings.packOptions);
+    if (again.ok) return repaired;
+    failures.splice(0, failures.length, ...again.checks.filter((check) => !check.ok).map((check) => check.detail));
+  }
+  const fix =
+    repairs.length > 0
+      ? `run 'tradeledger migrate up ${target}', which adds what is missing (${repairs.map((step) => step.description).join('; ')}) and records it, or set database.schema.auto_migrate: true`
+      : `run 'tradeledger migrate verify ${target}' for every check, then restore a backup ('tradeledger migrate restore FILE') or roll back and apply again ('migrate down', 'migrate up')`;
+  throw new SafetyError(
+    `${db.url} is at schema version ${version} but does not match pack ${pack}: ${failures.join('; ')}; the daemon does not start on it: ${fix}`,
+    'SCHEMA_MISMATCH',
+    failures,
+  );
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { maskDatabaseUrl, openDatabase } from '../db/open.ts';
+import { maskDatabaseUrl, type OpenOptions, openDatabase } from '../db/open.ts';
 import type { Database } from '../db/port.ts';
 import { CheckFailedError, driverErrorCode, errorMessage, isDatabaseUnreachable } from '../errors.ts';
 import type { DaemonLogger } from './logger.ts';
@@ -26,12 +26,12 @@ function seconds(ms: number): string {
  * first error when `waitMs` is 0. When the time is up: a CheckFailedError (exit 1, as an
  * unreachable database always was) naming the URL with its password hidden and the last error.
  */
-export async function openDatabaseWhenReady(url: string, waitMs: number, log: DaemonLogger): Promise<Database> {
-  if (waitMs <= 0) return openDatabase(url);
+export async function openDatabaseWhenReady(url: string, waitMs: number, log: DaemonLogger, options: OpenOptions = {}): Promise<Database> {
+  if (waitMs <= 0) return openDatabase(url, options);
   const deadline = performance.now() + waitMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      const db = await openDatabase(url);
+      const db = await openDatabase(url, options);
       if (attempt > 1) log.info({ attempts: attempt }, `The database accepted a connection on try ${attempt}`);
       return db;
     } catch (error) {

@@ -222,6 +222,6 @@ describe('the good path prints what it promises', () => {
     );
     assert.ok(result.backup !== null && existsSync(result.backup));
     const again = await cli('migrate', 'up', '--db', test.url, '--dir', dir, '--json');
-    assert.deepEqual(JSON.parse(again.stdout), { from: 3, to: 3, applied: [], rebuilt: [], backup: null, lint: [], verify: null });
+    assert.deepEqual(JSON.parse(again.stdout), { from: 3, to: 3, applied: [], rebuilt: [], repaired: [], backup: null, lint: [], verify: null });
   });
 });

@@ -165,6 +165,8 @@ describe('output into a closed pipe (real process)', () => {
     const dir = scratchDir('pipe-');
     const help = await closedPipe(['--help'], dir);
     assert.deepEqual(help, { code: 0, stderr: '' });
+    // An empty database: status and plan are read-only and never create one (issue 12).
+    writeFileSync(join(dir, 'state.db'), '');
     const status = await closedPipe(['migrate', 'status', '--dir', EXAMPLES, '--db', `sqlite:${join(dir, 'state.db')}`], dir);
     assert.deepEqual(status, { code: 0, stderr: '' });
     const plan = await closedPipe(['migrate', 'plan', '--dir', writeMigrations(dir, PORTABLE_MIGRATIONS), '--db', `sqlite:${join(dir, 'state.db')}`], dir);

@@ -99,6 +99,8 @@ describe('migrate wait', () => {
     assert.doesNotMatch(run.stderr, /secret-word/);
     const test = await createTestDatabase('sqlite');
     try {
+      const up = await cli('migrate', 'up', '--wait', '--db', test.url, '--dir', 'examples/migrations', '--yes');
+      assert.equal(up.code, 0, up.stderr);
       const status = await cli('migrate', 'status', '--wait', '--db', test.url, '--dir', 'examples/migrations');
       assert.equal(status.code, 0, status.stderr);
     } finally {

@@ -1,12 +1,16 @@
 // Pure unit tests of the planner: status against history, and the steps up and down take.
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dialect } from '../../src/db/port.ts';
 import { SafetyError, UsageError } from '../../src/errors.ts';
 import type { HistoryRow } from '../../src/migrate/history.ts';
 import { parseMigration, type Migration } from '../../src/migrate/migration.ts';
+import { loadPostgresParser } from '../../src/migrate/pg-statements.ts';
 import { assertConsistent, planDown, planUp, renderPlan, type PlanContext } from '../../src/migrate/planner.ts';
 import { computeStatus } from '../../src/migrate/status.ts';
+
+// The planner splits PostgreSQL sections with PostgreSQL's parser, which the CLI loads before planning.
+before(() => loadPostgresParser());
 
 function migration(version: number, body = `CREATE TABLE t${version} (id INT);`, options: { down?: string | null; directives?: string } = {}): Migration {
   const down = options.down === undefined ? `DROP TABLE t${version};` : options.down;

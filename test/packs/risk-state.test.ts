@@ -199,7 +199,7 @@ describe('risk-state pack on sqlite', () => {
       assert.deepEqual(await verifyRiskState(db, { version: 2, options: { track_unrealized_pnl: false } }), []);
       // 4. the optional table, when the configuration asks for it.
       assert.deepEqual(await verifyRiskState(db, { version: 2, options: { track_unrealized_pnl: true } }), [
-        "Missing daily_unrealized_pnl table (enabled in config): run 'migrate down --to 1' then 'migrate up' with tracking on to create it",
+        'Missing daily_unrealized_pnl table (enabled in config)',
       ]);
       await db.exec('DROP INDEX idx_positions_updated; DROP INDEX idx_orders_account; DROP TABLE orders;');
       await db.exec('PRAGMA ignore_check_constraints = ON; UPDATE enforcement_log SET success = 7; PRAGMA ignore_check_constraints = OFF;');
@@ -268,15 +268,18 @@ describe('risk-state pack on sqlite', () => {
       file,
       "INSERT INTO daily_unrealized_pnl (account_id, timestamp, unrealized_pnl, positions_count, total_exposure) VALUES (123, '2025-10-22', '-120.10', 2, '84001.00')",
     );
+    // REAL, as the specification writes it (issue 12): the snapshot is a report, not a limit.
     assert.deepEqual(query(file, 'SELECT unrealized_pnl, typeof(unrealized_pnl) AS type FROM daily_unrealized_pnl'), [
-      { unrealized_pnl: '-120.10', type: 'text' },
+      { unrealized_pnl: -120.1, type: 'real' },
     ]);
     assert.equal((await verifyJson('--db', url, '--config', config)).ok, true);
 
-    // Turning tracking off later is a configuration change, not drift: the table stays unused and down still drops it.
+    // Turning tracking off later is a configuration change, not drift: the table stays unused, and
+    // down drops it (with its rows) only with --allow-data-loss.
     const status = await cli('migrate', 'status', '--pack', 'risk-state', '--db', url, '--json');
     assert.equal(status.code, 0, status.stderr);
-    const down = await cli('migrate', 'down', '--pack', 'risk-state', '--db', url);
+    assert.equal((await cli('migrate', 'down', '--pack', 'risk-state', '--db', url)).code, 1);
+    const down = await cli('migrate', 'down', '--pack', 'risk-state', '--db', url, '--allow-data-loss');
     assert.equal(down.code, 0, down.stderr);
     assert.ok(!tables(file).includes('daily_unrealized_pnl'));
   });

@@ -151,7 +151,7 @@ describe('tradeledger serve migrates at start-up when database.schema.auto_migra
       const messages = child.lines().map((line) => line.msg);
       const backupLine = child.lines().find((line) => line.msg.startsWith('Database migrated from version 1 to 2'))!;
       assert.ok(backupLine !== undefined, messages.join(' | '));
-      const backups = readdirSync(join(test.dir, 'backups'));
+      const backups = readdirSync(join(test.dir, 'backups')).filter((name) => !name.startsWith('.'));
       assert.equal(backups.length, 1);
       assert.match(backups[0]!, /^state_pre_v2_\d{8}_\d{6}\.db$/);
       assert.equal(backupLine['backup'], join(test.dir, 'backups', backups[0]!));

@@ -1,5 +1,6 @@
 import type { PackDefinition } from '../registry.ts';
 import { riskStateBaseline } from './baseline.ts';
+import { repairRiskState } from './repair.ts';
 import { TRACK_UNREALIZED_PNL } from './schema.ts';
 import { verifyRiskState } from './verify.ts';
 
@@ -11,4 +12,11 @@ export const pack: PackDefinition = {
   defaults: { [TRACK_UNREALIZED_PNL]: false },
   verify: verifyRiskState,
   baseline: riskStateBaseline,
+  repair: repairRiskState,
+  // The texts before issue 12: the same up sections (002's optional table then had TEXT money
+  // columns, which `migrate up` converts as a recorded repair); the down sections had no data-loss guard.
+  formerChecksums: {
+    '001_baseline.sql': ['bd5bd4a91b7cfcbac5c24f5487f976ad4976eeec85dd7584b9207a6fe01fc3a9'],
+    '002_schema_v2.sql': ['9dc5adea1d6b293ada187933b6586aa849315fa0a64538682fff1c20c652a95a'],
+  },
 };

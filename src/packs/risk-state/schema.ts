@@ -49,3 +49,33 @@ export const V2_PREREQUISITE_COLUMNS: Readonly<Record<string, readonly string[]>
   positions: ['updated_at'],
   orders: ['state', 'account_id'],
 };
+
+/** How `migrate up` creates each v2 index when a v2 file lacks it (the statements of 002_schema_v2.sql). */
+export const V2_INDEX_SQL: Readonly<Record<(typeof V2_REQUIRED_INDEXES)[number], string>> = {
+  idx_enforcement_log_success: 'CREATE INDEX idx_enforcement_log_success ON enforcement_log (success, timestamp DESC);',
+  idx_positions_updated: 'CREATE INDEX idx_positions_updated ON positions (updated_at DESC);',
+  idx_orders_state_account: 'CREATE INDEX idx_orders_state_account ON orders (state, account_id);',
+  idx_schema_version_applied: 'CREATE INDEX idx_schema_version_applied ON schema_version (applied_at DESC);',
+};
+
+/** The optional table's money columns, REAL as the specification writes them (docs/runbooks/risk-state-v2.md Phase 3). */
+export const UNREALIZED_PNL_REAL_COLUMNS = ['unrealized_pnl', 'total_exposure'] as const;
+
+/** The optional table as 002_schema_v2.sql creates it, under `name`. */
+export function unrealizedPnlTableSql(name: string): string {
+  return `CREATE TABLE ${name} (
+    account_id INTEGER NOT NULL,
+    timestamp TEXT NOT NULL,
+    unrealized_pnl REAL NOT NULL,
+    positions_count INTEGER NOT NULL,
+    total_exposure REAL,
+    created_at TEXT DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (account_id, timestamp)
+);`;
+}
+
+/** The optional table's two indexes, as 002_schema_v2.sql creates them. */
+export const UNREALIZED_PNL_INDEX_SQL: Readonly<Record<(typeof UNREALIZED_PNL_INDEXES)[number], string>> = {
+  idx_daily_unrealized_pnl_date: 'CREATE INDEX idx_daily_unrealized_pnl_date ON daily_unrealized_pnl (timestamp DESC);',
+  idx_daily_unrealized_pnl_account_date: 'CREATE INDEX idx_daily_unrealized_pnl_account_date ON daily_unrealized_pnl (account_id, timestamp DESC);',
+};

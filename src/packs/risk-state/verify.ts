@@ -1,7 +1,15 @@
 import type { Database } from '../../db/port.ts';
 import { errorMessage } from '../../errors.ts';
 import type { VerifyContext } from '../../migrate/source.ts';
-import { TRACK_UNREALIZED_PNL, UNREALIZED_PNL_INDEXES, UNREALIZED_PNL_TABLE, V1_INDEXES, V1_TABLES, V2_REQUIRED_INDEXES } from './schema.ts';
+import {
+  TRACK_UNREALIZED_PNL,
+  UNREALIZED_PNL_INDEXES,
+  UNREALIZED_PNL_REAL_COLUMNS,
+  UNREALIZED_PNL_TABLE,
+  V1_INDEXES,
+  V1_TABLES,
+  V2_REQUIRED_INDEXES,
+} from './schema.ts';
 
 async function names(db: Database, type: 'table' | 'index'): Promise<Set<string>> {
   const rows = await db.query<{ name: string }>('SELECT name FROM sqlite_master WHERE type = ?', [type]);
@@ -49,13 +57,20 @@ export async function verifyRiskState(db: Database, context: VerifyContext): Pro
   if (!tables.has('schema_version')) errors.push('Missing schema_version table');
   // 4. The optional table, when the configuration turns it on.
   const tracking = context.options[TRACK_UNREALIZED_PNL] === true;
-  if (v2 && tracking && !tables.has(UNREALIZED_PNL_TABLE))
-    errors.push(`Missing ${UNREALIZED_PNL_TABLE} table (enabled in config): run 'migrate down --to 1' then 'migrate up' with tracking on to create it`);
+  if (v2 && tracking && !tables.has(UNREALIZED_PNL_TABLE)) errors.push(`Missing ${UNREALIZED_PNL_TABLE} table (enabled in config)`);
   // 5. Indexes: the v1 ones, the four v2 requires, and the optional table's.
   const required = [...V1_INDEXES, ...(v2 ? V2_REQUIRED_INDEXES : []), ...(v2 && tables.has(UNREALIZED_PNL_TABLE) ? UNREALIZED_PNL_INDEXES : [])];
   for (const index of required) if (!indexes.has(index)) errors.push(`Missing index: ${index}`);
   if (v2 && tables.has('enforcement_log') && !(await hasColumn(db, 'enforcement_log', 'execution_time_ms'))) {
     errors.push('Missing column: enforcement_log.execution_time_ms');
+  }
+  // The specification's column types for the optional table (an earlier tradeledger made them decimal TEXT).
+  if (v2 && tables.has(UNREALIZED_PNL_TABLE)) {
+    const types = await db.query<{ name: string; type: string }>('SELECT name, type FROM pragma_table_info(?)', [UNREALIZED_PNL_TABLE]);
+    for (const row of types) {
+      if ((UNREALIZED_PNL_REAL_COLUMNS as readonly string[]).includes(row.name) && row.type.toUpperCase() !== 'REAL')
+        errors.push(`Column ${UNREALIZED_PNL_TABLE}.${row.name} is ${row.type}, the specification says REAL`);
+    }
   }
   // 6. SQLite's own consistency check.
   const integrity = (await db.query<{ integrity_check: string }>('PRAGMA integrity_check')).map((row) => row.integrity_check).join('; ');

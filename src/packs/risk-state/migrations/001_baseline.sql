@@ -126,6 +126,21 @@ CREATE TABLE reset_schedule (
 );
 
 -- migrate:down
+-- Guarded like the other packs' down sections: refused while any of the nine tables holds a row,
+-- unless `migrate down --allow-data-loss` (temp.tradeledger_settings, set by the planner).
+-- RAISE works only in a trigger, hence the temporary one.
+CREATE TEMP TABLE IF NOT EXISTS tradeledger_settings (name TEXT PRIMARY KEY, value TEXT);
+CREATE TEMP TABLE tradeledger_down_guard (checked INTEGER);
+CREATE TEMP TRIGGER tradeledger_down_guard_check BEFORE INSERT ON tradeledger_down_guard
+BEGIN
+    SELECT RAISE(ABORT, 'the risk-state tables hold the daemon''s state (positions, orders, P&L, lockouts, the enforcement log); to drop them run migrate down --allow-data-loss')
+     WHERE NOT EXISTS (SELECT 1 FROM temp.tradeledger_settings WHERE name = 'allow_data_loss' AND value = 'on')
+       AND (EXISTS (SELECT 1 FROM main.lockouts) OR EXISTS (SELECT 1 FROM main.daily_pnl) OR EXISTS (SELECT 1 FROM main.contract_cache)
+         OR EXISTS (SELECT 1 FROM main.trade_history) OR EXISTS (SELECT 1 FROM main.session_state) OR EXISTS (SELECT 1 FROM main.positions)
+         OR EXISTS (SELECT 1 FROM main.orders) OR EXISTS (SELECT 1 FROM main.enforcement_log) OR EXISTS (SELECT 1 FROM main.reset_schedule));
+END;
+INSERT INTO tradeledger_down_guard VALUES (1);
+DROP TABLE tradeledger_down_guard;
 -- Dropping a table drops its indexes with it.
 DROP TABLE reset_schedule;
 DROP TABLE enforcement_log;

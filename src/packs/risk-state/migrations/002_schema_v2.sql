@@ -17,15 +17,16 @@ CREATE INDEX idx_orders_state_account ON orders (state, account_id);
 ALTER TABLE enforcement_log ADD COLUMN execution_time_ms INTEGER;
 
 -- Phase 3 (optional, database.track_unrealized_pnl): daily unrealized P&L snapshots (DB-SCHEMA-002).
--- The specification's REAL columns are decimal TEXT here, as in every v1 money column: a REAL
--- P&L is a binary float and sums of snapshots drift by fractions of a cent.
+-- REAL, as the specification writes it: these are reporting snapshots, never compared against a
+-- limit; tradeledger reads and writes them through decimal.js, never adding binary floats.
+-- Turned on after v2, `migrate up` creates it as a recorded repair (src/packs/risk-state/repair.ts).
 -- pack:if track_unrealized_pnl
 CREATE TABLE daily_unrealized_pnl (
     account_id INTEGER NOT NULL,
     timestamp TEXT NOT NULL, -- YYYY-MM-DD
-    unrealized_pnl TEXT NOT NULL,
+    unrealized_pnl REAL NOT NULL,
     positions_count INTEGER NOT NULL,
-    total_exposure TEXT,
+    total_exposure REAL,
     created_at TEXT DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (account_id, timestamp)
 );
@@ -34,8 +35,25 @@ CREATE INDEX idx_daily_unrealized_pnl_account_date ON daily_unrealized_pnl (acco
 -- pack:end
 
 -- migrate:down
--- IF EXISTS: the optional table is there only if tracking was on when v2 was applied.
-DROP TABLE IF EXISTS daily_unrealized_pnl;
+-- Guarded like the other packs' down sections: refused while execution_time_ms holds values or the
+-- optional table holds rows, unless `migrate down --allow-data-loss` (temp.tradeledger_settings,
+-- set by the planner). RAISE works only in a trigger, hence the temporary one.
+CREATE TEMP TABLE IF NOT EXISTS tradeledger_settings (name TEXT PRIMARY KEY, value TEXT);
+-- So that the check below can name it when tracking was off (it is dropped again below).
+CREATE TABLE IF NOT EXISTS main.daily_unrealized_pnl (account_id INTEGER);
+CREATE TEMP TABLE tradeledger_down_guard (checked INTEGER);
+CREATE TEMP TRIGGER tradeledger_down_guard_check BEFORE INSERT ON tradeledger_down_guard
+BEGIN
+    SELECT RAISE(ABORT, 'enforcement_log.execution_time_ms holds the timings of actions logged since v2; to drop them run migrate down --allow-data-loss')
+     WHERE NOT EXISTS (SELECT 1 FROM temp.tradeledger_settings WHERE name = 'allow_data_loss' AND value = 'on')
+       AND EXISTS (SELECT 1 FROM main.enforcement_log WHERE execution_time_ms IS NOT NULL);
+    SELECT RAISE(ABORT, 'daily_unrealized_pnl holds unrealized P&L snapshots; to drop them run migrate down --allow-data-loss')
+     WHERE NOT EXISTS (SELECT 1 FROM temp.tradeledger_settings WHERE name = 'allow_data_loss' AND value = 'on')
+       AND EXISTS (SELECT 1 FROM main.daily_unrealized_pnl);
+END;
+INSERT INTO tradeledger_down_guard VALUES (1);
+DROP TABLE tradeledger_down_guard;
+DROP TABLE daily_unrealized_pnl;
 ALTER TABLE enforcement_log DROP COLUMN execution_time_ms;
 DROP INDEX idx_orders_state_account;
 DROP INDEX idx_positions_updated;

@@ -1,0 +1,164 @@
+import { readFile } from 'node:fs/promises';
+import { Decimal } from 'decimal.js';
+import { UsageError, errorMessage } from '../errors.ts';
+import { EvidenceFileError } from './file.ts';
+
+/** One fill of a ccxt dump: a `fetchMyTrades` item with its numbers exact. */
+export interface DumpTrade {
+  /** The exchange's trade (fill) id. */
+  readonly id: string;
+  /** The exchange order id the fill belongs to. */
+  readonly order: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  readonly type: string | null;
+  readonly price: Decimal;
+  readonly amount: Decimal;
+  /** price × amount when ccxt gave no cost. */
+  readonly cost: Decimal;
+  readonly timestamp: number;
+  readonly fee: { readonly cost: Decimal; readonly currency: string | null; readonly rate: Decimal | null } | null;
+}
+
+/** One `fetchPositions` item: signed contracts × contract size, in base units (long above 0, short below). */
+export interface DumpPosition {
+  readonly symbol: string;
+  readonly quantity: Decimal;
+}
+
+/** A ccxt dump: `{"trades": [fetchMyTrades items], "positions": [fetchPositions items], "balance": fetchBalance}`. */
+export interface CcxtDump {
+  readonly trades: readonly DumpTrade[];
+  readonly positions: readonly DumpPosition[];
+  /** `balance.total` per currency; absent when the dump has no balance. */
+  readonly balanceTotal: ReadonlyMap<string, Decimal> | null;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// Numbers must come as text (ccxt's exchange.number = String): a JSON number has been through a
+// binary float and may no longer be the exchange's amount.
+function decimalAt(where: string, value: unknown, problems: string[], optional = false): Decimal | null {
+  if ((value === undefined || value === null) && optional) return null;
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value)) return new Decimal(value);
+  problems.push(
+    typeof value === 'number'
+      ? `${where} is the JSON number ${value}: export numbers as strings (exchange.number = String in ccxt)`
+      : `${where} is ${JSON.stringify(value) ?? 'missing'}, not a decimal string`,
+  );
+  return null;
+}
+
+function parseTrade(item: unknown, where: string, problems: string[]): DumpTrade | null {
+  if (!isObject(item)) {
+    problems.push(`${where} is not an object`);
+    return null;
+  }
+  const before = problems.length;
+  const id = item['id'];
+  const order = item['order'];
+  const symbol = item['symbol'];
+  const side = item['side'];
+  const timestamp = item['timestamp'];
+  if (typeof id !== 'string' || id === '') problems.push(`${where}.id is missing: every fill needs the exchange's trade id`);
+  if (typeof order !== 'string' || order === '') problems.push(`${where}.order is missing: every fill needs its exchange order id`);
+  if (typeof symbol !== 'string' || symbol === '') problems.push(`${where}.symbol is missing`);
+  if (side !== 'buy' && side !== 'sell') problems.push(`${where}.side is ${JSON.stringify(side)}, not buy or sell`);
+  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp <= 0)
+    problems.push(`${where}.timestamp is ${JSON.stringify(timestamp)}, not milliseconds since 1970`);
+  const price = decimalAt(`${where}.price`, item['price'], problems);
+  const amount = decimalAt(`${where}.amount`, item['amount'], problems);
+  const cost = decimalAt(`${where}.cost`, item['cost'], problems, true);
+  let fee: DumpTrade['fee'] = null;
+  if (isObject(item['fee']) && item['fee']['cost'] !== undefined && item['fee']['cost'] !== null) {
+    const f = item['fee'];
+    const feeCost = decimalAt(`${where}.fee.cost`, f['cost'], problems);
+    const rate = decimalAt(`${where}.fee.rate`, f['rate'], problems, true);
+    if (feeCost !== null) fee = { cost: feeCost, currency: typeof f['currency'] === 'string' ? f['currency'] : null, rate };
+  }
+  if (amount !== null && !amount.gt(0)) problems.push(`${where}.amount must be above 0`);
+  if (problems.length > before || price === null || amount === null) return null;
+  return {
+    id: id as string,
+    order: order as string,
+    symbol: symbol as string,
+    side: side as 'buy' | 'sell',
+    type: typeof item['type'] === 'string' ? item['type'] : null,
+    price,
+    amount,
+    cost: cost ?? price.times(amount),
+    timestamp: timestamp as number,
+    fee,
+  };
+}
+
+function parsePosition(item: unknown, where: string, problems: string[]): DumpPosition | null {
+  if (!isObject(item) || typeof item['symbol'] !== 'string') {
+    problems.push(`${where} is not a position with a symbol`);
+    return null;
+  }
+  const contracts = decimalAt(`${where}.contracts`, item['contracts'], problems, true) ?? new Decimal(0);
+  const size = decimalAt(`${where}.contractSize`, item['contractSize'], problems, true) ?? new Decimal(1);
+  const side = item['side'];
+  if (!contracts.isZero() && side !== 'long' && side !== 'short') {
+    problems.push(`${where}.side is ${JSON.stringify(side)}: a position with contracts must be long or short`);
+    return null;
+  }
+  const quantity = contracts.abs().times(size);
+  return { symbol: item['symbol'], quantity: side === 'short' ? quantity.negated() : quantity };
+}
+
+/** Parses a ccxt dump (pure); every problem is listed, located, and none of the dump may then be used. */
+export function parseCcxtDump(text: string, name = 'evidence'): { dump: CcxtDump; problems: string[] } {
+  const problems: string[] = [];
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (error) {
+    return { dump: { trades: [], positions: [], balanceTotal: null }, problems: [`${name} is not JSON: ${errorMessage(error)}`] };
+  }
+  if (!isObject(root) || !Array.isArray(root['trades'])) {
+    return {
+      dump: { trades: [], positions: [], balanceTotal: null },
+      problems: [`${name} is not a ccxt dump: expected {"trades": [fetchMyTrades items], "positions": [...], "balance": fetchBalance}`],
+    };
+  }
+  const trades = root['trades'].map((t, i) => parseTrade(t, `${name} trades[${i}]`, problems)).filter((t): t is DumpTrade => t !== null);
+  const seen = new Set<string>();
+  for (const t of trades) {
+    if (seen.has(`${t.symbol}\u0000${t.id}`)) problems.push(`${name}: fill ${t.id} of ${t.symbol} appears twice (it would count twice)`);
+    seen.add(`${t.symbol}\u0000${t.id}`);
+  }
+  const rawPositions = root['positions'] ?? [];
+  if (!Array.isArray(rawPositions)) problems.push(`${name} positions is not a list`);
+  const positions = (Array.isArray(rawPositions) ? rawPositions : [])
+    .map((p, i) => parsePosition(p, `${name} positions[${i}]`, problems))
+    .filter((p): p is DumpPosition => p !== null);
+  let balanceTotal: Map<string, Decimal> | null = null;
+  const balance = root['balance'];
+  if (balance !== undefined && balance !== null) {
+    if (!isObject(balance) || !isObject(balance['total'])) problems.push(`${name} balance has no total: give fetchBalance() as it comes`);
+    else {
+      balanceTotal = new Map();
+      for (const [currency, value] of Object.entries(balance['total'])) {
+        const parsed = decimalAt(`${name} balance.total.${currency}`, value, problems, true);
+        if (parsed !== null) balanceTotal.set(currency, parsed);
+      }
+    }
+  }
+  return { dump: { trades, positions, balanceTotal }, problems };
+}
+
+/** Reads and parses a ccxt dump file; a file with any problem is refused whole (exit 2). */
+export async function readCcxtDump(path: string): Promise<CcxtDump> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the evidence file ${path}: ${errorMessage(error)}`, 'EVIDENCE_FILE');
+  }
+  const { dump, problems } = parseCcxtDump(text, path);
+  if (problems.length > 0) throw new EvidenceFileError(path, problems);
+  return dump;
+}

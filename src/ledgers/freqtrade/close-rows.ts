@@ -1,0 +1,112 @@
+import type { Queryable } from '../../db/port.ts';
+import { SafetyError } from '../../errors.ts';
+import type { FtDecision, TradeClose } from './decide.ts';
+import type { FtTrade } from './rows.ts';
+
+/** The trades columns a close changes, as text (decimals exact) and booleans: what the audit's before and after images hold. */
+export type TradeImage = Readonly<Record<string, string | boolean | null>>;
+
+const str = (v: { toFixed(): string } | null): string | null => (v === null ? null : v.toFixed());
+
+/** The columns the close will change, as they are now. */
+export function beforeImage(trade: FtTrade): TradeImage {
+  return {
+    is_open: trade.isOpen,
+    close_rate: str(trade.closeRate),
+    close_date: trade.closeDate,
+    exit_reason: trade.exitReason,
+    exit_order_status: trade.exitOrderStatus,
+    close_profit: str(trade.closeProfit),
+    close_profit_abs: str(trade.closeProfitAbs),
+    realized_profit: str(trade.realizedProfit),
+    funding_fees: str(trade.fundingFees),
+    funding_fee_running: str(trade.fundingFeeRunning),
+    max_stake_amount: str(trade.maxStakeAmount),
+    fee_close: str(trade.feeClose),
+    fee_close_cost: str(trade.feeCloseCost),
+    fee_close_currency: trade.feeCloseCurrency,
+  };
+}
+
+/** The same columns after freqtrade's close. */
+export function afterImage(close: TradeClose): TradeImage {
+  return {
+    is_open: false,
+    close_rate: close.closeRate.toFixed(),
+    close_date: close.closeDate,
+    exit_reason: close.exitReason,
+    exit_order_status: close.exitOrderStatus,
+    close_profit: close.closeProfit.toFixed(),
+    close_profit_abs: close.closeProfitAbs.toFixed(),
+    realized_profit: close.realizedProfit.toFixed(),
+    funding_fees: close.fundingFees.toFixed(),
+    funding_fee_running: '0',
+    max_stake_amount: close.maxStakeAmount.toFixed(),
+    fee_close: close.feeClose.toFixed(),
+    fee_close_cost: str(close.feeCloseCost),
+    fee_close_currency: close.feeCloseCurrency,
+  };
+}
+
+const IMAGE_COLUMNS = [
+  'is_open',
+  'close_rate',
+  'close_date',
+  'exit_reason',
+  'exit_order_status',
+  'close_profit',
+  'close_profit_abs',
+  'realized_profit',
+  'funding_fees',
+  'funding_fee_running',
+  'max_stake_amount',
+  'fee_close',
+  'fee_close_cost',
+  'fee_close_currency',
+] as const;
+
+/** Sets a trade's image columns; `whereOpen` is the is_open value the row must still have, or the statement changes nothing. */
+export async function writeImage(tx: Queryable, tradeId: number, image: TradeImage, whereOpen: boolean): Promise<number> {
+  const sets = IMAGE_COLUMNS.map((c, i) => `${c} = $${i + 1}`).join(', ');
+  const rows = await tx.query(`UPDATE trades SET ${sets} WHERE id = $${IMAGE_COLUMNS.length + 1} AND is_open = $${IMAGE_COLUMNS.length + 2} RETURNING id`, [
+    ...IMAGE_COLUMNS.map((c) => image[c] ?? null),
+    tradeId,
+    whereOpen,
+  ]);
+  return rows.length;
+}
+
+/**
+ * Writes a decided close as freqtrade's `handle_onexchange_order` would: the exit orders (real
+ * exchange ids, closed, filled, average price, fill dates), then the trade closed. The trade must
+ * still be open, or the transaction is refused whole.
+ */
+export async function writeClose(tx: Queryable, trade: FtTrade, decision: FtDecision, nowText: string): Promise<void> {
+  if (decision.close === null) return;
+  for (const o of decision.orders) {
+    await tx.query(
+      `INSERT INTO orders (ft_trade_id, ft_order_side, ft_pair, ft_is_open, ft_amount, ft_price, order_id, status, symbol, order_type, side,
+         price, average, amount, filled, remaining, cost, order_date, order_filled_date, order_update_date, funding_fee, ft_fee_base)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'closed', $3, $8, $2, $6, $6, $5, $5, '0', $9, $10, $11, $12, $13, $14)`,
+      [
+        trade.id,
+        o.side,
+        trade.pair,
+        false,
+        o.filled.toFixed(),
+        o.average.toFixed(),
+        o.orderId,
+        o.type,
+        o.cost.toFixed(),
+        o.orderDate,
+        o.filledDate,
+        nowText,
+        o.fundingFee.toFixed(),
+        o.feeBase === null ? null : o.feeBase.toFixed(),
+      ],
+    );
+  }
+  if ((await writeImage(tx, trade.id, afterImage(decision.close), true)) !== 1) {
+    throw new SafetyError(`trade ${trade.id} was closed by someone else meanwhile: nothing was written; run again`, 'FREQTRADE_CHANGED');
+  }
+}

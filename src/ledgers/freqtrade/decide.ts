@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+import { dustThreshold } from '../../recon/decide.ts';
+import type { ReconFlags } from '../../recon/flags.ts';
+import type { ExchangeOrder, TradeMatch } from './match.ts';
+import { ftDateMs } from './match.ts';
+import { recalcFromOrders, type CloseFigures } from './profit.ts';
+import { exitSideOf, type FtOrder, type FtTrade } from './rows.ts';
+
+/** freqtrade's own exit reason for a trade closed on the exchange behind its back (ExitType.SOLD_ON_EXCHANGE). */
+export const SOLD_ON_EXCHANGE = 'sold_on_exchange';
+
+/** Why a ghost trade may not be closed now. */
+export type FtNoGoReason =
+  | 'trading_mode_unsupported'
+  | 'unknown_entry_order'
+  | 'open_order_in_database'
+  | 'evidence_incomplete'
+  | 'exchange_position_unknown'
+  | 'exchange_not_flat'
+  | 'missing_fill_evidence_for_large_remainder'
+  | 'evidence_exceeds_trade'
+  | 'evidence_changed_since_plan';
+
+/** An exit order row to insert, from one exchange order. */
+export interface NewExitOrder {
+  readonly orderId: string;
+  readonly side: 'buy' | 'sell';
+  readonly type: string | null;
+  readonly filled: Decimal;
+  readonly average: Decimal;
+  readonly cost: Decimal;
+  /** freqtrade datetime text. */
+  readonly orderDate: string;
+  readonly filledDate: string;
+  readonly fundingFee: Decimal;
+  readonly feeBase: Decimal | null;
+}
+
+/** The trades row after the close, as freqtrade's `close()` leaves it. */
+export interface TradeClose extends CloseFigures {
+  readonly closeRate: Decimal;
+  readonly closeDate: string;
+  readonly feeClose: Decimal;
+  readonly feeCloseCost: Decimal | null;
+  readonly feeCloseCurrency: string | null;
+  readonly exitReason: typeof SOLD_ON_EXCHANGE;
+  readonly exitOrderStatus: 'closed';
+}
+
+/** What the gates concluded for one open trade. */
+export interface FtDecision {
+  readonly tradeId: number;
+  readonly pair: string;
+  readonly go: boolean;
+  readonly failed: readonly { readonly reason: FtNoGoReason; readonly detail: string }[];
+  readonly openQty: Decimal;
+  readonly filledQty: Decimal;
+  readonly remainder: Decimal;
+  /** The remainder written off as dust when the trade closes (0 when none). */
+  readonly dustQty: Decimal;
+  readonly threshold: Decimal;
+  readonly exchangeQty: Decimal | null;
+  readonly orders: readonly NewExitOrder[];
+  readonly close: TradeClose | null;
+  /** sha256 of the trade's open amount and the exit orders it would get: what a planned batch re-checks. */
+  readonly evidenceHash: string;
+}
+
+/** freqtrade's datetime text ('YYYY-MM-DD HH:MM:SS.ffffff', naive UTC) for epoch milliseconds. */
+export function ftDate(ms: number): string {
+  return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 23)}000`;
+}
+
+function exitOrders(trade: FtTrade, exits: readonly ExchangeOrder[]): NewExitOrder[] {
+  return exits.map((o, i) => ({
+    orderId: o.orderId,
+    side: o.side,
+    type: o.type,
+    filled: o.filled,
+    average: o.average,
+    cost: o.cost,
+    orderDate: ftDate(o.firstAt),
+    filledDate: ftDate(o.lastAt),
+    // update_trade hands the running funding fees to the next filled order and resets them.
+    fundingFee: i === 0 ? new Decimal(trade.fundingFeeRunning ?? 0) : new Decimal(0),
+    feeBase: o.fee !== null && trade.baseCurrency !== null && o.fee.currency === trade.baseCurrency ? o.fee.cost : null,
+  }));
+}
+
+/**
+ * freqtrade's `update_fee` for the exit side: only the first exit order's fee, and only while the
+ * trade has none yet; a rate the exchange did not give is its fee over the order's cost (quote fee)
+ * or amount (base fee). A fee in a third currency (BNB) keeps the trade's fee_close estimate.
+ */
+function closeFee(trade: FtTrade, first: ExchangeOrder | undefined): Pick<TradeClose, 'feeClose' | 'feeCloseCost' | 'feeCloseCurrency'> {
+  const kept = { feeClose: trade.feeClose, feeCloseCost: trade.feeCloseCost, feeCloseCurrency: trade.feeCloseCurrency };
+  if (trade.feeCloseCurrency !== null || first === undefined || first.fee === null) return kept;
+  const fee = first.fee;
+  const rate =
+    fee.rate ??
+    (fee.currency === trade.stakeCurrency && first.cost.gt(0)
+      ? fee.cost.div(first.cost)
+      : fee.currency === trade.baseCurrency && first.filled.gt(0)
+        ? fee.cost.div(first.filled)
+        : null);
+  return { feeClose: rate ?? trade.feeClose, feeCloseCost: fee.cost, feeCloseCurrency: fee.currency };
+}
+
+function hashOf(trade: FtTrade, orders: readonly NewExitOrder[]): string {
+  const payload = JSON.stringify([trade.id, trade.amount.toFixed(), orders.map((o) => [o.orderId, o.side, o.filled.toFixed(), o.average.toFixed()])]);
+  return createHash('sha256').update(payload).digest('hex');
+}
+
+function asOrder(trade: FtTrade, o: NewExitOrder, id: number): FtOrder {
+  return {
+    id,
+    ftTradeId: trade.id,
+    ftOrderSide: o.side,
+    ftPair: trade.pair,
+    ftIsOpen: false,
+    ftAmount: o.filled,
+    ftPrice: o.average,
+    orderId: o.orderId,
+    status: 'closed',
+    price: o.average,
+    average: o.average,
+    stopPrice: null,
+    amount: o.filled,
+    filled: o.filled,
+    ftFeeBase: o.feeBase,
+    fundingFee: o.fundingFee,
+    orderFilledDate: o.filledDate,
+  };
+}
+
+/**
+ * The go / no-go of one ghost trade (pure), with the runbook's gates: the exchange flat within the
+ * dust threshold, exit fills covering the open amount up to that threshold
+ * (docs/runbooks/reconciliation-exit-backfill.md §4), no entry the database lacks; and, when it goes,
+ * the exit orders and the trade's close as freqtrade computes it.
+ */
+export function decideFreqtrade(input: {
+  readonly trade: FtTrade;
+  /** The trade's orders in the database, in id order. */
+  readonly orders: readonly FtOrder[];
+  readonly match: TradeMatch;
+  /** Futures: the signed position; spot: the base currency's total balance; null when the evidence has neither. */
+  readonly exchangeQty: Decimal | null;
+  /** Why the evidence may not be whole; any makes every trade a no-go. */
+  readonly evidenceProblems?: readonly string[];
+  readonly flags: Pick<ReconFlags, 'dustAbsQty' | 'dustRelPct'>;
+}): FtDecision {
+  const { trade, match, exchangeQty, flags } = input;
+  const openQty = trade.amount;
+  const threshold = dustThreshold(openQty, flags);
+  const orders = exitOrders(trade, match.exits);
+  const filledQty = orders.reduce((s, o) => s.plus(o.filled.minus(o.feeBase ?? 0)), new Decimal(0));
+  const remainder = openQty.minus(filledQty);
+  const failed: { reason: FtNoGoReason; detail: string }[] = [];
+  if (trade.tradingMode !== 'spot' && trade.tradingMode !== 'futures')
+    failed.push({ reason: 'trading_mode_unsupported', detail: `trading_mode ${trade.tradingMode}: only spot and futures trades are closed` });
+  if (match.unknownEntries.length > 0)
+    failed.push({
+      reason: 'unknown_entry_order',
+      detail: `the exchange has ${exitSideOf(trade) === 'buy' ? 'sell' : 'buy'} order(s) ${match.unknownEntries.map((o) => o.orderId).join(', ')} the database lacks: let freqtrade import them first`,
+    });
+  if (match.knownOpen.length > 0)
+    failed.push({
+      reason: 'open_order_in_database',
+      detail: `order(s) ${match.knownOpen.map((o) => o.orderId).join(', ')} filled on the exchange are still open in the database (ft_is_open = 1): freqtrade updates orders it knows when it restarts; restart it and run again`,
+    });
+  if ((input.evidenceProblems ?? []).length > 0) failed.push({ reason: 'evidence_incomplete', detail: (input.evidenceProblems ?? []).slice(0, 3).join('; ') });
+  if (exchangeQty === null)
+    failed.push({
+      reason: 'exchange_position_unknown',
+      detail: `the evidence has no ${trade.tradingMode === 'futures' ? 'position' : 'balance'} for ${trade.pair}`,
+    });
+  else if (exchangeQty.abs().gt(threshold))
+    failed.push({ reason: 'exchange_not_flat', detail: `the exchange still holds ${exchangeQty.toFixed()} (dust threshold ${threshold.toFixed()})` });
+  if (remainder.gt(threshold))
+    failed.push({
+      reason: 'missing_fill_evidence_for_large_remainder',
+      detail: `exit fills cover ${filledQty.toFixed()} of ${openQty.toFixed()}; ${remainder.toFixed()} left is above the dust threshold ${threshold.toFixed()}`,
+    });
+  else if (remainder.negated().gt(threshold))
+    failed.push({ reason: 'evidence_exceeds_trade', detail: `exit fills of ${filledQty.toFixed()} exceed the open amount ${openQty.toFixed()}` });
+  const go = failed.length === 0;
+  let close: TradeClose | null = null;
+  if (go) {
+    const fee = closeFee(trade, match.exits[0]);
+    const nextId = Math.max(0, ...input.orders.map((o) => o.id)) + 1;
+    const all = [...input.orders, ...orders.map((o, i) => asOrder(trade, o, nextId + i))];
+    const figures = recalcFromOrders({ ...trade, feeClose: fee.feeClose }, all, true);
+    const lastExit = orders.at(-1) as NewExitOrder;
+    const lastFill = Math.max(ftDateMs(trade.openDate), ...match.exits.map((o) => o.lastAt));
+    close = { ...figures, ...fee, closeRate: lastExit.average, closeDate: ftDate(lastFill), exitReason: SOLD_ON_EXCHANGE, exitOrderStatus: 'closed' };
+  }
+  return {
+    tradeId: trade.id,
+    pair: trade.pair,
+    go,
+    failed,
+    openQty,
+    filledQty,
+    remainder,
+    dustQty: go && remainder.gt(0) ? remainder : new Decimal(0),
+    threshold,
+    exchangeQty,
+    orders,
+    close,
+    evidenceHash: hashOf(trade, orders),
+  };
+}
