@@ -99,9 +99,10 @@ describe('migrate wait', () => {
     assert.doesNotMatch(run.stderr, /secret-word/);
     const test = await createTestDatabase('sqlite');
     try {
-      const up = await cli('migrate', 'up', '--wait', '--db', test.url, '--dir', 'examples/migrations', '--yes');
+      const dir = writeMigrations(test.dir, PORTABLE_MIGRATIONS);
+      const up = await cli('migrate', 'up', '--wait', '--db', test.url, '--dir', dir, '--yes');
       assert.equal(up.code, 0, up.stderr);
-      const status = await cli('migrate', 'status', '--wait', '--db', test.url, '--dir', 'examples/migrations');
+      const status = await cli('migrate', 'status', '--wait', '--db', test.url, '--dir', dir);
       assert.equal(status.code, 0, status.stderr);
     } finally {
       await test.cleanup();
