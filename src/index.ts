@@ -38,6 +38,10 @@ export type { DownTarget, Plan, PlanStep } from './migrate/planner.ts';
 export type { RetryPolicy, RunEvent, StepResult } from './migrate/run-plan.ts';
 export type { LintFinding } from './migrate/lint.ts';
 export type { Migration } from './migrate/migration.ts';
+export { ForeignHistoryError, readHistory, type HistoryRow, type HistoryState } from './migrate/history.ts';
+export { dumpSchema, type SchemaDump } from './migrate/dump.ts';
+export { waitForDatabase, type WaitOptions } from './migrate/wait.ts';
+export { createMigrationFile, type NewMigration } from './migrate/new-file.ts';
 
 // Trade lifecycle integrity.
 export { lifecycleReport, type LifecycleReport, type ProfileSummary } from './lifecycle/report.ts';

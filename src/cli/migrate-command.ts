@@ -30,12 +30,15 @@ import {
   type SourceFlags,
 } from './context.ts';
 import { json, table } from './format.ts';
+import { addDbmateCommands, waitIfAsked, withTable, withTableFlag, withWaitFlags, type DbmateFlags } from './migrate-dbmate.ts';
+import { describeSource } from '../migrate/status.ts';
 import type { CliIo } from './io.ts';
 
 // Read-only commands never create a database: a missing file or folder is exit 2.
 const READ_ONLY = { mustExist: true } as const;
 
 type Flags = DatabaseFlags &
+  DbmateFlags &
   SourceFlags &
   RunnerFlags & {
     readonly to?: number;
@@ -87,17 +90,29 @@ function findingLine(finding: LintFinding, allowed: boolean): string {
 async function status(io: CliIo, flags: Flags): Promise<void> {
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
+  await waitIfAsked(io, config, flags);
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const state = await readMigrationState(db, source, resolveSettings(config).plan);
+      const state = await readMigrationState(db, source, withTable(resolveSettings(config), flags).plan);
       const s = state.status;
       const applied = new Map(s.applied.map((row) => [row.version, row]));
       const failed = new Map(s.failed.map((row) => [row.version, row]));
       const drifted = new Set(s.drifted.map((d) => d.migration.version));
+      const otherSource = new Map(s.otherSource.map((d) => [d.migration.version, d.row.source!]));
       const rows = source.migrations.map((m) => {
         const row = applied.get(m.version) ?? failed.get(m.version);
-        const stateName = drifted.has(m.version) ? 'drifted' : applied.has(m.version) ? 'applied' : failed.has(m.version) ? 'failed' : 'pending';
+        const other = otherSource.get(m.version);
+        const stateName =
+          other !== undefined
+            ? `applied from ${describeSource(other)}`
+            : drifted.has(m.version)
+              ? 'drifted'
+              : applied.has(m.version)
+                ? 'applied'
+                : failed.has(m.version)
+                  ? 'failed'
+                  : 'pending';
         return {
           version: m.version,
           description: m.description,
@@ -117,6 +132,7 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
             pending: s.pending.map((m) => m.version),
             failed: s.failed.map((r) => r.version),
             drifted: [...drifted],
+            otherSource: s.otherSource.map((d) => ({ version: d.migration.version, source: d.row.source })),
             unknown: s.unknown.map((r) => r.version),
             rebuild: state.rebuilds.map((r) => ({ version: r.migration.version, file: r.migration.fileName, index: r.index, state: r.state })),
             migrations: rows,
@@ -130,6 +146,11 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
             rows.map((r) => [r.version, r.description, r.state, r.appliedAt, r.error]),
           ),
         );
+        if (state.context.dbmateVersion !== undefined) {
+          io.out(
+            `this database was migrated by dbmate (schema_migrations, newest version ${state.context.dbmateVersion}): run 'migrate stamp ${state.context.dbmateVersion}' before 'migrate up'`,
+          );
+        }
         for (const r of state.rebuilds) {
           const why =
             r.state === 'invalid'
@@ -138,7 +159,7 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
           io.out(`index ${r.index} of migration ${r.migration.version} (${r.migration.fileName}) is ${why}: \`migrate up\` rebuilds it concurrently`);
         }
       }
-      if (s.drifted.length > 0 || s.failed.length > 0 || s.unknown.length > 0 || state.rebuilds.length > 0) io.exitCode = 1;
+      if (s.drifted.length > 0 || s.otherSource.length > 0 || s.failed.length > 0 || s.unknown.length > 0 || state.rebuilds.length > 0) io.exitCode = 1;
     },
     READ_ONLY,
   );
@@ -147,10 +168,11 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
 async function plan(io: CliIo, flags: Flags): Promise<void> {
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
+  await waitIfAsked(io, config, flags);
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const state = await readMigrationState(db, source, resolveSettings(config).plan);
+      const state = await readMigrationState(db, source, withTable(resolveSettings(config), flags).plan);
       // The same refusals as `up`: never print a plan that `up` would not run.
       assertConsistent(state.status, source.label);
       const p = planUp(state.status, state.context, flags.to);
@@ -182,10 +204,11 @@ async function up(io: CliIo, flags: Flags): Promise<void> {
   const allowUnsafe = parseAllowUnsafe(flags.allowUnsafe);
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
+  await waitIfAsked(io, config, flags);
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const result = await migrateUp(db, source, resolveSettings(config), {
+      const result = await migrateUp(db, source, withTable(resolveSettings(config), flags), {
         to: flags.to,
         allowUnsafe,
         allowDataLoss: flags.allowDataLoss === true,
@@ -217,16 +240,18 @@ async function down(io: CliIo, flags: Flags): Promise<void> {
   if (flags.steps !== undefined && flags.to !== undefined) throw new UsageError('give either --steps or --to, not both', 'BAD_TARGET');
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
+  await waitIfAsked(io, config, flags);
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const result = await migrateDown(db, source, resolveSettings(config), {
+      const result = await migrateDown(db, source, withTable(resolveSettings(config), flags), {
         ...(flags.to === undefined ? {} : { to: flags.to }),
         ...(flags.steps === undefined ? {} : { steps: flags.steps }),
         allowDataLoss: flags.allowDataLoss === true,
         confirm: confirmer(io, config, flags),
         onEvent: progress(io),
       });
+      for (const warning of result.warnings ?? []) io.err(`warning: ${warning}`);
       if (flags.json === true) return io.out(json(result));
       if (result.backup !== null) io.out(`backup: ${result.backup}`);
       io.out(
@@ -242,10 +267,11 @@ async function down(io: CliIo, flags: Flags): Promise<void> {
 async function stamp(io: CliIo, target: number, flags: Flags): Promise<void> {
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
+  await waitIfAsked(io, config, flags);
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const result = await stampVersion(db, source, resolveSettings(config), target);
+      const result = await stampVersion(db, source, withTable(resolveSettings(config), flags), target);
       if (flags.json === true) return io.out(json(result));
       io.out(
         `${db.url}: stamped at version ${result.to} (was ${result.from}); marked ${result.marked.join(', ') || 'none'}, unmarked ${result.unmarked.join(', ') || 'none'}; no migration SQL was run`,
@@ -260,13 +286,22 @@ async function history(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const h = await readHistory(db);
+      const h = await readHistory(db, flags.migrationsTable);
       if (flags.json === true) return io.out(json(h.rows));
-      if (!h.exists) return io.out(`${db.url} has no schema_version table: no migration has been applied`);
+      if (!h.exists) return io.out(`${db.url} has no ${h.table.name} table: no migration has been applied`);
       io.out(
         table(
-          ['version', 'description', 'success', 'applied_at', 'ms', 'applied_by', 'error'],
-          h.rows.map((r) => [r.version, r.description, r.success ? 'yes' : 'no', r.appliedAt, r.executionTimeMs, r.appliedBy, r.errorMessage]),
+          ['version', 'description', 'success', 'applied_at', 'ms', 'applied_by', 'source', 'error'],
+          h.rows.map((r) => [
+            r.version,
+            r.description,
+            r.success ? 'yes' : 'no',
+            r.appliedAt,
+            r.executionTimeMs,
+            r.appliedBy,
+            r.source ?? null,
+            r.errorMessage,
+          ]),
         ),
       );
     },
@@ -277,10 +312,11 @@ async function history(io: CliIo, flags: Flags): Promise<void> {
 async function verify(io: CliIo, flags: Flags): Promise<void> {
   const config = resolveConfig(flags);
   const source = await resolveSource(flags, config);
+  await waitIfAsked(io, config, flags);
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const report = await verifyDatabase(db, source, resolveSettings(config).packOptions);
+      const report = await verifyDatabase(db, source, resolveSettings(config).packOptions, flags.migrationsTable);
       if (flags.json === true) io.out(json(report));
       else
         io.out(
@@ -334,8 +370,11 @@ async function restore(io: CliIo, backupPath: string, flags: Flags): Promise<voi
 
 /** `tradeledger migrate …`: the migration engine's commands. */
 export function migrateCommand(io: CliIo): Command {
-  const migrate = new Command('migrate').description('versioned schema migrations: status, plan, up, down, stamp, history, verify, lint, restore');
-  const sourced = (name: string, description: string) => withSourceFlags(withDatabaseFlags(migrate.command(name).description(description)));
+  const migrate = new Command('migrate').description(
+    'versioned schema migrations: status, plan, up, down, stamp, history, verify, lint, restore, new, wait, dump',
+  );
+  const sourced = (name: string, description: string) =>
+    withWaitFlags(withTableFlag(withSourceFlags(withDatabaseFlags(migrate.command(name).description(description)))));
 
   sourced('status', 'current version, pending, failed and drifted migrations (exit 1 on drift or failure)').action((flags: Flags) => status(io, flags));
   sourced('plan', 'print exactly the SQL `up` would run, session settings included')
@@ -357,7 +396,7 @@ export function migrateCommand(io: CliIo): Command {
     .argument('<version>', 'the version to record', version)
     .option('--lock-wait <duration>', 'how long to wait for another runner (default 30s)', durationArgument)
     .action((target: number, flags: Flags) => stamp(io, target, flags));
-  withDatabaseFlags(migrate.command('history').description('every row of schema_version')).action((flags: Flags) => history(io, flags));
+  withTableFlag(withDatabaseFlags(migrate.command('history').description('every row of schema_version'))).action((flags: Flags) => history(io, flags));
   sourced('verify', "the pack's checks, the history, and PRAGMA integrity_check on SQLite (exit 1 on failure)").action((flags: Flags) => verify(io, flags));
   withSourceFlags(
     withDatabaseFlags(migrate.command('lint').description('run squawk on PostgreSQL migrations (exit 1 on findings that would block up)')),
@@ -366,5 +405,6 @@ export function migrateCommand(io: CliIo): Command {
     .argument('<backup>', 'the backup file')
     .option('--lock-wait <duration>', 'how long to wait for another runner (default 30s)', durationArgument)
     .action((backupPath: string, flags: Flags) => restore(io, backupPath, flags));
+  addDbmateCommands(migrate, io);
   return migrate;
 }

@@ -64,6 +64,12 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Runs `fn` on one dedicated connection, so that session settings and statement order hold. */
   session<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * PGlite: makes these extensions (named as CREATE EXTENSION names them) available before SQL that
+   * creates them runs, restarting the engine when it must (so never inside a transaction or a
+   * session whose settings matter). Absent on the other adapters, whose server has what it has.
+   */
+  ensureExtensions?(names: readonly string[]): Promise<void>;
   /** Runs `fn` while holding the named cross-process lock; throws LockHeldError after `waitMs`. */
   withLock<T>(name: string, options: LockOptions, fn: () => Promise<T>): Promise<T>;
   /** Releases every connection and file handle. */

@@ -19,6 +19,8 @@ export interface DownResult {
   readonly to: number;
   readonly reverted: readonly StepResult[];
   readonly backup: string | null;
+  /** Said before running: down sections that are empty (the version goes, nothing is undone). */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -30,12 +32,12 @@ export async function migrateDown(db: Database, source: MigrationSource, setting
     const state = await readMigrationState(db, source, settings.plan);
     assertConsistent(state.status, source.label);
     const plan = planDown(state.status, source.migrations, state.context, options);
-    if (plan.steps.length === 0) return { from: plan.from, to: plan.to, reverted: [], backup: null };
+    if (plan.steps.length === 0) return { from: plan.from, to: plan.to, reverted: [], backup: null, warnings: [] };
     if (options.confirm !== undefined && !(await options.confirm(plan))) {
       throw new SafetyError('rollback not confirmed; nothing was changed', 'NOT_CONFIRMED');
     }
     const backup = db.file !== undefined && settings.createBackup ? await backupBeforeMigration(db.file, plan.to, settings.backup) : null;
     const reverted = await runPlan(db, plan, settings.retry, options.onEvent);
-    return { from: plan.from, to: plan.to, reverted, backup };
+    return { from: plan.from, to: plan.to, reverted, backup, warnings: plan.warnings ?? [] };
   });
 }

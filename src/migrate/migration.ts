@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.ts';
 import { stripComments } from './split-statements.ts';
 
-/** One versioned migration, parsed from `NNN_description.sql`. */
+/** One versioned migration, parsed from `NNN_description.sql` (or dbmate's `20240115093000_name.sql`). */
 export interface Migration {
   readonly version: number;
   /** The file name, as recorded in `schema_version.migration_script`. */
@@ -12,10 +12,15 @@ export interface Migration {
   readonly up: string;
   /** The 1-based line in the file where the up section's SQL starts, for lint messages. */
   readonly upLine: number;
-  /** The down section, or null when the file has none (the migration cannot be rolled back). */
+  /**
+   * The down section, or null when the file has none (the migration cannot be rolled back). An
+   * empty string is a down section with no SQL (dbmate's template): rolling back runs nothing.
+   */
   readonly down: string | null;
-  /** False for `-- migrate:no-transaction` (PostgreSQL `CREATE INDEX CONCURRENTLY`). */
+  /** False for `-- migrate:no-transaction` or dbmate's `-- migrate:up transaction:false` (PostgreSQL `CREATE INDEX CONCURRENTLY`). */
   readonly transactional: boolean;
+  /** dbmate's `-- migrate:down transaction:false`: the down section alone runs outside a transaction; absent means as `transactional`. */
+  readonly downTransactional?: boolean;
   /** SQLite: run with foreign keys off and `PRAGMA foreign_key_check` before commit. */
   readonly disableForeignKeys: boolean;
   /** sha256 of the file with line endings normalised to `\n`. */
@@ -24,7 +29,8 @@ export interface Migration {
   readonly formerChecksums?: readonly string[];
 }
 
-const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;
+// Any name that starts with digits, as dbmate reads them: 001_x.sql, 20240115093000_x.sql, 3-x.sql.
+const FILE_NAME = /^(\d+)(.*)\.sql$/;
 const DIRECTIVE = /^--\s*migrate:([a-z-]+)\s*(.*)$/;
 
 /** Line endings normalised so that a checkout on Windows has the same checksum. */
@@ -37,28 +43,60 @@ export function migrationChecksum(text: string): string {
   return createHash('sha256').update(normaliseLineEndings(text), 'utf8').digest('hex');
 }
 
-/** The version a migration file name carries, or null when the name is not `NNN_description.sql`. */
+/** The version a migration file name carries, or null when the name does not start with digits. */
 export function versionOfFileName(fileName: string): number | null {
   const match = FILE_NAME.exec(fileName);
   return match === null ? null : Number.parseInt(match[1]!, 10);
+}
+
+/** The largest version tradeledger stores: exact in JavaScript and within schema_version's BIGINT. */
+export const MAX_VERSION = Number.MAX_SAFE_INTEGER;
+
+/** A section line's options, dbmate's `transaction:false`: true, false, or undefined when not given. */
+function sectionTransaction(fileName: string, line: number, rest: string): boolean | undefined {
+  let transaction: boolean | undefined;
+  for (const option of rest
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '')) {
+    const match = /^transaction:(true|false)$/.exec(option);
+    if (match === null) {
+      throw new UsageError(
+        `migration file '${fileName}' line ${line}: unknown option '${option}' on a section line; the one option is transaction:false (or transaction:true)`,
+        'MIGRATION_FORMAT',
+      );
+    }
+    transaction = match[1] === 'true';
+  }
+  return transaction;
 }
 
 /** Parses one migration file; a file that breaks the format is a usage error naming it and the fix. */
 export function parseMigration(fileName: string, text: string): Migration {
   const match = FILE_NAME.exec(fileName);
   if (match === null) {
-    throw new UsageError(`migration file '${fileName}' is not named NNN_description.sql: rename it, e.g. 001_create_orders.sql`, 'MIGRATION_NAME');
+    throw new UsageError(
+      `migration file '${fileName}' does not start with a version number: rename it, e.g. 001_create_orders.sql or 20240115093000_create_orders.sql`,
+      'MIGRATION_NAME',
+    );
   }
   const version = Number.parseInt(match[1]!, 10);
   if (version < 1) throw new UsageError(`migration file '${fileName}': versions start at 1; renumber it`, 'MIGRATION_NAME');
+  if (version > MAX_VERSION) {
+    throw new UsageError(
+      `migration file '${fileName}': version ${match[1]} has more digits than a version may (at most ${MAX_VERSION}); shorten it`,
+      'MIGRATION_NAME',
+    );
+  }
   const normalised = normaliseLineEndings(text);
   const sections: Record<'up' | 'down', string[] | undefined> = { up: undefined, down: undefined };
   let upStart = 0;
   let strayLine: number | undefined;
   let current: 'up' | 'down' | undefined;
   let transactional = true;
+  let downTransactional: boolean | undefined;
   let disableForeignKeys = false;
-  let description = match[2]!.replace(/[_-]+/g, ' ').trim();
+  let description = match[2]!.replace(/[_-]+/g, ' ').trim() || match[1]!;
   const lines = normalised.split('\n');
   lines.forEach((line, index) => {
     const directive = DIRECTIVE.exec(line.trim());
@@ -77,6 +115,15 @@ export function parseMigration(fileName: string, text: string): Migration {
         sections[name] = [];
         current = name;
         if (name === 'up') upStart = index + 2;
+        {
+          const transaction = sectionTransaction(fileName, index + 1, rest!);
+          // dbmate's options are per section: `-- migrate:up transaction:false` leaves the down in a transaction.
+          if (transaction !== undefined && name === 'up') {
+            transactional = transaction;
+            downTransactional ??= true;
+          }
+          if (name === 'down') downTransactional = transaction ?? downTransactional;
+        }
         return;
       case 'no-transaction':
         transactional = false;
@@ -115,8 +162,9 @@ export function parseMigration(fileName: string, text: string): Migration {
     description,
     up,
     upLine: upStart + Math.max(0, leadingBlankLines),
-    down: down === '' ? null : down,
+    down,
     transactional,
+    ...(downTransactional === undefined ? {} : { downTransactional }),
     disableForeignKeys,
     checksum: migrationChecksum(text),
   };

@@ -2,7 +2,7 @@ import type { Dialect } from '../db/port.ts';
 import { SafetyError, UsageError } from '../errors.ts';
 import type { Migration } from './migration.ts';
 import { sqlString } from './sql-literal.ts';
-import type { MigrationStatus } from './status.ts';
+import { describeSource, type MigrationStatus } from './status.ts';
 import {
   historyDeleteSql,
   historyEntryFor,
@@ -12,10 +12,14 @@ import {
   historyStartSql,
   historyTableSql,
   historyUpgradeSql,
+  needsUpgrade,
+  DEFAULT_HISTORY,
   type HistoryEntry,
+  type HistoryTable,
 } from './history.ts';
 import { parsePostgresScript, type ScriptOrigin } from './pg-statements.ts';
 import { splitStatements, stripComments } from './split-statements.ts';
+import { mustRunOutsideTransaction, splitSqliteStatements } from './sqlite-statements.ts';
 import { assertTransactionSafe } from './transaction-check.ts';
 
 /** One piece of SQL the runner sends as it is; `expectNoRows` makes a returned row a failure. */
@@ -77,6 +81,10 @@ export interface Plan {
   readonly steps: readonly PlanStep[];
   /** The settings the steps set; the runner bounds its own failure records with the same lock_timeout. */
   readonly settings: PlanSettings;
+  /** The history table every step writes to; the runner records failures there too. */
+  readonly history?: HistoryTable;
+  /** What the caller should tell the user before it runs (empty down sections rolled back as no-ops). */
+  readonly warnings?: readonly string[];
 }
 
 /** Session settings and identity every step uses. */
@@ -84,13 +92,23 @@ export interface PlanSettings {
   readonly lockTimeoutMs: number;
   readonly statementTimeoutMs: number;
   readonly appliedBy: string;
+  /** `--migrations-table`: NAME or SCHEMA.NAME of the history table (default schema_version). */
+  readonly historyTable?: string;
 }
 
 /** What the planner knows about the database, read before planning. */
 export interface PlanContext {
   readonly dialect: Dialect;
   readonly historyExists: boolean;
-  readonly historyMissingColumns: readonly string[];
+  readonly historyMissingColumns: readonly ('checksum' | 'applied_by' | 'source')[];
+  /** PostgreSQL: the existing history table's version column is INTEGER; the first step makes it BIGINT. */
+  readonly historyNarrowVersion?: boolean;
+  /** The history table, its schema resolved (PostgreSQL); default `schema_version` unqualified. */
+  readonly history?: HistoryTable;
+  /** The source's label, recorded in each row's `source` column. */
+  readonly source?: string;
+  /** The newest version in dbmate's schema_migrations, when the database has that and no history of ours. */
+  readonly dbmateVersion?: string;
   /** Indexes an interrupted CREATE INDEX CONCURRENTLY left invalid (`pg_index.indisvalid = false`). */
   readonly invalidIndexes: ReadonlySet<string>;
   /** Indexes of applied migrations that `up` builds again (PostgreSQL). */
@@ -184,20 +202,29 @@ function settingsSql(context: PlanContext, local: boolean): string[] {
 
 function historyBootstrap(context: PlanContext, isFirst: boolean): string[] {
   if (!isFirst) return [];
-  if (context.historyExists) return context.historyMissingColumns.length > 0 ? [historyUpgradeSql(context.historyMissingColumns)] : [];
+  const table = context.history ?? DEFAULT_HISTORY;
+  if (context.historyExists) {
+    // An older table (INTEGER versions, no source column) is upgraded in the first step's transaction.
+    const shape = { missingColumns: context.historyMissingColumns, narrowVersion: context.historyNarrowVersion === true };
+    return needsUpgrade(shape) ? [historyUpgradeSql(shape, table)] : [];
+  }
   // Adopted versions are recorded in the same transaction as the first real step, so a failed
   // or restored upgrade leaves the database as untracked as it was found.
   const adoptedBy = `${context.settings.appliedBy} (adopted: found in place, not run)`;
   return [
-    historyTableSql(context.dialect),
-    ...context.adopted.map((migration) => historyStartSql(context.dialect, historyEntryFor(migration, adoptedBy), true, null)),
+    historyTableSql(context.dialect, table),
+    ...context.adopted.map((migration) => historyStartSql(context.dialect, entryFor(migration, context, adoptedBy), true, null, table)),
   ];
 }
 
+function entryFor(migration: Migration, context: PlanContext, appliedBy = context.settings.appliedBy): HistoryEntry {
+  return historyEntryFor(migration, appliedBy, context.source ?? null);
+}
+
 function checkSupported(migration: Migration, dialect: Dialect): void {
-  if (!migration.transactional && dialect === 'sqlite') {
+  if (migration.disableForeignKeys && !migration.transactional) {
     throw new UsageError(
-      `${migration.fileName}: '-- migrate:no-transaction' is for PostgreSQL; SQLite migrations always run in one transaction — remove the line`,
+      `${migration.fileName}: '-- migrate:disable-foreign-keys' checks foreign keys before a commit, so it needs a transaction — remove it or the transaction:false / no-transaction line`,
       'MIGRATION_FORMAT',
     );
   }
@@ -207,15 +234,16 @@ function checkSupported(migration: Migration, dialect: Dialect): void {
 }
 
 function transactionStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
-  const entry = historyEntryFor(migration, context.settings.appliedBy);
+  const entry = entryFor(migration, context);
+  const table = context.history ?? DEFAULT_HISTORY;
   const adopting = isFirst && !context.historyExists && context.adopted.length > 0;
   const sqlite = context.dialect === 'sqlite';
   const begin = sqlite ? 'BEGIN IMMEDIATE;' : 'BEGIN;';
   const lines = [header(migration, direction, ''), begin, ...settingsSql(context, true), ...historyBootstrap(context, isFirst)];
   if (direction === 'up') {
-    lines.push(historyStartSql(context.dialect, entry, true, null), terminated(body), historyFinishSql(context.dialect, migration.version));
+    lines.push(historyStartSql(context.dialect, entry, true, null, table), terminated(body), historyFinishSql(context.dialect, migration.version, table));
   } else {
-    lines.push(terminated(body), historyDeleteSql(migration.version));
+    lines.push(terminated(body), historyDeleteSql(migration.version, table));
     // The temporary table outlives the commit on this connection: the next step must not inherit the consent.
     if (sqlite && context.allowDataLoss === true) lines.push(`DELETE FROM ${SQLITE_SETTINGS_TABLE};`);
   }
@@ -259,7 +287,8 @@ export function sectionStatements(migration: Migration, direction: 'up' | 'down'
 }
 
 function statementsStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
-  const entry = historyEntryFor(migration, context.settings.appliedBy);
+  const entry = entryFor(migration, context);
+  const table = context.history ?? DEFAULT_HISTORY;
   const opening = [
     header(migration, direction, ', no transaction: each statement commits on its own'),
     ...settingsSql(context, false),
@@ -267,7 +296,13 @@ function statementsStep(migration: Migration, direction: 'up' | 'down', body: st
   ];
   if (direction === 'up') {
     opening.push(
-      historyStartSql(context.dialect, entry, false, 'in progress: no-transaction migration started; if this row stays, run `migrate up` again to complete it'),
+      historyStartSql(
+        context.dialect,
+        entry,
+        false,
+        'in progress: no-transaction migration started; if this row stays, run `migrate up` again to complete it',
+        table,
+      ),
     );
   }
   const chunks: PlanChunk[] = [{ sql: opening.join('\n') }];
@@ -284,14 +319,70 @@ function statementsStep(migration: Migration, direction: 'up' | 'down', body: st
     chunks.push({ sql: statement, buildsIndex: spelled });
     if (!built.includes(spelled)) built.push(spelled);
   }
-  const closing = direction === 'up' ? historyFinishSql(context.dialect, migration.version) : historyDeleteSql(migration.version);
+  const closing = direction === 'up' ? historyFinishSql(context.dialect, migration.version, table) : historyDeleteSql(migration.version, table);
   const check = built.length > 0 ? [validIndexesSql(migration.version, built, false)] : [];
   const resets = sessionResets(context);
   chunks.push({ sql: [...check, closing, ...resets.map((reset) => `${reset};`)].join('\n') });
   return { migration, direction, kind: 'statements', chunks, cleanup: resets, entry };
 }
 
+/**
+ * SQLite without one transaction around the migration: `transaction:false` (each statement commits
+ * on its own, as dbmate runs it), or a migration with a statement SQLite refuses or ignores in a
+ * transaction (VACUUM, PRAGMA journal_mode = WAL), which then runs alone between transactions that
+ * hold the statements around it. The history row says "in progress" until the last one is done.
+ */
+function sqliteStatementsStep(
+  migration: Migration,
+  direction: 'up' | 'down',
+  body: string,
+  context: PlanContext,
+  isFirst: boolean,
+  transactional: boolean,
+): PlanStep {
+  const entry = entryFor(migration, context);
+  const table = context.history ?? DEFAULT_HISTORY;
+  const statements = splitSqliteStatements(body);
+  const outside = statements.filter(mustRunOutsideTransaction);
+  const note = transactional
+    ? `, no single transaction: ${outside.length === 1 ? 'this statement runs' : 'these statements run'} outside one (SQLite ignores or refuses them inside): ${outside.map((statement) => statement.split('\n')[0]).join(' | ')}`
+    : ', no transaction: each statement commits on its own';
+  const opening = [...historyBootstrap(context, isFirst)];
+  if (direction === 'up') {
+    opening.push(
+      historyStartSql(
+        context.dialect,
+        entry,
+        false,
+        'in progress: migration without a transaction started; if this row stays, run `migrate up` again to complete it',
+        table,
+      ),
+    );
+  }
+  // The history writes that open the step commit together (a kill leaves the table as it was).
+  const wrapped = opening.length === 0 ? [] : ['BEGIN IMMEDIATE;', ...opening, 'COMMIT;'];
+  const chunks: PlanChunk[] = [{ sql: [header(migration, direction, note), ...wrapped].join('\n') }];
+  let group: string[] = [];
+  const flush = () => {
+    if (group.length > 0) chunks.push({ sql: ['BEGIN IMMEDIATE;', ...group.map(terminated), 'COMMIT;'].join('\n') });
+    group = [];
+  };
+  for (const statement of statements) {
+    if (transactional && !mustRunOutsideTransaction(statement)) {
+      group.push(statement);
+      continue;
+    }
+    flush();
+    chunks.push({ sql: terminated(statement) });
+  }
+  flush();
+  const closing = direction === 'up' ? historyFinishSql(context.dialect, migration.version, table) : historyDeleteSql(migration.version, table);
+  chunks.push({ sql: closing });
+  return { migration, direction, kind: 'statements', chunks, cleanup: ['ROLLBACK'], entry };
+}
+
 function sessionResets(context: PlanContext): string[] {
+  if (context.dialect === 'sqlite') return [];
   return ['lock_timeout', 'statement_timeout', ...(context.allowDataLoss === true ? [ALLOW_DATA_LOSS_SETTING] : [])].map((name) => `RESET ${name}`);
 }
 
@@ -319,7 +410,7 @@ function rebuildStep(migration: Migration, rebuilds: readonly IndexRebuild[], co
   const opening = [
     header(migration, 'rebuild', `, no transaction: index ${states}; the version stays applied`),
     ...settingsSql(context, false),
-    historyRebuildStartSql(migration.version, spelled),
+    historyRebuildStartSql(migration.version, spelled, context.history ?? DEFAULT_HISTORY),
   ];
   const chunks: PlanChunk[] = [{ sql: opening.join('\n') }];
   for (const statement of statements.values()) {
@@ -328,7 +419,11 @@ function rebuildStep(migration: Migration, rebuilds: readonly IndexRebuild[], co
   }
   const resets = sessionResets(context);
   chunks.push({
-    sql: [validIndexesSql(migration.version, spelled, true), historyRebuildDoneSql(migration.version), ...resets.map((reset) => `${reset};`)].join('\n'),
+    sql: [
+      validIndexesSql(migration.version, spelled, true),
+      historyRebuildDoneSql(migration.version, context.history ?? DEFAULT_HISTORY),
+      ...resets.map((reset) => `${reset};`),
+    ].join('\n'),
   });
   return {
     migration,
@@ -336,7 +431,7 @@ function rebuildStep(migration: Migration, rebuilds: readonly IndexRebuild[], co
     kind: 'statements',
     chunks,
     cleanup: resets,
-    entry: historyEntryFor(migration, context.settings.appliedBy),
+    entry: entryFor(migration, context),
     rebuild: [...statements.keys()],
   };
 }
@@ -356,6 +451,31 @@ function rebuildSteps(context: PlanContext, pending: readonly PlanStep[]): PlanS
     .flatMap((rebuilds) => rebuildStep(rebuilds[0]!.migration, rebuilds, context) ?? []);
 }
 
+/** True when a down section holds no SQL (dbmate's template leaves it empty): rolling back runs nothing. */
+export function isEmptyDown(migration: Migration): boolean {
+  return migration.down !== null && stripComments(migration.down).replace(/;/g, '').trim() === '';
+}
+
+/** Rolls back a migration whose down section is empty: its history row goes, nothing else runs. */
+function emptyDownStep(migration: Migration, context: PlanContext): PlanStep {
+  const sqlite = context.dialect === 'sqlite';
+  const lines = [
+    header(migration, 'down', ', empty down section: nothing to undo, only its history row goes'),
+    sqlite ? 'BEGIN IMMEDIATE;' : 'BEGIN;',
+    // Nothing runs that could ask for --allow-data-loss; on SQLite its consent row would outlive the step.
+    ...(sqlite ? [] : settingsSql(context, true)),
+    historyDeleteSql(migration.version, context.history ?? DEFAULT_HISTORY),
+  ];
+  return {
+    migration,
+    direction: 'down',
+    kind: 'transaction',
+    chunks: [{ sql: lines.join('\n') }, { sql: 'COMMIT;' }],
+    cleanup: ['ROLLBACK'],
+    entry: entryFor(migration, context),
+  };
+}
+
 function step(migration: Migration, direction: 'up' | 'down', context: PlanContext, isFirst: boolean): PlanStep {
   checkSupported(migration, context.dialect);
   const body = direction === 'up' ? migration.up : migration.down;
@@ -365,16 +485,36 @@ function step(migration: Migration, direction: 'up' | 'down', context: PlanConte
       'NO_DOWN',
     );
   }
-  if (migration.transactional && context.dialect === 'postgres') {
+  if (direction === 'down' && isEmptyDown(migration)) return emptyDownStep(migration, context);
+  const transactional = direction === 'up' ? migration.transactional : (migration.downTransactional ?? migration.transactional);
+  if (context.dialect === 'sqlite' && (!transactional || splitSqliteStatements(body).some(mustRunOutsideTransaction))) {
+    if (migration.disableForeignKeys) {
+      throw new UsageError(
+        `${migration.fileName}: '-- migrate:disable-foreign-keys' checks foreign keys before one commit, but VACUUM, ATTACH, DETACH and PRAGMA journal_mode / foreign_keys run outside a transaction — move them to a migration of their own`,
+        'MIGRATION_FORMAT',
+      );
+    }
+    return sqliteStatementsStep(migration, direction, body, context, isFirst, transactional);
+  }
+  if (transactional && context.dialect === 'postgres') {
     // Parsed before anything runs: a CONCURRENTLY here would fail only when the server reached it.
     const origin = sectionOrigin(migration, direction);
     assertTransactionSafe(parsePostgresScript(body, origin), origin);
   }
-  return migration.transactional ? transactionStep(migration, direction, body, context, isFirst) : statementsStep(migration, direction, body, context, isFirst);
+  return transactional ? transactionStep(migration, direction, body, context, isFirst) : statementsStep(migration, direction, body, context, isFirst);
 }
 
 /** Refuses to build on a history that does not match the source: drift, an unknown or a backwards version. */
 export function assertConsistent(status: MigrationStatus, label: string): void {
+  if (status.otherSource.length > 0) {
+    const first = status.otherSource[0]!;
+    const from = describeSource(first.row.source!);
+    throw new SafetyError(
+      `migration ${first.migration.version} (${first.migration.fileName}) was applied from ${from}, not from ${describeSource(label)}: this database's schema was built by that source, so run this command with ${sourceFlag(first.row.source!)}, or use another database for ${describeSource(label)}`,
+      'OTHER_SOURCE',
+      status.otherSource.map((d) => `version ${d.migration.version}: applied from ${describeSource(d.row.source!)}`),
+    );
+  }
   if (status.drifted.length > 0) {
     const first = status.drifted[0]!;
     throw new SafetyError(
@@ -385,8 +525,10 @@ export function assertConsistent(status: MigrationStatus, label: string): void {
   }
   if (status.unknown.length > 0) {
     const versions = status.unknown.map((row) => row.version).join(', ');
+    const sources = [...new Set(status.unknown.flatMap((row) => (row.source === null || row.source === undefined ? [] : [describeSource(row.source)])))];
+    const from = sources.length === 0 ? '' : ` (applied from ${sources.join(', ')})`;
     throw new SafetyError(
-      `the database has applied version(s) ${versions} that ${label} does not have: it is ahead of this source; use the source that applied them`,
+      `the database has applied version(s) ${versions}${from} that ${label} does not have: it is ahead of this source; use the source that applied them`,
       'UNKNOWN_VERSION',
     );
   }
@@ -399,6 +541,12 @@ export function assertConsistent(status: MigrationStatus, label: string): void {
   }
 }
 
+function sourceFlag(label: string): string {
+  if (label.startsWith('pack:')) return `--pack ${label.slice(5)}`;
+  if (label.startsWith('dir:')) return `--dir ${label.slice(4)}`;
+  return label;
+}
+
 /** The steps `up` runs to reach `target` (default: the latest); pure. */
 export function planUp(status: MigrationStatus, context: PlanContext, target?: number): Plan {
   const to = target ?? status.latest;
@@ -409,6 +557,12 @@ export function planUp(status: MigrationStatus, context: PlanContext, target?: n
     throw new UsageError(`--to ${target} is above the latest version ${status.latest} this source has`, 'BAD_TARGET');
   }
   const pending = status.pending.filter((migration) => migration.version <= to);
+  if (context.dbmateVersion !== undefined && pending.length > 0) {
+    throw new UsageError(
+      `this database was migrated by dbmate (schema_migrations, newest version ${context.dbmateVersion}) and has no ${(context.history ?? DEFAULT_HISTORY).name} yet: run 'migrate stamp ${context.dbmateVersion}' to start tradeledger's history there, then 'migrate up'`,
+      'DBMATE_HISTORY',
+    );
+  }
   const steps = pending.map((migration, index) => step(migration, 'up', context, index === 0));
   return {
     direction: 'up',
@@ -418,6 +572,7 @@ export function planUp(status: MigrationStatus, context: PlanContext, target?: n
     // Applied migrations' indexes first: what is recorded as applied should be usable before more is built on it.
     steps: [...rebuildSteps(context, steps), ...steps],
     settings: context.settings,
+    ...(context.history === undefined ? {} : { history: context.history }),
   };
 }
 
@@ -453,7 +608,22 @@ export function planDown(status: MigrationStatus, migrations: readonly Migration
     return step(migration, 'down', { ...context, allowDataLoss: target.allowDataLoss === true }, false);
   });
   const remaining = appliedVersions.filter((version) => !undo.includes(version));
-  return { direction: 'down', from: status.current, to: remaining[0] ?? 0, steps, settings: context.settings };
+  const empty = steps.filter((s) => isEmptyDown(s.migration)).map((s) => `${s.migration.version} (${s.migration.fileName})`);
+  const warnings =
+    empty.length === 0
+      ? []
+      : [
+          `empty '-- migrate:down' section in version${empty.length === 1 ? '' : 's'} ${empty.join(', ')}: rolling back removes only the history row; nothing in the schema is undone`,
+        ];
+  return {
+    direction: 'down',
+    from: status.current,
+    to: remaining[0] ?? 0,
+    steps,
+    settings: context.settings,
+    ...(context.history === undefined ? {} : { history: context.history }),
+    warnings,
+  };
 }
 
 /** The plan as the exact text the runner sends, chunk after chunk, one newline between. */

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database, Queryable } from '../db/port.ts';
 import { CheckFailedError, driverErrorCode, errorMessage } from '../errors.ts';
 import { BlockerWatch, formatBlockers } from './blockers.ts';
-import { recordDownFailure, recordFailure, recordRebuildFailure, type RecordTimeouts } from './history.ts';
+import { DEFAULT_HISTORY, recordDownFailure, recordFailure, recordRebuildFailure, type HistoryTable, type RecordTimeouts } from './history.ts';
 import type { Plan, PlanChunk, PlanStep } from './planner.ts';
+import { stripComments } from './split-statements.ts';
 
 /** How the runner retries a step that hit `lock_timeout` instead of queueing behind a long transaction. */
 export interface RetryPolicy {
@@ -45,6 +46,10 @@ export interface FailureNotes {
   readonly blockers?: string;
   /** Recording the failure in schema_version failed too (often the same lock timeout). */
   readonly recordError?: unknown;
+  /** Leaving the session clean (ROLLBACK, RESET) failed too. */
+  readonly cleanupError?: unknown;
+  /** The history table's name, for the message (default schema_version). */
+  readonly historyTable?: string;
 }
 
 /** True for errors worth another try: PostgreSQL lock_timeout (55P03) and SQLite busy (5). */
@@ -80,9 +85,14 @@ export class MigrationFailedError extends CheckFailedError {
     const unrecorded =
       notes.recordError === undefined
         ? ''
-        : ` (the failure could not be recorded in schema_version${recordCode === undefined ? '' : ` [${recordCode}]`}: ${errorMessage(notes.recordError)})`;
+        : ` (the failure could not be recorded in ${notes.historyTable ?? 'schema_version'}${recordCode === undefined ? '' : ` [${recordCode}]`}: ${errorMessage(notes.recordError)})`;
+    const cleanupCode = driverErrorCode(notes.cleanupError);
+    const unclean =
+      notes.cleanupError === undefined
+        ? ''
+        : ` (cleaning up the session failed too${cleanupCode === undefined ? '' : ` [${cleanupCode}]`}: ${errorMessage(notes.cleanupError)})`;
     super(
-      `migration ${step.migration.version} (${step.migration.fileName}) ${what} failed${code === undefined ? '' : ` [${code}]`}: ${errorMessage(cause)}${blockers} — ${advice(step, cause)}${unrecorded}`,
+      `migration ${step.migration.version} (${step.migration.fileName}) ${what} failed${code === undefined ? '' : ` [${code}]`}: ${errorMessage(cause)}${blockers} — ${advice(step, cause)}${unrecorded}${unclean}`,
       'MIGRATION_FAILED',
       [],
       { cause },
@@ -178,8 +188,9 @@ async function withRetries(
     } catch (failure) {
       const { error, blockers } = unwrap(failure);
       if (!isLockTimeout(error) || attempt >= policy.tries) throw failure;
-      // A transactional step starts again from BEGIN; a statement keeps the session's settings.
-      if (step.kind === 'transaction') await cleanUp(session.queryable, step);
+      // A transactional step starts again from BEGIN; a statement keeps the session's settings (on
+      // SQLite a statements step's chunk may hold its own BEGIN … COMMIT, and its cleanup is ROLLBACK).
+      if (step.kind === 'transaction' || session.db.dialect === 'sqlite') await cleanUp(session.queryable, step);
       const delayMs = delayFor(policy, attempt);
       onEvent?.({ type: 'retry', step, attempt, delayMs, reason: errorMessage(error), blockers });
       await sleep(delayMs);
@@ -188,16 +199,17 @@ async function withRetries(
 }
 
 /** Records a failed step where `status` and the next `up` find it; returns the error when even that failed. */
-async function recordStepFailure(db: Database, step: PlanStep, message: string, timeouts: RecordTimeouts): Promise<unknown> {
+async function recordStepFailure(db: Database, step: PlanStep, message: string, timeouts: RecordTimeouts, table: HistoryTable): Promise<unknown> {
   try {
-    if (step.rebuild !== undefined) await recordRebuildFailure(db, step.migration.version, step.rebuild, message, timeouts);
-    else if (step.direction === 'up' && step.adopting !== true) await recordFailure(db, step.entry, message, timeouts);
+    if (step.rebuild !== undefined) await recordRebuildFailure(db, step.migration.version, step.rebuild, message, timeouts, table);
+    else if (step.direction === 'up' && step.adopting !== true) await recordFailure(db, step.entry, message, timeouts, table);
     else if (step.kind === 'statements')
       await recordDownFailure(
         db,
         step.migration.version,
         `down failed part-way: ${message}; run \`migrate up\` to re-apply or fix and run down again`,
         timeouts,
+        table,
       );
     return undefined;
   } catch (error) {
@@ -210,6 +222,7 @@ async function runStep(
   step: PlanStep,
   policy: RetryPolicy,
   timeouts: RecordTimeouts,
+  table: HistoryTable,
   onEvent?: (event: RunEvent) => void,
 ): Promise<StepResult> {
   onEvent?.({ type: 'step-start', step });
@@ -228,10 +241,21 @@ async function runStep(
     }
   } catch (failure) {
     const { error, blockers } = unwrap(failure);
-    await cleanUp(session.queryable, step);
+    // Neither a failed cleanup nor a failed record may hide why the step failed: all three are reported.
+    let cleanupError: unknown;
+    try {
+      await cleanUp(session.queryable, step);
+    } catch (caught) {
+      cleanupError = caught;
+    }
     const message = `${errorMessage(error)}${blockers === '' ? '' : `; ${blockers}`}`;
-    const recordError = await recordStepFailure(session.db, step, message, timeouts);
-    throw new MigrationFailedError(step, error, { blockers, ...(recordError === undefined ? {} : { recordError }) });
+    const recordError = await recordStepFailure(session.db, step, message, timeouts, table);
+    throw new MigrationFailedError(step, error, {
+      blockers,
+      historyTable: table.name,
+      ...(recordError === undefined ? {} : { recordError }),
+      ...(cleanupError === undefined ? {} : { cleanupError }),
+    });
   }
   const elapsedMs = Date.now() - started;
   onEvent?.({ type: 'step-done', step, elapsedMs, attempts });
@@ -245,6 +269,19 @@ async function runStep(
   };
 }
 
+/** The extensions a plan's statements create (`CREATE EXTENSION [IF NOT EXISTS] name`). */
+export function extensionsCreatedBy(plan: Pick<Plan, 'steps'>): string[] {
+  const names = new Set<string>();
+  for (const step of plan.steps) {
+    for (const chunk of step.chunks) {
+      for (const match of stripComments(chunk.sql).matchAll(/\bCREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"([^"]+)"|([A-Za-z_][\w$]*))/gi)) {
+        names.add(match[1] ?? match[2]!.toLowerCase());
+      }
+    }
+  }
+  return [...names];
+}
+
 /**
  * Sends a plan's chunks exactly as planned, on one session. Killed halfway: a transactional step
  * rolls back with the connection; a no-transaction step leaves its row marked in progress and
@@ -254,12 +291,16 @@ async function runStep(
  */
 export async function runPlan(db: Database, plan: Plan, policy: RetryPolicy, onEvent?: (event: RunEvent) => void): Promise<StepResult[]> {
   const timeouts: RecordTimeouts = { lockTimeoutMs: plan.settings.lockTimeoutMs, statementTimeoutMs: plan.settings.statementTimeoutMs };
+  // PGlite registers contrib extensions at start-up only: before the session, so a restart loses nothing.
+  const extensions = db.ensureExtensions === undefined ? [] : extensionsCreatedBy(plan);
+  if (extensions.length > 0) await db.ensureExtensions!(extensions);
   return db.session(async (queryable) => {
     const watched = db.dialect === 'postgres' && db.capabilities.concurrentSessions && plan.steps.length > 0;
     const pid = watched ? ((await queryable.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]?.pid ?? null) : null;
     const session: Session = { db, queryable, pid };
     const results: StepResult[] = [];
-    for (const step of plan.steps) results.push(await runStep(session, step, policy, timeouts, onEvent));
+    const table = plan.history ?? DEFAULT_HISTORY;
+    for (const step of plan.steps) results.push(await runStep(session, step, policy, timeouts, table, onEvent));
     return results;
   });
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../db/port.ts';
 import { UsageError } from '../errors.ts';
-import { HISTORY_TABLE, historyEntryFor, historyStartSql, historyTableSql, historyUpgradeSql } from './history.ts';
+import { historyEntryFor, historyRef, historyStartSql, historyTableSql, historyUpgradeSql, needsUpgrade } from './history.ts';
 import type { EngineSettings } from './settings.ts';
 import type { MigrationSource } from './source.ts';
 import { MIGRATION_LOCK, readMigrationState } from './state.ts';
@@ -29,12 +29,13 @@ export async function stampVersion(db: Database, source: MigrationSource, settin
     const unmark = state.history.rows.filter((row) => row.version > version).map((row) => row.version);
     await db.transaction(
       async (tx) => {
-        await tx.exec(historyTableSql(db.dialect));
-        if (state.history.missingColumns.length > 0) await tx.exec(historyUpgradeSql(state.history.missingColumns));
+        const table = state.history.table;
+        if (!state.history.exists) await tx.exec(historyTableSql(db.dialect, table));
+        else if (needsUpgrade(state.history)) await tx.exec(historyUpgradeSql(state.history, table));
         for (const migration of mark) {
-          await tx.exec(historyStartSql(db.dialect, historyEntryFor(migration, `${settings.plan.appliedBy} (stamp)`), true, null));
+          await tx.exec(historyStartSql(db.dialect, historyEntryFor(migration, `${settings.plan.appliedBy} (stamp)`, source.label), true, null, table));
         }
-        if (unmark.length > 0) await tx.query(`DELETE FROM ${HISTORY_TABLE} WHERE version > $1`, [version]);
+        if (unmark.length > 0) await tx.query(`DELETE FROM ${historyRef(table)} WHERE version > $1`, [version]);
       },
       { immediate: true },
     );

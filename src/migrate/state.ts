@@ -1,4 +1,5 @@
 import type { Database } from '../db/port.ts';
+import { dbmateLatestVersion } from './dbmate-history.ts';
 import { UsageError } from '../errors.ts';
 import { isRebuilding, readHistory, type HistoryRow, type HistoryState } from './history.ts';
 import type { Migration } from './migration.ts';
@@ -103,18 +104,24 @@ export async function readMigrationState(db: Database, source: MigrationSource, 
   assertDialect(db, source);
   // The planner splits PostgreSQL scripts with PostgreSQL's parser, loaded here (not at CLI start).
   if (db.dialect === 'postgres') await loadPostgresParser();
-  const history = await readHistory(db);
+  const history = await readHistory(db, settings.historyTable);
   const adoptedVersion = !history.exists && source.baseline !== undefined ? await source.baseline(db) : 0;
   const adopted = source.migrations.filter((migration) => migration.version <= adoptedVersion);
+  // Only where tradeledger has no history yet: afterwards, dbmate's table is just a table.
+  const dbmateVersion = !history.exists && adopted.length === 0 ? await dbmateLatestVersion(db) : null;
   const invalid = await invalidIndexes(db);
   const rebuilds = await findIndexRebuilds(db, source.migrations, history.rows, invalid);
   return {
     history,
-    status: computeStatus(source.migrations, [...history.rows, ...adopted.map(adoptedRow)]),
+    status: computeStatus(source.migrations, [...history.rows, ...adopted.map(adoptedRow)], source.label),
     context: {
       dialect: db.dialect,
       historyExists: history.exists,
       historyMissingColumns: history.missingColumns,
+      historyNarrowVersion: history.narrowVersion,
+      history: history.table,
+      source: source.label,
+      ...(dbmateVersion === null ? {} : { dbmateVersion }),
       invalidIndexes: invalid,
       rebuilds,
       adopted,

@@ -95,7 +95,7 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
     const rebuilt = results.filter((result) => result.rebuilt !== undefined);
     let verify: VerifyReport | null = null;
     if (settings.verifyAfter && source.verify !== undefined) {
-      verify = await verifyDatabase(db, source, settings.packOptions);
+      verify = await verifyDatabase(db, source, settings.packOptions, settings.plan.historyTable);
       if (!verify.ok) {
         const failed = verify.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.detail}`);
         const restore = backup === null ? '' : `; to go back, run 'tradeledger migrate restore ${backup}'`;

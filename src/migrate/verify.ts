@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.ts';
 import { readHistory } from './history.ts';
 import type { MigrationSource } from './source.ts';
 import { findIndexRebuilds } from './state.ts';
-import { computeStatus } from './status.ts';
+import { computeStatus, describeSource } from './status.ts';
 
 /** One verification check and what it found. */
 export interface VerifyCheck {
@@ -24,13 +24,19 @@ export interface VerifyReport {
  * migration invalid or missing after an interrupted rebuild), runs
  * `PRAGMA integrity_check` on SQLite, then the pack's own checks of what the schema must hold.
  */
-export async function verifyDatabase(db: Database, source: MigrationSource, options: Readonly<Record<string, string | boolean>>): Promise<VerifyReport> {
-  const history = await readHistory(db);
-  const status = computeStatus(source.migrations, history.rows);
+export async function verifyDatabase(
+  db: Database,
+  source: MigrationSource,
+  options: Readonly<Record<string, string | boolean>>,
+  historyTable?: string,
+): Promise<VerifyReport> {
+  const history = await readHistory(db, historyTable);
+  const status = computeStatus(source.migrations, history.rows, source.label);
   const checks: VerifyCheck[] = [];
   const problems = [
     ...status.failed.map((row) => `version ${row.version} failed: ${row.errorMessage ?? 'no message'}`),
     ...status.drifted.map((d) => `version ${d.migration.version} edited after it was applied`),
+    ...status.otherSource.map((d) => `version ${d.migration.version} applied from ${describeSource(d.row.source!)}`),
     ...status.unknown.map((row) => `version ${row.version} applied but not in ${source.label}`),
     ...(await findIndexRebuilds(db, source.migrations, history.rows)).map(
       (rebuild) => `index ${rebuild.index} of version ${rebuild.migration.version} is ${rebuild.state}: \`migrate up\` builds it again`,

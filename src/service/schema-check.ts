@@ -5,6 +5,7 @@ import type { RunEvent } from '../migrate/run-plan.ts';
 import { engineSettings } from '../migrate/settings.ts';
 import type { MigrationSource } from '../migrate/source.ts';
 import { readMigrationState } from '../migrate/state.ts';
+import { describeSource } from '../migrate/status.ts';
 import { planRepairs } from '../migrate/repair.ts';
 import { migrateUp, type UpResult } from '../migrate/up.ts';
 import { verifyDatabase } from '../migrate/verify.ts';
@@ -45,6 +46,13 @@ export async function ensureSchema(db: Database, source: MigrationSource, pack: 
     throw new UsageError(
       `database.schema.current_version ${expected} is above the latest version (${status.latest}) of pack ${pack}: lower it or leave it unset`,
       'BAD_CONFIG',
+    );
+  }
+  const other = status.otherSource[0];
+  if (other !== undefined) {
+    throw new SafetyError(
+      `${db.url}: migration ${other.migration.version} was applied from ${describeSource(other.row.source!)}, not from pack ${pack}; the daemon does not start on a database another source built: serve it with that source's schema, or point --db at a database for pack ${pack}`,
+      'SCHEMA_OTHER_SOURCE',
     );
   }
   const drifted = status.drifted[0];

@@ -93,9 +93,9 @@ describe('bad input: one line, exit 2, nothing written', () => {
     await refused(['migrate', 'up', '--db', test.url, '--dir', dir], /'001_a\.sql' and '001_b\.sql' both have version 1: renumber one/);
   });
 
-  it('a file not named NNN_description.sql', async () => {
+  it('a file whose name does not start with a version number', async () => {
     const dir = folder('badly-named', { '001_create_accounts.sql': UP, 'create_trades.sql': UP });
-    await refused(['migrate', 'up', '--db', test.url, '--dir', dir], /'create_trades\.sql' is not named NNN_description\.sql/);
+    await refused(['migrate', 'up', '--db', test.url, '--dir', dir], /'create_trades\.sql' does not start with a version number: rename it/);
   });
 
   it('an unknown -- migrate: directive', async () => {

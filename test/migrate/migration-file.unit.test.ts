@@ -55,7 +55,7 @@ describe('parseMigration', () => {
     const m = parseMigration('003_x.sql', '-- header\n\n-- migrate:up\n\n\n-- a note\nCREATE TABLE x (id INT);\n-- migrate:down\n');
     assert.equal(m.up, '-- a note\nCREATE TABLE x (id INT);');
     assert.equal(m.upLine, 6, 'line 6 is the first non-blank line of the up section');
-    assert.equal(m.down, null, 'an empty down section is no down section');
+    assert.equal(m.down, '', 'an empty down section is there, with no SQL (rolling back runs nothing)');
     assert.equal(parseMigration('004_x.sql', '-- migrate:up\nSELECT 1;').down, null);
   });
 
@@ -71,10 +71,11 @@ describe('parseMigration', () => {
     assert.equal(crlf.up, 'CREATE TABLE x (id INT);', 'no stray \\r in the SQL');
   });
 
-  it('versionOfFileName reads NNN_description.sql and nothing else', () => {
+  it('versionOfFileName reads the leading digits of any *.sql name, as dbmate does, and nothing else', () => {
     assert.equal(versionOfFileName('007_add_fee.sql'), 7);
     assert.equal(versionOfFileName('20240101120000_big.sql'), 20240101120000);
-    for (const name of ['add_fee.sql', '007-add-fee.sql', '007_.sql', '007_add_fee.SQL', '007_add fee.sql', 'v007_add.sql']) {
+    for (const name of ['007-add-fee.sql', '007_.sql', '007_add fee.sql', '007.sql']) assert.equal(versionOfFileName(name), 7, name);
+    for (const name of ['add_fee.sql', '007_add_fee.SQL', 'v007_add.sql']) {
       assert.equal(versionOfFileName(name), null, name);
     }
   });
@@ -83,7 +84,7 @@ describe('parseMigration', () => {
     throwsUsage(
       () => parseMigration('create_orders.sql', '-- migrate:up\nSELECT 1;'),
       'MIGRATION_NAME',
-      /'create_orders\.sql' is not named NNN_description\.sql: rename it/,
+      /'create_orders\.sql' does not start with a version number: rename it, e\.g\. 001_create_orders\.sql/,
     );
     throwsUsage(() => parseMigration('000_zero.sql', '-- migrate:up\nSELECT 1;'), 'MIGRATION_NAME', /versions start at 1/);
   });

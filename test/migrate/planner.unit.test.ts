@@ -219,14 +219,14 @@ describe('planUp', () => {
     throwsCode(() => planUp(status, context('postgres'), 4), UsageError, 'BAD_TARGET', /--to 4 is above the latest version 3/);
   });
 
-  it('refuses -- migrate:no-transaction on SQLite and -- migrate:disable-foreign-keys on PostgreSQL', () => {
+  it('runs -- migrate:no-transaction on SQLite statement by statement, and refuses -- migrate:disable-foreign-keys on PostgreSQL', () => {
     const noTx = migration(1, 'CREATE TABLE t1 (id INT);', { directives: '-- migrate:no-transaction\n' });
     const noFk = migration(1, 'CREATE TABLE t1 (id INT);', { directives: '-- migrate:disable-foreign-keys\n' });
-    throwsCode(
-      () => planUp(computeStatus([noTx], []), context('sqlite')),
-      UsageError,
-      'MIGRATION_FORMAT',
-      /001_step_1\.sql: '-- migrate:no-transaction' is for PostgreSQL/,
+    const steps = planUp(computeStatus([noTx], []), context('sqlite')).steps;
+    assert.equal(steps[0]!.kind, 'statements');
+    assert.deepEqual(
+      steps[0]!.chunks.map((chunk) => chunk.sql.split('\n').at(-1)),
+      ['COMMIT;', 'CREATE TABLE t1 (id INT);', steps[0]!.chunks.at(-1)!.sql],
     );
     throwsCode(
       () => planUp(computeStatus([noFk], []), context('postgres')),

@@ -51,8 +51,9 @@ const LOCKING_MIGRATIONS = {
 };
 
 async function rowsPerVersion(client: pg.Client): Promise<[number, number][]> {
-  const { rows } = await client.query<{ version: number; n: string }>('SELECT version, count(*) AS n FROM schema_version GROUP BY version ORDER BY version');
-  return rows.map((row) => [row.version, Number(row.n)]);
+  // version is BIGINT, which node-postgres returns as text.
+  const { rows } = await client.query<{ version: string; n: string }>('SELECT version, count(*) AS n FROM schema_version GROUP BY version ORDER BY version');
+  return rows.map((row) => [Number(row.version), Number(row.n)]);
 }
 
 async function hasColumn(client: pg.Client, table: string, column: string): Promise<boolean> {
