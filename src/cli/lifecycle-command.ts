@@ -263,7 +263,7 @@ async function loosenCommand(io: CliIo, flags: Flags): Promise<void> {
 
 /** `tradeledger lifecycle …`: the trade lifecycle integrity procedure, docs/runbooks/trade-lifecycle-integrity.md Phase A to D and its rollback. */
 export function lifecycleCommand(io: CliIo): Command {
-  const lifecycle = new Command('lifecycle').description('trace trades by profile_id + trade_id: snapshot, backfill, report, tighten, loosen');
+  const lifecycle = new Command('lifecycle').description('trace trades by profile_id + trade_id: snapshot, backfill, report, tighten, loosen, summaries');
   const sub = (name: string, description: string) => withDatabaseFlags(lifecycle.command(name).description(description));
   sub(
     'snapshot',

@@ -18,12 +18,12 @@ type CommandLoader = (io: CliIo) => Promise<Command>;
 export const COMMAND_GROUPS: readonly { readonly name: string; readonly description: string; readonly load: CommandLoader }[] = [
   {
     name: 'migrate',
-    description: 'versioned schema migrations: status, plan, up, down, stamp, history, verify, lint, restore',
+    description: 'versioned schema migrations: status, plan, up, down, stamp, history, verify, lint, restore, new, wait, dump',
     load: async (io) => (await import('./migrate-command.ts')).migrateCommand(io),
   },
   {
     name: 'lifecycle',
-    description: 'trace trades by profile_id + trade_id: snapshot, backfill, report, tighten, loosen',
+    description: 'trace trades by profile_id + trade_id: snapshot, backfill, report, tighten, loosen, summaries',
     load: async (io) => (await import('./lifecycle-command.ts')).lifecycleCommand(io),
   },
   {

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { pgliteEngine } from '../db/pglite.ts';
 import type { Database } from '../db/port.ts';
 import { CheckFailedError, UsageError } from '../errors.ts';
 import { historyRef, readHistory, type HistoryRow } from './history.ts';
@@ -82,7 +81,8 @@ export async function dumpSchema(db: Database, url: string, historyTable?: strin
     schema = await sqliteSchema(db);
     method = 'sqlite_master';
   } else {
-    const engine = pgliteEngine(db);
+    // A PGlite database's engine; the adapter loads only when asked, so `migrate --help` stays light.
+    const engine = db.kind === 'pglite' ? (await import('../db/pglite.ts')).pgliteEngine(db) : undefined;
     if (engine !== undefined) {
       // Loaded here: the WASM pg_dump is only wanted by this command.
       const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
