@@ -51,6 +51,10 @@ export async function findIndexRebuilds(
   const found: IndexRebuild[] = [];
   for (const migration of candidates) {
     const rebuilding = isRebuilding(applied.get(migration.version)!);
+    // Nothing to find without an invalid index or a rebuild under way; parsing is skipped then, since
+    // a large script makes V8 compile the parser's WebAssembly further in the background, and the
+    // process waits for that when it exits (about 0.3 s on every `migrate status`).
+    if (invalidNow.size === 0 && !rebuilding) continue;
     for (const statement of sectionStatements(migration, 'up', migration.up, db.dialect)) {
       const index = concurrentIndexName(statement);
       if (index === null || seen.has(index)) continue;
