@@ -47,6 +47,23 @@ export { createMigrationFile, type NewMigration } from './migrate/new-file.ts';
 export { lifecycleReport, type LifecycleReport, type ProfileSummary } from './lifecycle/report.ts';
 export { ANOMALY_KINDS, type Anomaly, type AnomalyKind, type AnomalyRow } from './lifecycle/anomalies.ts';
 
+// Per-lifecycle summaries (`lifecycle summaries`): the report and full recon cycles read them when they are kept.
+export {
+  checkSummaries,
+  dropSummaries,
+  rebuildSummaries,
+  summariesReady,
+  type SummaryCheck,
+  type SummaryLockSettings,
+  type SummaryMismatch,
+  type SummaryRebuild,
+} from './lifecycle/summaries.ts';
+
+// freqtrade databases (`--ledger freqtrade`): the report, reconciling ghost trades, rolling a batch back.
+export { freqtradeReport, type FreqtradeReport } from './ledgers/freqtrade/report.ts';
+export { reconcileFreqtrade, type FreqtradeReconOptions, type FreqtradeReconResult, type FtDecisionSummary } from './ledgers/freqtrade/reconcile.ts';
+export { rollbackFreqtradeBatch, type FreqtradeRollbackResult } from './ledgers/freqtrade/rollback.ts';
+
 // Reconciliation exit backfill.
 export { runReconCycle, type CycleResult, type ReconDeps } from './recon/cycle.ts';
 export { reconFlags, type ReconFlags } from './recon/flags.ts';
