@@ -14,8 +14,6 @@ import { freqtradeReport, type FreqtradeReport } from '../ledgers/freqtrade/repo
 import { rollbackFreqtradeBatch } from '../ledgers/freqtrade/rollback.ts';
 import { requireFreqtradeSchema } from '../ledgers/freqtrade/schema.ts';
 import { verifyFreqtrade } from '../ledgers/freqtrade/verify.ts';
-import { withMappedLedger } from '../ledgers/custom/report.ts';
-import { detectOpenLifecycles } from '../recon/detect.ts';
 import { reconFlags } from '../recon/flags.ts';
 import { resolveUrl, type DatabaseFlags } from './context.ts';
 import { csv } from './csv.ts';
@@ -148,7 +146,7 @@ async function evidenceOf(config: Config, db: Database): Promise<{ load: FtEvide
 
 /**
  * The freqtrade branch of every `recon` command: returns false when the ledger is not freqtrade (the
- * caller goes on with the bot ledger). `configOf` applies the recon flags the caller parsed.
+ * caller goes on with the bot ledger, or a custom ledger's views). `configOf` applies the recon flags the caller parsed.
  */
 export async function freqtradeRecon(
   io: CliIo,
@@ -158,22 +156,6 @@ export async function freqtradeRecon(
 ): Promise<boolean> {
   const config = configOf();
   const ledger = ledgerOf(flags, config);
-  if (ledger === 'custom') {
-    if (command !== 'detect')
-      throw new UsageError(`recon ${command} on a custom ledger (ledger: custom) is not supported yet: lifecycle report and recon detect are`, 'BAD_FLAG');
-    const rows = await withMappedLedger(resolveUrl(config), config.mapping, (db) => detectOpenLifecycles(db, flags.profile));
-    io.out(
-      flags.json === true
-        ? json(rows)
-        : rows.length === 0
-          ? 'no open lifecycles'
-          : table(
-              ['profile', 'symbol', 'trade_id', 'entry_qty', 'exit_qty', 'open_qty'],
-              rows.map((r) => [r.profileId, r.symbol, r.tradeId, r.entryQty, r.exitQty, r.openQty]),
-            ),
-    );
-    return true;
-  }
   if (ledger !== 'freqtrade') return false;
   requireExistingFile(resolveUrl(config));
   await withDatabase(resolveUrl(config), async (db) => {

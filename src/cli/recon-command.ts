@@ -1,10 +1,8 @@
 import { Command, Option } from 'commander';
-import { withDatabase } from '../db/open.ts';
 import type { Database } from '../db/port.ts';
 import type { Config } from '../config/schema.ts';
 import { MAX_LOOKBACK_HOURS } from '../config/recon-schema.ts';
 import { openEvidenceSource } from '../evidence/open.ts';
-import { requireBotLedger } from '../lifecycle/require-schema.ts';
 import { DETECT_TABLES, RECON_AUDIT_TABLES, RECON_REPORT_TABLES, RECON_TABLES } from '../packs/bot-ledger/tables.ts';
 import { applyBatch } from '../recon/apply-batch.ts';
 import type { CycleResult, ReconDeps } from '../recon/cycle.ts';
@@ -15,10 +13,11 @@ import { MismatchThrottle } from '../recon/mismatch-throttle.ts';
 import { listAudit, verifyRecon } from '../recon/report.ts';
 import { rollbackBatch } from '../recon/rollback.ts';
 import { UsageError } from '../errors.ts';
-import { resolveConfig, resolveUrl, withDatabaseFlags, type DatabaseFlags } from './context.ts';
+import { resolveConfig, withDatabaseFlags, type DatabaseFlags } from './context.ts';
 import { json, table } from './format.ts';
 import type { CliIo } from './io.ts';
 import { freqtradeRecon, LEDGER_CHOICES } from './freqtrade-command.ts';
+import { withReconLedger, type CustomAccess } from './recon-ledger.ts';
 
 type Flags = DatabaseFlags & {
   readonly profile?: string;
@@ -75,10 +74,9 @@ function reconConfig(flags: Flags): Config {
   return { ...config, recon };
 }
 
-async function withRecon(flags: Flags, fn: (db: Database, deps: ReconDeps, config: Config) => Promise<void>): Promise<void> {
+async function withRecon(flags: Flags, access: CustomAccess, fn: (db: Database, deps: ReconDeps, config: Config) => Promise<void>): Promise<void> {
   const config = reconConfig(flags);
-  await withDatabase(resolveUrl(config), async (db) => {
-    await requireBotLedger(db, RECON_TABLES);
+  await withReconLedger(config, flags, RECON_TABLES, access, async (db) => {
     const evidence = await openEvidenceSource(config.recon.evidence, db);
     try {
       if (config.recon.pause_source === 'url' && config.recon.status_url === undefined) {
@@ -170,10 +168,12 @@ export function reconCommand(io: CliIo): Command {
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'detect', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
-      await withDatabase(
-        resolveUrl(config),
+      await withReconLedger(
+        config,
+        flags,
+        DETECT_TABLES,
+        'read',
         async (db) => {
-          await requireBotLedger(db, DETECT_TABLES);
           const rows = await detectOpenLifecycles(db, flags.profile);
           if (flags.json === true) return io.out(json(rows));
           io.out(
@@ -192,7 +192,8 @@ export function reconCommand(io: CliIo): Command {
     .option('--full', 'look at every lifecycle, not only those open at the last cycle or written since')
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'run', flags, () => reconConfig(flags))) return;
-      return withRecon(flags, async (db, deps, config) => {
+      // A dry run writes audit rows only; a custom ledger's orders must take EXIT rows only when it applies.
+      return withRecon(flags, reconConfig(flags).recon.dry_run ? 'audit' : 'write', async (db, deps, config) => {
         const result = await runReconCycle(db, deps, { scope: { profileId: flags.profile }, full: flags.full === true });
         printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
       });
@@ -200,7 +201,7 @@ export function reconCommand(io: CliIo): Command {
   withReconFlags(sub('plan', 'record candidates as PENDING_APPLY under a new batch, with a hash of their evidence (refused while disabled)'), 'none').action(
     async (flags: Flags) => {
       if (await freqtradeRecon(io, 'plan', flags, () => reconConfig(flags))) return;
-      return withRecon(flags, async (db, deps, config) => {
+      return withRecon(flags, 'audit', async (db, deps, config) => {
         const result = await runReconCycle(db, deps, { mode: 'plan', scope: { profileId: flags.profile } });
         printCycle(io, result, flags, config.recon.mismatch_throttle_ms);
       });
@@ -210,7 +211,7 @@ export function reconCommand(io: CliIo): Command {
     .option('--batch <id>', 'the batch recon plan made')
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'apply', flags, () => reconConfig(flags))) return;
-      return withRecon(flags, async (db, deps, config) => {
+      return withRecon(flags, 'write', async (db, deps, config) => {
         printCycle(io, await applyBatch(db, deps, requireBatch(flags)), flags, config.recon.mismatch_throttle_ms);
       });
     });
@@ -219,8 +220,7 @@ export function reconCommand(io: CliIo): Command {
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'verify', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
-      await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, RECON_REPORT_TABLES);
+      await withReconLedger(config, flags, RECON_REPORT_TABLES, 'audit', async (db) => {
         const result = await verifyRecon(db, flags.profile);
         if (flags.json === true) io.out(json(result));
         else {
@@ -250,8 +250,7 @@ export function reconCommand(io: CliIo): Command {
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'rollback', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
-      await withDatabase(resolveUrl(config), async (db) => {
-        await requireBotLedger(db, RECON_REPORT_TABLES);
+      await withReconLedger(config, flags, RECON_REPORT_TABLES, 'write', async (db) => {
         const result = await rollbackBatch(db, requireBatch(flags));
         if (flags.json === true) return io.out(json(result));
         io.out(
@@ -265,10 +264,12 @@ export function reconCommand(io: CliIo): Command {
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'audit', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);
-      await withDatabase(
-        resolveUrl(config),
+      await withReconLedger(
+        config,
+        flags,
+        RECON_AUDIT_TABLES,
+        'audit',
         async (db) => {
-          await requireBotLedger(db, RECON_AUDIT_TABLES);
           const rows = await listAudit(db, { batchId: flags.batch, profileId: flags.profile });
           if (flags.json === true) return io.out(json(rows));
           io.out(

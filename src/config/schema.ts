@@ -63,10 +63,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Which ledger lifecycle and recon read: the bot-ledger pack's tables, or a freqtrade database as freqtrade made it. */
   ledger: z.enum(['bot-ledger', 'freqtrade', 'custom']).default('bot-ledger'),
-  /** `ledger: custom`: the lifecycle model's tables (orders, trade_history, positions) mapped onto the user's tables and columns. */
+  /** `ledger: custom`: the model's tables (orders, trade_history, positions, trading_status, exchange_fills, exchange_positions) mapped onto the user's tables and columns. */
   mapping: z
     .partialRecord(
-      z.enum(['orders', 'trade_history', 'positions']),
+      z.enum(['orders', 'trade_history', 'positions', 'trading_status', 'exchange_fills', 'exchange_positions']),
       z.strictObject({
         table: z.string().min(1),
         columns: z.record(z.string(), z.union([z.string().min(1), z.strictObject({ value: z.string() })])),

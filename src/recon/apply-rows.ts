@@ -1,6 +1,24 @@
 import type { Queryable } from '../db/port.ts';
 import type { AuditRow } from './audit-rows.ts';
 import type { Decision, PlannedExit } from './decide.ts';
+import { writableOrderColumns } from './orders-columns.ts';
+
+/** The columns of a compensating EXIT row and the SQL of each value (from the payload record `r`). */
+const EXIT_COLUMNS: readonly (readonly [string, string])[] = [
+  ['order_id', 'r.order_id'],
+  ['profile_id', 'r.profile_id'],
+  ['symbol', 'r.symbol'],
+  ['trade_id', 'r.trade_id'],
+  ['action', "'EXIT'"],
+  ['side', 'r.side'],
+  ['status', "'filled'"],
+  ['quantity', 'r.quantity::numeric'],
+  ['qty', 'r.quantity::numeric'],
+  ['price', 'r.price::numeric'],
+  ['source', "'backfill'"],
+  ['exchange_order_id', 'r.exchange_order_id'],
+  ['filled_at', 'r.filled_at::timestamptz'],
+];
 
 /** A planned EXIT row on its way in, with the decision it came from. */
 export interface ApplyItem {
@@ -86,9 +104,12 @@ export async function applyPlannedRows(tx: Queryable, items: readonly ApplyItem[
       exchange_order_id: row.kind === 'dust' ? null : row.exchangeOrderId,
       filled_at: row.filledAt.toISOString(),
     }));
+    // A custom ledger's orders view may lack some columns: the row carries those it can take.
+    const writable = await writableOrderColumns(tx);
+    const columns = EXIT_COLUMNS.filter(([name]) => writable.has(name));
     const inserted = await tx.query(
-      `INSERT INTO orders (order_id, profile_id, symbol, trade_id, action, side, status, quantity, qty, price, source, exchange_order_id, filled_at)
-       SELECT order_id, profile_id, symbol, trade_id, 'EXIT', side, 'filled', quantity::numeric, quantity::numeric, price::numeric, 'backfill', exchange_order_id, filled_at::timestamptz
+      `INSERT INTO orders (${columns.map(([name]) => name).join(', ')})
+       SELECT ${columns.map(([, value]) => value).join(', ')}
          FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, profile_id text, symbol text, trade_id text, side text, quantity text, price text, exchange_order_id text, filled_at text)
        ON CONFLICT (order_id) DO NOTHING
        RETURNING order_id`,
@@ -99,10 +120,10 @@ export async function applyPlannedRows(tx: Queryable, items: readonly ApplyItem[
     }
   }
   if (reinstate.length > 0) {
-    await tx.query(
-      `UPDATE orders SET status = 'filled', updated_at = now() WHERE order_id = ANY ($1::text[]) AND source = 'backfill' AND status = 'canceled'`,
-      [reinstate],
-    );
+    const stamp = (await writableOrderColumns(tx)).has('updated_at') ? ', updated_at = now()' : '';
+    await tx.query(`UPDATE orders SET status = 'filled'${stamp} WHERE order_id = ANY ($1::text[]) AND source = 'backfill' AND status = 'canceled'`, [
+      reinstate,
+    ]);
   }
   return audit;
 }

@@ -1,5 +1,6 @@
 import type { Database } from '../db/port.ts';
 import { UsageError } from '../errors.ts';
+import { writableOrderColumns } from './orders-columns.ts';
 
 /** What `recon rollback --batch B` changed. */
 export interface RollbackResult {
@@ -18,11 +19,12 @@ export async function rollbackBatch(db: Database, batchId: string): Promise<Roll
   return db.transaction(async (tx) => {
     const known = await tx.query('SELECT 1 FROM reconciliation_backfill_audit WHERE batch_id = $1 LIMIT 1', [batchId]);
     if (known.length === 0) throw new UsageError(`no reconciliation batch '${batchId}': list batches with 'recon audit'`, 'UNKNOWN_BATCH');
+    // A custom ledger's orders view may have no updated_at to write (src/recon/orders-columns.ts).
+    const stamp = (await writableOrderColumns(tx)).has('updated_at') ? ',\n       updated_at = now()' : '';
     const canceled = await tx.query(
       `UPDATE orders
        SET
-       status = 'canceled',
-       updated_at = now()
+       status = 'canceled'${stamp}
        WHERE order_id IN (
        SELECT backfill_order_id
        FROM reconciliation_backfill_audit

@@ -9,11 +9,18 @@ interface ModelColumn {
   readonly fallback?: string;
 }
 
+/** The model tables a mapping can name. */
+export const MODEL_TABLES = ['orders', 'trade_history', 'positions', 'trading_status', 'exchange_fills', 'exchange_positions'] as const;
+
+/** One of the model tables. */
+export type ModelTable = (typeof MODEL_TABLES)[number];
+
 /**
- * The lifecycle model the report's SQL reads (orders → positions → trade history), as the
- * bot-ledger pack names it; a custom ledger maps its own tables and columns onto it.
+ * The lifecycle and recon model the report's and reconciliation's SQL read (orders → positions →
+ * trade history; pause state; the exchange evidence mirror), as the bot-ledger pack names it; a
+ * custom ledger maps its own tables and columns onto it.
  */
-export const LIFECYCLE_MODEL: Readonly<Record<'orders' | 'trade_history' | 'positions', Readonly<Record<string, ModelColumn>>>> = {
+export const LIFECYCLE_MODEL: Readonly<Record<ModelTable, Readonly<Record<string, ModelColumn>>>> = {
   orders: {
     order_id: { type: 'text' },
     profile_id: { type: 'text' },
@@ -22,10 +29,14 @@ export const LIFECYCLE_MODEL: Readonly<Record<'orders' | 'trade_history' | 'posi
     action: { type: 'text' },
     status: { type: 'text' },
     source: { type: 'text', fallback: "'bot'" },
+    side: { type: 'text', fallback: 'NULL' },
     quantity: { type: 'numeric' },
     qty: { type: 'numeric', fallback: 'NULL' },
+    price: { type: 'numeric', fallback: 'NULL' },
+    exchange_order_id: { type: 'text', fallback: 'NULL' },
     filled_at: { type: 'timestamptz', fallback: 'NULL' },
     created_at: { type: 'timestamptz' },
+    updated_at: { type: 'timestamptz', fallback: 'NULL' },
   },
   trade_history: {
     id: { type: 'text' },
@@ -39,9 +50,33 @@ export const LIFECYCLE_MODEL: Readonly<Record<'orders' | 'trade_history' | 'posi
     symbol: { type: 'text' },
     quantity: { type: 'numeric' },
   },
+  trading_status: {
+    profile_id: { type: 'text' },
+    // PAUSED / RUNNING in any case, or a boolean (true = paused): see pauseExpression.
+    state: { type: 'text' },
+  },
+  exchange_fills: {
+    id: { type: 'text', fallback: 'NULL' },
+    profile_id: { type: 'text' },
+    symbol: { type: 'text' },
+    exchange_order_id: { type: 'text' },
+    exchange_trade_id: { type: 'text' },
+    client_order_id: { type: 'text', fallback: 'NULL' },
+    side: { type: 'text' },
+    quantity: { type: 'numeric' },
+    price: { type: 'numeric', fallback: 'NULL' },
+    filled_at: { type: 'timestamptz' },
+  },
+  exchange_positions: {
+    profile_id: { type: 'text' },
+    symbol: { type: 'text' },
+    quantity: { type: 'numeric' },
+    // Not a gate's input; without a column it is the time of reading.
+    observed_at: { type: 'timestamptz', fallback: 'now()' },
+  },
 };
 
-/** The schema the mapping's views live in (PostgreSQL); it comes first on the search path of a mapped run. */
+/** The schema the mapping's views (and the reconciliation's own tables) live in (PostgreSQL); it comes first on the search path of a mapped run. */
 export const MAPPING_SCHEMA = 'tradeledger_ledger';
 
 /** One model table mapped: the user's table, and per model column a column of it or a constant. */
@@ -52,8 +87,21 @@ export interface TableMapping {
   readonly columns: Readonly<Record<string, string | { readonly value: string }>>;
 }
 
-/** A custom ledger: the model tables it maps (trade_history and positions may be left out: then they are empty). */
-export type LedgerMapping = Readonly<Partial<Record<keyof typeof LIFECYCLE_MODEL, TableMapping>>>;
+/** A custom ledger: the model tables it maps (all but orders may be left out: then they are empty). */
+export type LedgerMapping = Readonly<Partial<Record<ModelTable, TableMapping>>>;
+
+/** A column of a user's table as the catalog describes it. */
+export interface UserColumn {
+  /** format_type() of the column: 'text', 'character varying(20)', 'numeric(18,8)', 'timestamp with time zone', … */
+  readonly type: string;
+  readonly notNull: boolean;
+  readonly hasDefault: boolean;
+  /** True when a one-column unique index or constraint (not partial) covers it alone. */
+  readonly unique: boolean;
+}
+
+/** The user's tables the mapping names, by the name written in the mapping: column name → column. */
+export type UserCatalog = ReadonlyMap<string, ReadonlyMap<string, UserColumn>>;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
@@ -65,40 +113,110 @@ function ident(name: string, where: string): string {
 
 const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
+/** The user's table name, quoted part by part (pure). */
+export function quotedTable(mapping: TableMapping, model: string): string {
+  return mapping.table
+    .split('.')
+    .map((part) => ident(part, `${model}.table`))
+    .join('.');
+}
+
 /**
- * The CREATE VIEW statements that present a user's tables as the lifecycle model, in
- * MAPPING_SCHEMA (pure). Every model column is cast to its model type; an unknown model column, a
- * required one left out, or a name that is not a plain identifier is a UsageError naming it.
+ * True when a user's column already has the model's type, so the view can name it as it is: a
+ * plain column of a simple view is one PostgreSQL can insert into and update through.
  */
-export function mappingViewsSql(mapping: LedgerMapping): string {
+export function sameType(userType: string, model: ModelType): boolean {
+  switch (model) {
+    case 'text':
+      return userType === 'text' || userType.startsWith('character varying');
+    case 'numeric':
+      return userType === 'numeric' || userType.startsWith('numeric(');
+    case 'timestamptz':
+      return userType === 'timestamp with time zone';
+  }
+}
+
+/** trading_status.state from the user's column: PAUSED for 'paused' in any case or a boolean true, else RUNNING. */
+function pauseExpression(column: string): string {
+  return `CASE WHEN upper(CAST(${column} AS text)) IN ('PAUSED', 'TRUE') THEN 'PAUSED' ELSE 'RUNNING' END`;
+}
+
+/**
+ * orders.updated_at when the mapping has none: the later of created_at and filled_at, so that a
+ * cycle still finds the lifecycles written since its last one (src/recon/open-set.ts). An
+ * expression, never the user's column itself: nothing ever writes through it.
+ */
+function lastWritten(orders: TableMapping): string {
+  const parts = ['created_at', 'filled_at'].flatMap((name) => {
+    const source = orders.columns[name];
+    return typeof source === 'string' ? [`CAST("${source}" AS timestamptz)`] : [];
+  });
+  return parts.length === 0 ? 'CAST(NULL AS timestamptz)' : `GREATEST(${parts.join(', ')}, NULL)`;
+}
+
+/**
+ * Checks the mapping against the model and the user's catalog (pure): an unknown model column, a
+ * required one left out, a table or column the database does not have, or a name that is not a
+ * plain identifier is a UsageError naming the mapping key and the fix.
+ */
+export function checkMapping(mapping: LedgerMapping, catalog: UserCatalog): void {
   if (mapping.orders === undefined) throw new UsageError('mapping.orders is required: the lifecycle model starts from the orders', 'BAD_MAPPING');
-  const statements = [`CREATE SCHEMA IF NOT EXISTS ${MAPPING_SCHEMA}`];
-  for (const [model, columns] of Object.entries(LIFECYCLE_MODEL)) {
-    const table = mapping[model as keyof typeof LIFECYCLE_MODEL];
-    if (table !== undefined) {
-      for (const key of Object.keys(table.columns))
-        if (!(key in columns))
-          throw new UsageError(`mapping.${model}.columns.${key}: the model has no such column (it has ${Object.keys(columns).join(', ')})`, 'BAD_MAPPING');
+  for (const model of MODEL_TABLES) {
+    const table = mapping[model];
+    if (table === undefined) continue;
+    quotedTable(table, model);
+    const columns = LIFECYCLE_MODEL[model];
+    for (const key of Object.keys(table.columns))
+      if (!(key in columns))
+        throw new UsageError(`mapping.${model}.columns.${key}: the model has no such column (it has ${Object.keys(columns).join(', ')})`, 'BAD_MAPPING');
+    const user = catalog.get(table.table);
+    if (user === undefined)
+      throw new UsageError(
+        `mapping.${model}.table: the database has no table ${table.table}: name an existing table (schema.table if it is not on the search path)`,
+        'BAD_MAPPING',
+      );
+    for (const [name, column] of Object.entries(columns)) {
+      const source = table.columns[name];
+      if (source === undefined && column.fallback === undefined)
+        throw new UsageError(`mapping.${model}.columns.${name} is required: name the column of ${table.table} that holds it`, 'BAD_MAPPING');
+      if (typeof source === 'string') {
+        ident(source, `${model}.columns.${name}`);
+        if (!user.has(source))
+          throw new UsageError(
+            `mapping.${model}.columns.${name}: ${table.table} has no column ${source} (it has ${[...user.keys()].join(', ')})`,
+            'BAD_MAPPING',
+          );
+      }
     }
-    const from =
-      table === undefined
-        ? '(SELECT 1) AS nothing WHERE false'
-        : table.table
-            .split('.')
-            .map((part) => ident(part, `${model}.table`))
-            .join('.');
-    const select = Object.entries(columns).map(([name, column]) => {
+  }
+}
+
+/**
+ * The statements that present a user's tables as the model, in MAPPING_SCHEMA (pure; run
+ * `checkMapping` first). A column of the model's type is named as it is (the view can write it);
+ * any other is cast to the model type (read only). Views are dropped and made again, so that a
+ * changed mapping never meets the old view's column types.
+ */
+export function mappingViewsSql(mapping: LedgerMapping, catalog: UserCatalog): string {
+  const statements = [`CREATE SCHEMA IF NOT EXISTS ${MAPPING_SCHEMA}`];
+  for (const model of MODEL_TABLES) statements.push(`DROP VIEW IF EXISTS ${MAPPING_SCHEMA}.${model}`);
+  for (const model of MODEL_TABLES) {
+    const table = mapping[model];
+    const user = table === undefined ? undefined : catalog.get(table.table);
+    const from = table === undefined ? '(SELECT 1) AS nothing WHERE false' : quotedTable(table, model);
+    const select = Object.entries(LIFECYCLE_MODEL[model]).map(([name, column]) => {
       const source = table?.columns[name];
-      let expression: string;
-      if (table === undefined) expression = 'NULL';
-      else if (source === undefined) {
-        if (column.fallback === undefined)
-          throw new UsageError(`mapping.${model}.columns.${name} is required: name the column of ${table.table} that holds it`, 'BAD_MAPPING');
-        expression = column.fallback;
-      } else expression = typeof source === 'string' ? ident(source, `${model}.columns.${name}`) : literal(source.value);
+      if (typeof source === 'string') {
+        const quoted = `"${source}"`;
+        if (model === 'trading_status' && name === 'state') return `${pauseExpression(quoted)} AS ${name}`;
+        if (sameType(user?.get(source)?.type ?? '', column.type)) return name === source ? quoted : `${quoted} AS ${name}`;
+        return `CAST(${quoted} AS ${column.type}) AS ${name}`;
+      }
+      if (model === 'orders' && name === 'updated_at' && table !== undefined && source === undefined) return `${lastWritten(table)} AS updated_at`;
+      const expression = table === undefined || source === undefined ? (column.fallback ?? 'NULL') : literal(source.value);
       return `CAST(${expression} AS ${column.type}) AS ${name}`;
     });
-    statements.push(`CREATE OR REPLACE VIEW ${MAPPING_SCHEMA}.${model} AS SELECT ${select.join(', ')} FROM ${from}`);
+    statements.push(`CREATE VIEW ${MAPPING_SCHEMA}.${model} AS SELECT ${select.join(', ')} FROM ${from}`);
   }
   return `${statements.join(';\n')};`;
 }

@@ -1,0 +1,173 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase } from '../../src/db/open.ts';
+import { cli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+
+// A desk's own schema, in its own PostgreSQL schema: executions, a pause flag per account, and the venue's fills and balances.
+const USER_SCHEMA = `
+CREATE SCHEMA trading;
+CREATE TABLE trading.executions (
+  exec_ref text PRIMARY KEY, account text NOT NULL, instrument text NOT NULL, lifecycle text, leg text NOT NULL,
+  direction text, state text NOT NULL, size numeric(28, 10) NOT NULL, px numeric, venue_order text,
+  origin text NOT NULL DEFAULT 'strategy', done_at timestamptz, booked_at timestamptz NOT NULL DEFAULT now(), note text);
+CREATE TABLE trading.bot_state (account text PRIMARY KEY, paused boolean NOT NULL);
+CREATE TABLE trading.venue_fills (fill_ref bigint PRIMARY KEY, account text NOT NULL, instrument text NOT NULL, venue_order text,
+  venue_trade text NOT NULL, direction text, size numeric NOT NULL, px numeric, at timestamptz NOT NULL);
+CREATE TABLE trading.venue_balances (account text, instrument text, size numeric, seen_at timestamptz);
+INSERT INTO trading.executions (exec_ref, account, instrument, lifecycle, leg, direction, state, size, px, venue_order, done_at, booked_at) VALUES
+  ('E-1', 'desk', 'BTC', 'TRD-0001', 'ENTRY', 'buy', 'filled', 1.5, 100, 'V-1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+  ('E-2', 'desk', 'ETH', 'TRD-0002', 'ENTRY', 'buy', 'filled', 2, 10, 'V-2', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+INSERT INTO trading.venue_fills VALUES
+  (1, 'desk', 'BTC', 'V-9', 'T-91', 'sell', 1.0, 120, '2026-01-01T02:00:00Z'),
+  (2, 'desk', 'BTC', 'V-9', 'T-92', 'sell', 0.5, 121, '2026-01-01T02:00:01Z'),
+  (3, 'desk', 'ETH', 'V-8', 'T-81', 'sell', 1.0, 12, '2026-01-01T02:00:00Z');
+INSERT INTO trading.venue_balances VALUES ('desk', 'BTC', 0, '2026-01-01T03:00:00Z'), ('desk', 'ETH', 0, '2026-01-01T03:00:00Z');
+INSERT INTO trading.bot_state VALUES ('desk', false);
+`;
+
+const MAPPING = `ledger: custom
+mapping:
+  orders:
+    table: trading.executions
+    columns: { order_id: exec_ref, profile_id: account, symbol: instrument, trade_id: lifecycle, action: leg, side: direction, status: state,
+               quantity: size, price: px, exchange_order_id: venue_order, source: origin, filled_at: done_at, created_at: booked_at }
+  trading_status:
+    table: trading.bot_state
+    columns: { profile_id: account, state: paused }
+  exchange_fills:
+    table: trading.venue_fills
+    columns: { id: fill_ref, profile_id: account, symbol: instrument, exchange_order_id: venue_order, exchange_trade_id: venue_trade,
+               side: direction, quantity: size, price: px, filled_at: at }
+  exchange_positions:
+    table: trading.venue_balances
+    columns: { profile_id: account, symbol: instrument, quantity: size, observed_at: seen_at }
+recon:
+  evidence: { source: table }
+`;
+
+// The fills are in January 2026.
+const RECON = ['--lookback-hours', '87600'];
+
+interface Cycle {
+  batchId: string | null;
+  counts: Record<string, number>;
+  audit: { tradeId: string; decision: string; reason: string; backfillOrderId: string | null }[];
+}
+
+for (const kind of ['postgres', 'pglite'] as const) {
+  describe(`recon run / plan / apply / verify / rollback / audit on a custom PostgreSQL ledger (${kind})`, () => {
+    let test: TestDatabase;
+    let config: string;
+    const executions = async () => {
+      const db = await openDatabase(test.url);
+      try {
+        return await db.query<{ exec_ref: string; lifecycle: string; leg: string; direction: string | null; state: string; size: string; px: string | null; venue_order: string | null; origin: string; done_at: Date | null }>(
+          'SELECT exec_ref, lifecycle, leg, direction, state, size::text AS size, px::text AS px, venue_order, origin, done_at FROM trading.executions ORDER BY booked_at, exec_ref',
+        );
+      } finally {
+        await db.close();
+      }
+    };
+    const paused = async (value: boolean) => {
+      const db = await openDatabase(test.url);
+      await db.query('UPDATE trading.bot_state SET paused = $1', [value]);
+      await db.close();
+    };
+    before(async () => {
+      test = await createTestDatabase(kind);
+      const db = await openDatabase(test.url);
+      await db.exec(USER_SCHEMA);
+      await db.close();
+      config = join(test.dir, 'tradeledger.yaml');
+      writeFileSync(config, `${MAPPING}database:\n  url: ${JSON.stringify(test.url)}\n`);
+    });
+    after(async () => test.cleanup());
+
+    it('a dry run writes audit rows into our own schema and nothing into the user tables', async () => {
+      const run = await cli('recon', 'run', '--config', config, '--enable', '--dry-run', '--json', ...RECON);
+      assert.equal(run.code, 0, run.stderr);
+      const result = JSON.parse(run.stdout) as Cycle;
+      // The pause flag is false: the running desk is refused; nothing is even planned.
+      assert.deepEqual(
+        result.audit.map((a) => `${a.tradeId}:${a.decision}:${a.reason}`),
+        ['TRD-0001:NO_GO:profile_not_paused', 'TRD-0002:NO_GO:profile_not_paused'],
+      );
+      assert.equal((await executions()).length, 2);
+      const db = await openDatabase(test.url);
+      const ours = await db.query<{ schema: string; name: string }>(
+        `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+          WHERE table_name IN ('reconciliation_backfill_audit', 'recon_open_lifecycles', 'recon_cycle_state') ORDER BY 2`,
+      );
+      await db.close();
+      assert.deepEqual(
+        ours.map((t) => `${t.schema}.${t.name}`),
+        ['tradeledger_ledger.recon_cycle_state', 'tradeledger_ledger.recon_open_lifecycles', 'tradeledger_ledger.reconciliation_backfill_audit'],
+      );
+    });
+
+    it('with the desk paused: the covered lifecycle is planned, the large remainder refused by the dust ceiling', async () => {
+      await paused(true);
+      const dry = await cli('recon', 'run', '--config', config, '--enable', '--dry-run', '--json', ...RECON);
+      assert.equal(dry.code, 0, dry.stderr);
+      const result = JSON.parse(dry.stdout) as Cycle;
+      assert.deepEqual(result.audit.map((a) => `${a.tradeId}:${a.decision}`).sort(), ['TRD-0001:DRY_RUN', 'TRD-0002:NO_GO']);
+      assert.equal(result.audit.find((a) => a.tradeId === 'TRD-0002')!.reason, 'missing_fill_evidence_for_large_remainder');
+      assert.equal((await executions()).length, 2, 'a dry run writes no order');
+      // apply is refused in a dry run (exit 3), as on the bot ledger.
+      const refused = await cli('recon', 'apply', '--config', config, '--enable', '--batch', result.batchId!, ...RECON);
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.match(refused.stderr, /dry run is on/);
+    });
+
+    let batch = '';
+    it('plan then apply inserts the compensating EXIT row through the view into the user table', async () => {
+      const plan = await cli('recon', 'plan', '--config', config, '--enable', '--json', ...RECON);
+      assert.equal(plan.code, 0, plan.stderr);
+      const planned = JSON.parse(plan.stdout) as Cycle;
+      assert.equal(planned.counts['PENDING_APPLY'], 1);
+      batch = planned.batchId!;
+      const apply = await cli('recon', 'apply', '--config', config, '--enable', '--no-dry-run', '--batch', batch, '--json', ...RECON);
+      assert.equal(apply.code, 0, apply.stderr);
+      assert.equal((JSON.parse(apply.stdout) as Cycle).counts['APPLIED'], 1);
+      const rows = await executions();
+      const exit = rows.find((r) => r.exec_ref.startsWith('BFILL-'))!;
+      assert.ok(exit, JSON.stringify(rows));
+      assert.deepEqual(
+        { lifecycle: exit.lifecycle, leg: exit.leg, direction: exit.direction, state: exit.state, size: Number(exit.size), venue: exit.venue_order, origin: exit.origin },
+        { lifecycle: 'TRD-0001', leg: 'EXIT', direction: 'sell', state: 'filled', size: 1.5, venue: 'V-9', origin: 'backfill' },
+      );
+      assert.equal(exit.done_at?.toISOString(), '2026-01-01T02:00:01.000Z');
+      // The average price of the exit's fills, in decimals: (1.0 × 120 + 0.5 × 121) / 1.5.
+      assert.equal(exit.px, '120.33333333333333333');
+      const verify = await cli('recon', 'verify', '--config', config, '--json');
+      assert.equal(verify.code, 1, 'TRD-0002 stays open');
+      assert.deepEqual(
+        (JSON.parse(verify.stdout) as { stillOpen: { tradeId: string }[] }).stillOpen.map((l) => l.tradeId),
+        ['TRD-0002'],
+      );
+      const again = await cli('recon', 'run', '--config', config, '--enable', '--no-dry-run', '--json', '--full', ...RECON);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((await executions()).length, 3, 'a rerun inserts nothing twice');
+    });
+
+    it('rollback cancels the EXIT row (status only, nothing deleted), marks the audit, and is idempotent', async () => {
+      const rollback = await cli('recon', 'rollback', '--config', config, '--batch', batch);
+      assert.equal(rollback.code, 0, rollback.stderr);
+      assert.match(rollback.stdout, /1 backfill order\(s\) canceled/);
+      const rows = await executions();
+      assert.equal(rows.length, 3);
+      assert.equal(rows.find((r) => r.exec_ref.startsWith('BFILL-'))!.state, 'canceled');
+      const twice = await cli('recon', 'rollback', '--config', config, '--batch', batch);
+      assert.match(twice.stdout, /0 backfill order\(s\) canceled/);
+      const audit = await cli('recon', 'audit', '--config', config, '--batch', batch, '--json');
+      assert.equal(audit.code, 0, audit.stderr);
+      const listed = JSON.parse(audit.stdout) as { decision: string; revertedAt: string | null }[];
+      assert.ok(listed.length > 0 && listed.every((r) => r.revertedAt !== null));
+      const report = await cli('lifecycle', 'report', '--config', config, '--json');
+      assert.ok(report.code === 0 || report.code === 1, report.stderr);
+    });
+  });
+}
