@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
-import { mappingViewsSql } from '../../src/ledgers/custom/model.ts';
+import { checkMapping, type UserCatalog, type UserColumn } from '../../src/ledgers/custom/model.ts';
+import { checkWritable } from '../../src/ledgers/custom/writable.ts';
 import { cli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
@@ -59,30 +60,116 @@ for (const kind of ['postgres', 'pglite'] as const) {
       await db.close();
       assert.deepEqual(
         tables.map((t) => `${t.schema}.${t.name}`),
-        ['public.executions', 'public.holdings', 'tradeledger_ledger.orders', 'tradeledger_ledger.positions', 'tradeledger_ledger.trade_history'],
+        [
+          'public.executions',
+          'public.holdings',
+          'tradeledger_ledger.exchange_fills',
+          'tradeledger_ledger.exchange_positions',
+          'tradeledger_ledger.orders',
+          'tradeledger_ledger.positions',
+          'tradeledger_ledger.trade_history',
+          'tradeledger_ledger.trading_status',
+        ],
       );
     });
 
-    it('recon detect reads the same views; the other recon commands say they do not take a custom ledger yet (exit 2)', async () => {
+    it('recon detect reads the same views; writing through a mapping whose orders cannot take EXIT rows is refused (exit 2), nothing written', async () => {
       const run = await cli('recon', 'detect', '--config', config, '--json');
       assert.equal(run.code, 0, run.stderr);
       assert.deepEqual(
         (JSON.parse(run.stdout) as { tradeId: string; openQty: string }[]).map((r) => `${r.tradeId}=${Number(r.openQty)}`),
         ['TRD-0003=5'],
       );
-      const recon = await cli('recon', 'run', '--config', config);
-      assert.equal(recon.code, 2, recon.stderr);
-      assert.match(recon.stderr, /recon run on a custom ledger \(ledger: custom\) is not supported yet/);
+      for (const args of [
+        ['run', '--enable', '--no-dry-run'],
+        ['apply', '--enable', '--no-dry-run', '--batch', 'RBF-x'],
+        ['rollback', '--batch', 'RBF-x'],
+      ]) {
+        const recon = await cli('recon', ...args, '--config', config);
+        assert.equal(recon.code, 2, recon.stderr);
+        assert.match(recon.stderr, /mapping\.orders\.columns\.order_id: executions\.exec_ref is bigint, and reconciliation writes text into it/);
+      }
+      const db = await openDatabase(test.url);
+      const rows = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM executions');
+      await db.close();
+      assert.equal(rows[0]!.n, '4');
+    });
+
+    it('a dry run (audit rows only) works on a mapping that cannot take EXIT rows', async () => {
+      const run = await cli('recon', 'run', '--config', config, '--enable', '--dry-run', '--json', '--lookback-hours', '87600');
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(
+        (JSON.parse(run.stdout) as { audit: { tradeId: string; decision: string }[] }).audit.map((a) => `${a.tradeId}:${a.decision}`),
+        ['TRD-0003:NO_GO'],
+      );
+    });
+
+    it('names a table or a column the database does not have (exit 2)', async () => {
+      const bad = join(test.dir, 'bad.yaml');
+      writeFileSync(bad, `${MAPPING.replace('quantity: size }', 'quantity: amount }')}database:\n  url: ${JSON.stringify(test.url)}\n`);
+      const column = await cli('lifecycle', 'report', '--config', bad);
+      assert.equal(column.code, 2, column.stderr);
+      assert.match(column.stderr, /mapping\.positions\.columns\.quantity: holdings has no column amount/);
+      writeFileSync(bad, `${MAPPING.replace('table: holdings', 'table: holding')}database:\n  url: ${JSON.stringify(test.url)}\n`);
+      const table = await cli('recon', 'detect', '--config', bad);
+      assert.equal(table.code, 2, table.stderr);
+      assert.match(table.stderr, /mapping\.positions\.table: the database has no table holding/);
     });
   });
 }
 
 describe('the mapping', () => {
+  const col = (type: string, extra: Partial<UserColumn> = {}): UserColumn => ({ type, notNull: false, hasDefault: false, unique: false, ...extra });
+  const executions = (more: [string, UserColumn][] = []): UserCatalog =>
+    new Map([
+      [
+        'executions',
+        new Map<string, UserColumn>([
+          ['ref', col('text', { notNull: true, unique: true })],
+          ['acct', col('text', { notNull: true })],
+          ['sym', col('character varying(20)')],
+          ['life', col('text')],
+          ['leg', col('text')],
+          ['state', col('text')],
+          ['size', col('numeric(28,10)')],
+          ['px', col('double precision')],
+          ['booked', col('timestamp with time zone', { notNull: true, hasDefault: true })],
+          ...more,
+        ]),
+      ],
+    ]);
+  const columns = { order_id: 'ref', profile_id: 'acct', symbol: 'sym', trade_id: 'life', action: 'leg', status: 'state', quantity: 'size', created_at: 'booked' };
+
   it('refuses a required model column left out, an unknown one, and a name that is not a plain identifier (exit 2)', () => {
-    const orders = (columns: Record<string, string>) => ({ orders: { table: 'executions', columns } });
-    assert.throws(() => mappingViewsSql(orders({ order_id: 'exec_ref' })), /mapping\.orders\.columns\.profile_id is required: name the column of executions/);
-    assert.throws(() => mappingViewsSql(orders({ colour: 'x' })), /mapping\.orders\.columns\.colour: the model has no such column/);
-    assert.throws(() => mappingViewsSql({ orders: { table: 'executions; DROP TABLE x', columns: {} } }), /is not a plain column or table name/);
+    const orders = (cols: Record<string, string>) => ({ orders: { table: 'executions', columns: cols } });
+    assert.throws(() => checkMapping(orders({ order_id: 'ref' }), executions()), /mapping\.orders\.columns\.profile_id is required: name the column of executions/);
+    assert.throws(() => checkMapping(orders({ colour: 'x' }), executions()), /mapping\.orders\.columns\.colour: the model has no such column/);
+    assert.throws(() => checkMapping({ orders: { table: 'executions; DROP TABLE x', columns: {} } }, executions()), /is not a plain column or table name/);
+    assert.throws(
+      () => checkMapping({ orders: { table: 'executions', columns }, trading_status: { table: 'executions', columns: { profile_id: 'acct' } } }, executions()),
+      /mapping\.trading_status\.columns\.state is required/,
+    );
+    assert.throws(
+      () => checkMapping({ orders: { table: 'executions', columns }, exchange_fills: { table: 'executions', columns: { profile_id: 'acct' } } }, executions()),
+      /mapping\.exchange_fills\.columns\.symbol is required/,
+    );
+  });
+
+  it('refuses, for writing, an orders mapping that cannot take an EXIT row, naming the key or column and the fix', () => {
+    const mapping = (extra: Record<string, string | { value: string }> = {}) => ({ orders: { table: 'executions', columns: { ...columns, ...extra } } });
+    assert.doesNotThrow(() => checkWritable(mapping(), executions()));
+    assert.throws(() => checkWritable(mapping({ price: 'px' }), executions()), /mapping\.orders\.columns\.price: executions\.px is double precision.*ALTER TABLE executions ALTER COLUMN px TYPE numeric/);
+    assert.throws(() => checkWritable(mapping({ status: { value: 'filled' } }), executions()), /mapping\.orders\.columns\.status is a constant/);
+    assert.throws(
+      () => checkWritable(mapping(), executions([['desk', col('text', { notNull: true })]])),
+      /executions\.desk is NOT NULL with no default, and reconciliation's EXIT rows do not fill it: give it a default/,
+    );
+    const notUnique = executions();
+    (notUnique.get('executions') as Map<string, UserColumn>).set('ref', col('text', { notNull: true }));
+    assert.throws(() => checkWritable(mapping(), notUnique), /has no unique index of its own.*CREATE UNIQUE INDEX ON executions \(ref\)/);
+    const requiredCreated = executions();
+    (requiredCreated.get('executions') as Map<string, UserColumn>).set('booked', col('timestamp with time zone', { notNull: true }));
+    assert.throws(() => checkWritable(mapping(), requiredCreated), /executions\.booked \(mapping\.orders\.columns\.created_at\) is NOT NULL with no default/);
   });
 
   it('refuses SQLite with exit 2: the report is PostgreSQL SQL', async () => {
@@ -91,7 +178,10 @@ describe('the mapping', () => {
     writeFileSync(file, `${MAPPING}database:\n  url: ${JSON.stringify(test.url)}\n`);
     const run = await cli('lifecycle', 'report', '--config', file);
     assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, /a custom mapping works on PostgreSQL and PGlite/);
+    assert.match(run.stderr, /a custom mapping works on PostgreSQL and PGlite.*--ledger freqtrade works/);
+    const recon = await cli('recon', 'run', '--config', file, '--enable', '--no-dry-run');
+    assert.equal(recon.code, 2, recon.stderr);
+    assert.match(recon.stderr, /a custom mapping works on PostgreSQL and PGlite/);
     await test.cleanup();
   });
 });
