@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
+import { withMappedLedger } from '../../src/ledgers/custom/report.ts';
+import { pausedProfiles } from '../../src/recon/pause.ts';
+import { parse } from 'yaml';
 import { cli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
@@ -121,6 +124,30 @@ for (const kind of ['postgres', 'pglite'] as const) {
       assert.equal(refused.code, 3, refused.stderr);
       assert.match(refused.stderr, /dry run is on/);
     });
+
+    if (kind === 'postgres') {
+      it("the pause is held: the user's pause row is locked FOR SHARE through the view until the batch commits", async () => {
+        const mapping = (parse(MAPPING) as { mapping: Parameters<typeof withMappedLedger>[1] }).mapping;
+        await withMappedLedger(test.url, mapping, (db) =>
+          db.transaction(async (tx) => {
+            assert.deepEqual([...(await pausedProfiles(tx, { kind: 'table' }, ['desk'], { hold: true }))], [['desk', true]]);
+            // Another program resuming the desk meanwhile waits for our commit; it gives up at its lock timeout here.
+            const other = await openDatabase(test.url);
+            try {
+              await assert.rejects(
+                other.transaction(async (o) => {
+                  await o.exec("SET LOCAL lock_timeout = '100ms'");
+                  await o.query('UPDATE trading.bot_state SET paused = false');
+                }),
+                /lock timeout/,
+              );
+            } finally {
+              await other.close();
+            }
+          }),
+        );
+      });
+    }
 
     let batch = '';
     it('plan then apply inserts the compensating EXIT row through the view into the user table', async () => {
