@@ -138,11 +138,23 @@ describe('the mapping', () => {
         ]),
       ],
     ]);
-  const columns = { order_id: 'ref', profile_id: 'acct', symbol: 'sym', trade_id: 'life', action: 'leg', status: 'state', quantity: 'size', created_at: 'booked' };
+  const columns = {
+    order_id: 'ref',
+    profile_id: 'acct',
+    symbol: 'sym',
+    trade_id: 'life',
+    action: 'leg',
+    status: 'state',
+    quantity: 'size',
+    created_at: 'booked',
+  };
 
   it('refuses a required model column left out, an unknown one, and a name that is not a plain identifier (exit 2)', () => {
     const orders = (cols: Record<string, string>) => ({ orders: { table: 'executions', columns: cols } });
-    assert.throws(() => checkMapping(orders({ order_id: 'ref' }), executions()), /mapping\.orders\.columns\.profile_id is required: name the column of executions/);
+    assert.throws(
+      () => checkMapping(orders({ order_id: 'ref' }), executions()),
+      /mapping\.orders\.columns\.profile_id is required: name the column of executions/,
+    );
     assert.throws(() => checkMapping(orders({ colour: 'x' }), executions()), /mapping\.orders\.columns\.colour: the model has no such column/);
     assert.throws(() => checkMapping({ orders: { table: 'executions; DROP TABLE x', columns: {} } }, executions()), /is not a plain column or table name/);
     assert.throws(
@@ -158,7 +170,10 @@ describe('the mapping', () => {
   it('refuses, for writing, an orders mapping that cannot take an EXIT row, naming the key or column and the fix', () => {
     const mapping = (extra: Record<string, string | { value: string }> = {}) => ({ orders: { table: 'executions', columns: { ...columns, ...extra } } });
     assert.doesNotThrow(() => checkWritable(mapping(), executions()));
-    assert.throws(() => checkWritable(mapping({ price: 'px' }), executions()), /mapping\.orders\.columns\.price: executions\.px is double precision.*ALTER TABLE executions ALTER COLUMN px TYPE numeric/);
+    assert.throws(
+      () => checkWritable(mapping({ price: 'px' }), executions()),
+      /mapping\.orders\.columns\.price: executions\.px is double precision.*ALTER TABLE executions ALTER COLUMN px TYPE numeric/,
+    );
     assert.throws(() => checkWritable(mapping({ status: { value: 'filled' } }), executions()), /mapping\.orders\.columns\.status is a constant/);
     assert.throws(
       () => checkWritable(mapping(), executions([['desk', col('text', { notNull: true })]])),

@@ -67,7 +67,18 @@ for (const kind of ['postgres', 'pglite'] as const) {
     const executions = async () => {
       const db = await openDatabase(test.url);
       try {
-        return await db.query<{ exec_ref: string; lifecycle: string; leg: string; direction: string | null; state: string; size: string; px: string | null; venue_order: string | null; origin: string; done_at: Date | null }>(
+        return await db.query<{
+          exec_ref: string;
+          lifecycle: string;
+          leg: string;
+          direction: string | null;
+          state: string;
+          size: string;
+          px: string | null;
+          venue_order: string | null;
+          origin: string;
+          done_at: Date | null;
+        }>(
           'SELECT exec_ref, lifecycle, leg, direction, state, size::text AS size, px::text AS px, venue_order, origin, done_at FROM trading.executions ORDER BY booked_at, exec_ref',
         );
       } finally {
@@ -163,7 +174,15 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const exit = rows.find((r) => r.exec_ref.startsWith('BFILL-'))!;
       assert.ok(exit, JSON.stringify(rows));
       assert.deepEqual(
-        { lifecycle: exit.lifecycle, leg: exit.leg, direction: exit.direction, state: exit.state, size: Number(exit.size), venue: exit.venue_order, origin: exit.origin },
+        {
+          lifecycle: exit.lifecycle,
+          leg: exit.leg,
+          direction: exit.direction,
+          state: exit.state,
+          size: Number(exit.size),
+          venue: exit.venue_order,
+          origin: exit.origin,
+        },
         { lifecycle: 'TRD-0001', leg: 'EXIT', direction: 'sell', state: 'filled', size: 1.5, venue: 'V-9', origin: 'backfill' },
       );
       assert.equal(exit.done_at?.toISOString(), '2026-01-01T02:00:01.000Z');
