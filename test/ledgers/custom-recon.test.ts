@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
+import { MAPPING_SCHEMA } from '../../src/ledgers/custom/model.ts';
+import { RECON_TABLES_SQL } from '../../src/ledgers/custom/recon-tables.ts';
 import { withMappedLedger } from '../../src/ledgers/custom/report.ts';
+import { TABLES } from '../../src/packs/bot-ledger/contract.ts';
 import { pausedProfiles } from '../../src/recon/pause.ts';
 import { parse } from 'yaml';
 import { cli } from '../helpers/cli.ts';
@@ -212,8 +215,120 @@ for (const kind of ['postgres', 'pglite'] as const) {
       assert.equal(audit.code, 0, audit.stderr);
       const listed = JSON.parse(audit.stdout) as { decision: string; revertedAt: string | null }[];
       assert.ok(listed.length > 0 && listed.every((r) => r.revertedAt !== null));
-      const report = await cli('lifecycle', 'report', '--config', config, '--json');
-      assert.ok(report.code === 0 || report.code === 1, report.stderr);
+    });
+
+    it('a run after the rollback reinstates the canceled EXIT row (source maps to a column), still one row', async () => {
+      const run = await cli('recon', 'run', '--config', config, '--enable', '--no-dry-run', '--full', '--json', ...RECON);
+      assert.equal(run.code, 0, run.stderr);
+      const result = JSON.parse(run.stdout) as Cycle;
+      assert.deepEqual(
+        result.audit.filter((a) => a.decision === 'APPLIED').map((a) => a.reason),
+        ['reinstated: the backfill row a rollback canceled is filled again'],
+      );
+      const rows = await executions();
+      assert.equal(rows.length, 3);
+      assert.equal(rows.find((r) => r.exec_ref.startsWith('BFILL-'))!.state, 'filled');
     });
   });
 }
+
+// The least a writable mapping needs: no side, price, venue order, source, fill time or updated_at of the user's.
+const MINIMAL_SCHEMA = `
+CREATE TABLE book (id varchar(64) PRIMARY KEY, acct text NOT NULL, sym text NOT NULL, pos text, kind text NOT NULL, st text NOT NULL,
+  amount numeric NOT NULL, at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE halts (acct text PRIMARY KEY, mode text NOT NULL);
+INSERT INTO book VALUES ('b-1', 'a', 'SOL', 'TRD-9', 'ENTRY', 'filled', 3, '2026-01-01T00:00:00Z');
+INSERT INTO halts VALUES ('a', 'paused');
+`;
+
+const MINIMAL = `ledger: custom
+mapping:
+  orders:
+    table: book
+    columns: { order_id: id, profile_id: acct, symbol: sym, trade_id: pos, action: kind, status: st, quantity: amount, created_at: at }
+  trading_status:
+    table: halts
+    columns: { profile_id: acct, state: mode }
+`;
+
+for (const kind of ['postgres', 'pglite'] as const) {
+  describe(`a minimal writable mapping (${kind}): EXIT rows carry what the user table has; the rest is left to its defaults`, () => {
+    let test: TestDatabase;
+    before(async () => {
+      test = await createTestDatabase(kind);
+      const db = await openDatabase(test.url);
+      await db.exec(MINIMAL_SCHEMA);
+      await db.close();
+    });
+    after(async () => test.cleanup());
+
+    it('applies from a file of evidence and rolls back by status', async () => {
+      const config = join(test.dir, 'tradeledger.yaml');
+      const evidence = join(test.dir, 'evidence.json');
+      writeFileSync(
+        evidence,
+        JSON.stringify({
+          fills: [
+            {
+              profile_id: 'a',
+              symbol: 'SOL',
+              exchange_order_id: 'X-1',
+              exchange_trade_id: 'x-1',
+              side: 'sell',
+              quantity: '3',
+              price: '20',
+              filled_at: '2026-01-01T01:00:00Z',
+            },
+          ],
+          positions: [{ profile_id: 'a', symbol: 'SOL', quantity: '0', observed_at: '2026-01-01T02:00:00Z' }],
+        }),
+      );
+      writeFileSync(config, `${MINIMAL}database:\n  url: ${JSON.stringify(test.url)}\n`);
+      const run = await cli('recon', 'run', '--config', config, '--enable', '--no-dry-run', '--evidence-file', evidence, '--json', ...RECON);
+      assert.equal(run.code, 0, run.stderr);
+      const result = JSON.parse(run.stdout) as Cycle;
+      assert.deepEqual(result.counts, { APPLIED: 1 });
+      const db = await openDatabase(test.url);
+      const rows = await db.query<{ id: string; kind: string; st: string; amount: string; at: Date }>(
+        'SELECT id, kind, st, amount::text AS amount, at FROM book ORDER BY id',
+      );
+      assert.deepEqual(
+        rows.map((r) => `${r.id.startsWith('BFILL-') ? 'BFILL' : r.id}:${r.kind}:${r.st}:${Number(r.amount)}`),
+        ['BFILL:EXIT:filled:3', 'b-1:ENTRY:filled:3'],
+      );
+      await db.close();
+      const rollback = await cli('recon', 'rollback', '--config', config, '--batch', result.batchId!);
+      assert.equal(rollback.code, 0, rollback.stderr);
+      const again = await openDatabase(test.url);
+      const after = await again.query<{ st: string }>("SELECT st FROM book WHERE id LIKE 'BFILL-%'");
+      await again.close();
+      assert.deepEqual(after, [{ st: 'canceled' }]);
+    });
+  });
+}
+
+describe("reconciliation's own tables in tradeledger_ledger", () => {
+  it("have the bot-ledger pack's columns for them (src/packs/bot-ledger/contract.ts)", async () => {
+    const test = await createTestDatabase('pglite');
+    const db = await openDatabase(test.url);
+    try {
+      await db.exec(`CREATE SCHEMA ${MAPPING_SCHEMA}; ${RECON_TABLES_SQL}`);
+      for (const name of ['reconciliation_backfill_audit', 'recon_open_lifecycles', 'recon_cycle_state']) {
+        const columns = await db.query<{ name: string; type: string; not_null: boolean }>(
+          `SELECT column_name AS name, data_type AS type, is_nullable = 'NO' AS not_null FROM information_schema.columns
+            WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+          [MAPPING_SCHEMA, name],
+        );
+        const contract = TABLES.find((t) => t.name === name)!;
+        assert.deepEqual(
+          columns.map((c) => `${c.name} ${c.not_null ? '!' : ''}`),
+          contract.columns.map((c) => `${c.name} ${c.notNull ? '!' : ''}`),
+          name,
+        );
+      }
+    } finally {
+      await db.close();
+      await test.cleanup();
+    }
+  });
+});
