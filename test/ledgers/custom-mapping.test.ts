@@ -179,6 +179,10 @@ describe('the mapping', () => {
       () => checkWritable(mapping(), executions([['desk', col('text', { notNull: true })]])),
       /executions\.desk is NOT NULL with no default, and reconciliation's EXIT rows do not fill it: give it a default/,
     );
+    assert.throws(
+      () => checkWritable(mapping(), executions([['ref', col('character varying(20)', { notNull: true, unique: true })]])),
+      /mapping\.orders\.columns\.order_id: executions\.ref is character varying\(20\), too short for the 38 characters.*varchar\(38\)/,
+    );
     const notUnique = executions();
     (notUnique.get('executions') as Map<string, UserColumn>).set('ref', col('text', { notNull: true }));
     assert.throws(() => checkWritable(mapping(), notUnique), /has no unique index of its own.*CREATE UNIQUE INDEX ON executions \(ref\)/);

@@ -7,6 +7,14 @@ const MUST_WRITE = ['order_id', 'profile_id', 'symbol', 'trade_id', 'action', 's
 /** The other orders columns reconciliation writes when the mapping names them (src/recon/apply-rows.ts, rollback.ts). */
 const MAY_WRITE = ['side', 'qty', 'price', 'source', 'exchange_order_id', 'filled_at', 'updated_at'] as const;
 
+/** The longest value reconciliation writes into a text column: a varchar shorter than this would fail halfway. */
+const LONGEST: Readonly<Record<string, number>> = {
+  order_id: 'BFILL-'.length + 32,
+  action: 'EXIT'.length,
+  status: 'canceled'.length,
+  source: 'backfill'.length,
+};
+
 /**
  * Refuses (UsageError, exit 2) a mapping whose orders view cannot take reconciliation's EXIT rows,
  * naming the mapping key or the user's column and the fix (pure; run checkMapping first): a
@@ -37,6 +45,12 @@ export function checkWritable(mapping: LedgerMapping, catalog: UserCatalog): voi
     if (!sameType(type, wanted))
       throw new UsageError(
         `${key}: ${orders.table}.${source} is ${type}, and reconciliation writes ${wanted} into it (a cast column of a view cannot be written): make it ${wanted} (ALTER TABLE ${orders.table} ALTER COLUMN ${source} TYPE ${wanted}), or drop it from the mapping${(MUST_WRITE as readonly string[]).includes(name) ? '' : ' (then recon leaves it empty)'}`,
+        'BAD_MAPPING',
+      );
+    const length = /^character varying\((\d+)\)$/.exec(type)?.[1];
+    if (length !== undefined && Number(length) < (LONGEST[name] ?? 0))
+      throw new UsageError(
+        `${key}: ${orders.table}.${source} is ${type}, too short for the ${LONGEST[name]} characters reconciliation writes into it: widen it (ALTER TABLE ${orders.table} ALTER COLUMN ${source} TYPE varchar(${LONGEST[name]}))`,
         'BAD_MAPPING',
       );
     if (name !== 'updated_at') filled.add(source);
