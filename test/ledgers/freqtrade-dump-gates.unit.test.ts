@@ -26,4 +26,10 @@ describe('ccxt dump: the exchange-flat gate needs positions it was given', () =>
     assert.equal(problems.length, 1);
     assert.match(problems[0] ?? '', /positions\[0\]\.contracts/);
   });
+
+  it('a fill priced 0 is a problem: it would close the trade at 0', () => {
+    const fill = { id: 'f1', order: 'o1', symbol: 'ETH/USDT', side: 'sell', timestamp: 1768204800000, price: '0', amount: '0.5' };
+    const { problems } = parseCcxtDump(JSON.stringify({ trades: [fill], balance: { total: { ETH: '0' } } }));
+    assert.deepEqual(problems, ['evidence trades[0].price must be above 0']);
+  });
 });
