@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
@@ -44,5 +44,20 @@ describe('the backup taken before an apply is never overwritten by a later one',
     assert.notEqual(secondBackup, firstBackup);
     assert.equal(isOpen(firstBackup, 2), 1, 'the first backup still holds the state before the batch');
     assert.equal(isOpen(secondBackup, 2), 0);
+  });
+
+  it('an apply refused because the batch has nothing left open (exit 3) writes no backup either', async () => {
+    writeFileSync(evidence, JSON.stringify(CCXT_DUMP));
+    const plan = await cli('recon', 'plan', ...base(), '--enable');
+    assert.equal(plan.code, 0, plan.stderr);
+    const { batchId } = JSON.parse(plan.stdout) as { batchId: string };
+    const first = await cli('recon', 'apply', ...base(), '--enable', '--no-dry-run', '--batch', batchId);
+    assert.equal(first.code, 0, first.stderr);
+    const backups = () => readdirSync(test.dir).filter((name) => name.endsWith('.bak'));
+    const before = backups();
+    const again = await cli('recon', 'apply', ...base(), '--enable', '--no-dry-run', '--batch', batchId);
+    assert.equal(again.code, 3, again.stderr);
+    assert.match(again.stderr, /has no trade left open to apply: nothing was written/);
+    assert.deepEqual(backups(), before);
   });
 });
