@@ -80,6 +80,8 @@ function parseTrade(item: unknown, where: string, problems: string[]): DumpTrade
     if (feeCost !== null) fee = { cost: feeCost, currency: typeof f['currency'] === 'string' ? f['currency'] : null, rate };
   }
   if (amount !== null && !amount.gt(0)) problems.push(`${where}.amount must be above 0`);
+  // A price of 0 would close the trade at 0: a 100 % loss written into freqtrade's figures.
+  if (price !== null && !price.gt(0)) problems.push(`${where}.price must be above 0`);
   if (problems.length > before || price === null || amount === null) return null;
   return {
     id: id as string,
