@@ -30,6 +30,8 @@ export interface DumpPosition {
 export interface CcxtDump {
   readonly trades: readonly DumpTrade[];
   readonly positions: readonly DumpPosition[];
+  /** True when the dump had a `positions` list (fetchPositions was asked, even if it returned none). */
+  readonly positionsListed: boolean;
   /** `balance.total` per currency; absent when the dump has no balance. */
   readonly balanceTotal: ReadonlyMap<string, Decimal> | null;
 }
@@ -78,6 +80,8 @@ function parseTrade(item: unknown, where: string, problems: string[]): DumpTrade
     if (feeCost !== null) fee = { cost: feeCost, currency: typeof f['currency'] === 'string' ? f['currency'] : null, rate };
   }
   if (amount !== null && !amount.gt(0)) problems.push(`${where}.amount must be above 0`);
+  // A price of 0 would close the trade at 0: a 100 % loss written into freqtrade's figures.
+  if (price !== null && !price.gt(0)) problems.push(`${where}.price must be above 0`);
   if (problems.length > before || price === null || amount === null) return null;
   return {
     id: id as string,
@@ -98,7 +102,9 @@ function parsePosition(item: unknown, where: string, problems: string[]): DumpPo
     problems.push(`${where} is not a position with a symbol`);
     return null;
   }
-  const contracts = decimalAt(`${where}.contracts`, item['contracts'], problems, true) ?? new Decimal(0);
+  // A position whose contracts are missing is of unknown size, not flat: the exchange-flat gate rests on it.
+  const contracts = decimalAt(`${where}.contracts`, item['contracts'], problems);
+  if (contracts === null) return null;
   const size = decimalAt(`${where}.contractSize`, item['contractSize'], problems, true) ?? new Decimal(1);
   const side = item['side'];
   if (!contracts.isZero() && side !== 'long' && side !== 'short') {
@@ -116,11 +122,11 @@ export function parseCcxtDump(text: string, name = 'evidence'): { dump: CcxtDump
   try {
     root = JSON.parse(text);
   } catch (error) {
-    return { dump: { trades: [], positions: [], balanceTotal: null }, problems: [`${name} is not JSON: ${errorMessage(error)}`] };
+    return { dump: { trades: [], positions: [], positionsListed: false, balanceTotal: null }, problems: [`${name} is not JSON: ${errorMessage(error)}`] };
   }
   if (!isObject(root) || !Array.isArray(root['trades'])) {
     return {
-      dump: { trades: [], positions: [], balanceTotal: null },
+      dump: { trades: [], positions: [], positionsListed: false, balanceTotal: null },
       problems: [`${name} is not a ccxt dump: expected {"trades": [fetchMyTrades items], "positions": [...], "balance": fetchBalance}`],
     };
   }
@@ -147,7 +153,7 @@ export function parseCcxtDump(text: string, name = 'evidence'): { dump: CcxtDump
       }
     }
   }
-  return { dump: { trades, positions, balanceTotal }, problems };
+  return { dump: { trades, positions, positionsListed: Array.isArray(root['positions']), balanceTotal }, problems };
 }
 
 /** Reads and parses a ccxt dump file; a file with any problem is refused whole (exit 2). */

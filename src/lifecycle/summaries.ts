@@ -37,7 +37,8 @@ export interface SummaryCheck {
 /**
  * True when the ledger keeps per-lifecycle summaries and they are complete: rebuilt and not
  * truncated since, and every trigger that keeps them present and enabled (a dropped and recreated
- * orders table, or ALTER TABLE … DISABLE TRIGGER, would otherwise leave them stale unnoticed).
+ * orders table, or ALTER TABLE … DISABLE TRIGGER or ENABLE REPLICA TRIGGER — which fires for
+ * replication sessions only — would otherwise leave them stale unnoticed).
  */
 export async function summariesReady(db: Queryable): Promise<boolean> {
   const kept = await db.query<{ kept: boolean }>(
@@ -47,7 +48,7 @@ export async function summariesReady(db: Queryable): Promise<boolean> {
   const rows = await db.query<{ ready: boolean | null; triggers: number }>(
     `SELECT (SELECT bool_and(ready) FROM ${SUMMARY_STATE_TABLE}) AS ready,
             (SELECT count(*)::int FROM pg_trigger t JOIN unnest($1::text[], $2::text[]) AS k(name, tab) ON t.tgname = k.name AND t.tgrelid = to_regclass(k.tab)
-              WHERE t.tgenabled <> 'D') AS triggers`,
+              WHERE t.tgenabled IN ('O', 'A')) AS triggers`,
     [SUMMARY_TRIGGERS.map((t) => t.name), SUMMARY_TRIGGERS.map((t) => t.table)],
   );
   return rows[0]?.ready === true && rows[0].triggers === SUMMARY_TRIGGERS.length;

@@ -53,6 +53,11 @@ function requestPath(request: FastifyRequest): string {
   return boundedPath(request.url);
 }
 
+// A route as the schema fault keys it: the method and the registered pattern, not the caller's URL.
+function routeKey(request: FastifyRequest): string {
+  return `${request.method} ${request.routeOptions.url ?? ''}`;
+}
+
 function notFound(context: AppContext) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const path = requestPath(request);
@@ -99,7 +104,7 @@ function errorHandler(context: AppContext) {
     // The schema lacks what the route needs (a file migrated by hand, an index or column dropped):
     // no retry helps, and /healthz must stop saying ok.
     if (context.schemaFault !== undefined && isSchemaError(error)) {
-      const reason = context.schemaFault.record(error);
+      const reason = context.schemaFault.record(error, routeKey(request));
       context.log.error({ err: error, route: requestPath(request), method: request.method }, `Request failed: ${reason}`);
       await reply.code(503).send({ error: 'schema_mismatch', message: `${reason}; GET /healthz shows it, 'tradeledger serve --check' says what to run` });
       return;
@@ -129,6 +134,12 @@ export function buildApp(context: AppContext): FastifyInstance {
   app.setNotFoundHandler(notFound(context));
   app.setErrorHandler(errorHandler(context));
   app.addHook('preValidation', refuseNulBytes);
+  const { schemaFault } = context;
+  if (schemaFault !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode >= 200 && reply.statusCode < 300) schemaFault.succeeded(routeKey(request));
+    });
+  }
   if (context.readsNeedToken === true) {
     app.addHook('onRequest', requireReadToken([context.readToken, context.adminToken].filter((token) => token !== null && token !== undefined)));
   }

@@ -13,16 +13,31 @@ export function isSchemaError(error: unknown): boolean {
 
 /**
  * The schema problem a request ran into, kept so that /healthz answers 503 with the reason instead
- * of "ok" while every enforcement fails; cleared only by a restart on a verified schema.
+ * of "ok" while the route that met it fails. The daemon lock keeps `migrate` out while the daemon
+ * runs, but a DBA's hand-made fix (the column or index put back) or a table that was missing only
+ * for a moment (summaries dropped and rebuilt) can end it: the fault clears once the route that met
+ * it answers 2xx again, and comes back the next time that route meets a schema error.
  */
 export class SchemaFault {
   #reason: string | null = null;
+  #route: string | null = null;
 
-  /** Records the first schema error seen (later ones are usually the same). */
-  record(error: unknown): string {
+  /** Records the first schema error seen (later ones are usually the same) and the route (`METHOD /pattern`) that met it. */
+  record(error: unknown, route = ''): string {
     const reason = `the schema does not match what the daemon needs: ${errorMessage(error).slice(0, 300)}`;
-    this.#reason ??= reason;
+    if (this.#reason === null) {
+      this.#reason = reason;
+      this.#route = route;
+    }
     return reason;
+  }
+
+  /** Called after a request to `route` succeeded (2xx): the fault that route met is over. */
+  succeeded(route: string): void {
+    if (this.#reason !== null && this.#route === route) {
+      this.#reason = null;
+      this.#route = null;
+    }
   }
 
   /** The recorded reason, or null while none was seen. */

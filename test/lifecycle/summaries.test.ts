@@ -157,6 +157,17 @@ for (const kind of ['postgres', 'pglite'] as const satisfies readonly DatabaseKi
       assert.equal(await summariesReady(db), true);
     });
 
+    it('a trigger enabled for replicas only (it no longer fires for ordinary writers) makes them not ready too', async () => {
+      await db.exec('ALTER TABLE orders ENABLE REPLICA TRIGGER trg_lifecycle_summaries_orders_update');
+      assert.equal(await summariesReady(db), false);
+      assert.equal((await lifecycleReport(db)).readFrom, 'ledger');
+      // ENABLE ALWAYS fires for every writer, replicas included: that keeps them.
+      await db.exec('ALTER TABLE orders ENABLE ALWAYS TRIGGER trg_lifecycle_summaries_orders_update');
+      assert.equal(await summariesReady(db), true);
+      await db.exec('ALTER TABLE orders ENABLE TRIGGER trg_lifecycle_summaries_orders_update');
+      assert.equal(await summariesReady(db), true);
+    });
+
     it('a TRUNCATE marks them not ready: the report aggregates the ledger until a rebuild', async () => {
       await db.exec('TRUNCATE trade_history');
       assert.equal(await summariesReady(db), false);

@@ -159,4 +159,32 @@ describe('a schema error at run time turns /healthz to 503', () => {
       await test.cleanup();
     }
   });
+
+  it('clears once the route that met the error succeeds again (the column put back by hand), and comes back if it fails again', async () => {
+    const test = await createTestDatabase('sqlite');
+    try {
+      assert.equal((await cli('migrate', 'up', '--pack', 'risk-state', '--db', test.url)).code, 0);
+      const daemon = await startInProcess(test.url, test.dir, { env: { TRADELEDGER_ADMIN_TOKEN: TOKEN } });
+      const file = join(test.dir, 'state.db');
+      const enforce = () => post(`${daemon.base}/internal/enforcement`, { account_id: 1, rule_id: 'RULE-004', action: 'set_lockout', reason: 'x' });
+      try {
+        exec(file, 'ALTER TABLE enforcement_log DROP COLUMN execution_time_ms');
+        assert.equal((await enforce()).status, 503);
+        assert.equal((await fetch(`${daemon.base}/healthz`)).status, 503);
+        // The daemon lock keeps migrate out, but a DBA can put the column back while the daemon runs.
+        exec(file, 'ALTER TABLE enforcement_log ADD COLUMN execution_time_ms INTEGER');
+        assert.equal((await enforce()).status, 201);
+        const health = await fetch(`${daemon.base}/healthz`);
+        assert.equal(health.status, 200);
+        assert.equal(((await health.json()) as { status: string }).status, 'ok');
+        exec(file, 'ALTER TABLE enforcement_log DROP COLUMN execution_time_ms');
+        assert.equal((await enforce()).status, 503);
+        assert.equal((await fetch(`${daemon.base}/healthz`)).status, 503);
+      } finally {
+        await daemon.daemon.stop();
+      }
+    } finally {
+      await test.cleanup();
+    }
+  });
 });

@@ -170,6 +170,16 @@ export function decideFreqtrade(input: {
       reason: 'open_order_in_database',
       detail: `order(s) ${match.knownOpen.map((o) => o.orderId).join(', ')} filled on the exchange are still open in the database (ft_is_open = 1): freqtrade updates orders it knows when it restarts; restart it and run again`,
     });
+  // Open in the database but not filled on the exchange (a DCA entry or a stoploss still working, or
+  // settled there while the bot was away): closing over it leaves a closed trade with an open order,
+  // which freqtrade fills or settles into that closed trade when it restarts.
+  const filledOpen = new Set(match.knownOpen.map((o) => o.orderId));
+  const stillOpen = input.orders.filter((o) => o.ftIsOpen && !filledOpen.has(o.orderId));
+  if (stillOpen.length > 0)
+    failed.push({
+      reason: 'open_order_in_database',
+      detail: `order(s) ${stillOpen.map((o) => `${o.orderId} (${o.ftOrderSide})`).join(', ')} are still open in the database (ft_is_open = 1): restart freqtrade so that it settles them with the exchange (or cancel them there), then run again`,
+    });
   if ((input.evidenceProblems ?? []).length > 0) failed.push({ reason: 'evidence_incomplete', detail: (input.evidenceProblems ?? []).slice(0, 3).join('; ') });
   if (exchangeQty === null)
     failed.push({

@@ -25,8 +25,9 @@ export function dumpEvidence(dump: CcxtDump): FtEvidence {
     exchangeQty(trade) {
       if (trade.tradingMode === 'futures') {
         const positions = dump.positions.filter((p) => p.symbol === trade.pair);
-        // fetchPositions leaves flat symbols out on many exchanges: a dump that has positions or a balance vouches for a missing one being flat.
-        if (positions.length === 0) return dump.positions.length > 0 || dump.balanceTotal !== null ? new Decimal(0) : null;
+        // fetchPositions leaves flat symbols out on many exchanges: a dump with a positions list vouches for a missing one being flat.
+        // A balance does not: fetchBalance says nothing about open contracts.
+        if (positions.length === 0) return dump.positionsListed ? new Decimal(0) : null;
         return positions.reduce((s, p) => s.plus(p.quantity), new Decimal(0));
       }
       if (dump.balanceTotal === null || trade.baseCurrency === null) return null;

@@ -54,6 +54,10 @@ export interface FreqtradeReconResult {
   readonly counts: Readonly<Partial<Record<FtAuditDecision, number>>>;
 }
 
+function nothingToApply(batchId: string): SafetyError {
+  return new SafetyError(`batch ${batchId} has no trade left open to apply: nothing was written`, 'NOTHING_TO_APPLY');
+}
+
 function newBatchId(now: Date): string {
   return `FT-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
 }
@@ -173,9 +177,12 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
   }
   await requireBotStopped(db, db, options.apiUrl);
   const scope = planned === undefined ? options : { ...options, tradeIds: [...planned.keys()] };
-  // Gathered before the transaction (a live exchange is slow); a trade opened meanwhile has no evidence and is refused.
-  const evidence = await options.evidence(await openTrades(db, dialect, scope.tradeIds));
+  const open = await openTrades(db, dialect, scope.tradeIds);
   const batchId = options.batchId ?? newBatchId(now);
+  // Refused before the backup: a refusal leaves nothing behind, not even a copy of the database.
+  if (open.length === 0 && options.mode === 'apply') throw nothingToApply(batchId);
+  // Gathered before the transaction (a live exchange is slow); a trade opened meanwhile has no evidence and is refused.
+  const evidence = await options.evidence(open);
   const backup = options.mode === 'plan' ? null : await backupFirst(db, batchId, options.backupDir);
   const decisions = await db.transaction(
     async (tx) => {
@@ -207,7 +214,7 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
     { immediate: true },
   );
   if (decisions.length === 0 && options.mode === 'apply') {
-    throw new SafetyError(`batch ${batchId} has no trade left open to apply: nothing was written`, 'NOTHING_TO_APPLY');
+    throw nothingToApply(batchId);
   }
   return { mode: options.mode === 'plan' ? 'plan' : 'apply', batchId, backup, decisions, counts: countsOf(decisions) };
 }

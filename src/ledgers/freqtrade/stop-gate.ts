@@ -51,14 +51,38 @@ async function otherSessions(db: Queryable): Promise<{ pid: number; application_
   );
 }
 
-/** True when freqtrade's REST API answers at `url` (the bot process is up, whatever its state). */
+/** `url` as messages show it: without the user name and password an operator may have put in it. */
+function shownUrl(url: string): string {
+  const shown = new URL(url);
+  shown.username = '';
+  shown.password = '';
+  return shown.href.replace(/\/$/, '');
+}
+
+// The connection errors that mean nothing listens there (refused, or a host name gone with its
+// container); any other failure (a timeout, TLS, something that is not freqtrade) leaves it unknown.
+const NOTHING_LISTENS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * True when freqtrade's REST API answers at `url` (the bot process is up, whatever its state);
+ * false only when nothing listens there. The ping needs no login, so credentials in `url` are
+ * dropped (fetch refuses a URL that holds them, which would have read as "nothing listens").
+ */
 async function apiAnswers(url: string): Promise<boolean> {
+  const ping = new URL('/api/v1/ping', url);
+  ping.username = '';
+  ping.password = '';
   try {
-    await fetch(new URL('/api/v1/ping', url), { signal: AbortSignal.timeout(2000) });
+    await fetch(ping, { signal: AbortSignal.timeout(2000) });
     return true;
-  } catch {
-    // Refused or timed out: nothing listens there.
-    return false;
+  } catch (error) {
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
+    if (typeof code === 'string' && NOTHING_LISTENS.has(code)) return false;
+    const why = typeof code === 'string' ? code : error instanceof Error ? error.name : 'error';
+    throw new SafetyError(
+      `cannot tell whether freqtrade's API at ${shownUrl(url)} is up (${why}): stop the bot process, or fix or unset freqtrade.api_url; nothing was written`,
+      'FREQTRADE_RUNNING',
+    );
   }
 }
 
@@ -90,7 +114,7 @@ export async function requireBotStopped(db: Database, conn: Queryable, apiUrl: s
   }
   if (apiUrl !== undefined && (await apiAnswers(apiUrl))) {
     throw new SafetyError(
-      `freqtrade's API answers at ${apiUrl}: stop the bot process (not only /stop: a stopped bot keeps its database open) before writing; nothing was written`,
+      `freqtrade's API answers at ${shownUrl(apiUrl)}: stop the bot process (not only /stop: a stopped bot keeps its database open) before writing; nothing was written`,
       'FREQTRADE_RUNNING',
     );
   }
