@@ -186,9 +186,11 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
   const backup = options.mode === 'plan' ? null : await backupFirst(db, batchId, options.backupDir);
   const decisions = await db.transaction(
     async (tx) => {
-      // The gate again, now that this transaction holds the write lock (SQLite) or is about to take row locks (PostgreSQL).
-      await requireBotStopped(db, tx, undefined);
+      // PostgreSQL: the tables are locked first, so a bot that connects after the re-check below
+      // cannot write a trade or an order before this transaction ends.
       if (dialect === 'postgres') await tx.exec('LOCK TABLE trades, orders IN SHARE ROW EXCLUSIVE MODE');
+      // The gate again, now that this transaction holds the write lock (SQLite) or the table locks (PostgreSQL).
+      await requireBotStopped(db, tx, undefined);
       await ensureAuditTable(tx, dialect);
       const decided = await decideAll(tx, dialect, scope, evidence);
       const out: FtDecisionSummary[] = [];
