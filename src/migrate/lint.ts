@@ -144,13 +144,17 @@ function exemptLines(migrations: readonly Migration[], oneRun: boolean): Map<str
   return exempt;
 }
 
+/** The most SQL (bytes) squawk's files may hold in a memory folder. */
+export const MEMORY_SCRATCH_LIMIT = 4 * 1024 * 1024;
+
 /**
  * Where squawk's files go: a memory-backed folder when there is one (XDG_RUNTIME_DIR, /dev/shm),
  * since they are read once and deleted, and creating a hundred files on a busy disk's journal took
- * ~100 ms where memory took ~3 ms; TMPDIR, when set, is honoured as the user's choice.
+ * ~100 ms where memory took ~3 ms; TMPDIR, when set, is honoured as the user's choice. Above
+ * MEMORY_SCRATCH_LIMIT bytes of SQL the disk is used: /dev/shm is often small (64 MB in Docker).
  */
-export function squawkScratchRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env['TMPDIR'] === undefined || env['TMPDIR'] === '') {
+export function squawkScratchRoot(env: NodeJS.ProcessEnv = process.env, bytes = 0): string {
+  if ((env['TMPDIR'] === undefined || env['TMPDIR'] === '') && bytes <= MEMORY_SCRATCH_LIMIT) {
     for (const candidate of [env['XDG_RUNTIME_DIR'], process.platform === 'linux' ? '/dev/shm' : undefined]) {
       if (candidate === undefined || candidate === '') continue;
       try {
@@ -167,10 +171,12 @@ export function squawkScratchRoot(env: NodeJS.ProcessEnv = process.env): string 
 
 /** squawk's rows for the up sections of `migrations`, from one run over temporary files. */
 async function squawkRows(migrations: readonly Migration[], cwd: string): Promise<SquawkJsonRow[]> {
-  const dir = await mkdtemp(join(squawkScratchRoot(), 'tradeledger-squawk-'));
+  const texts = migrations.map((migration) => squawkText(migration));
+  const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+  const dir = await mkdtemp(join(squawkScratchRoot(process.env, bytes), 'tradeledger-squawk-'));
   try {
     // Named as the migrations are, so that .squawk.toml's excluded_paths patterns match their names.
-    await Promise.all(migrations.map((migration) => writeFile(join(dir, migration.fileName), squawkText(migration))));
+    await Promise.all(migrations.map((migration, i) => writeFile(join(dir, migration.fileName), texts[i]!)));
     return await runSquawk(
       dir,
       migrations.map((migration) => migration.fileName),

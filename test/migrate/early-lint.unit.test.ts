@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
-import { EarlyLint, lintMigrations, squawkScratchRoot } from '../../src/migrate/lint.ts';
+import { EarlyLint, lintMigrations, MEMORY_SCRATCH_LIMIT, squawkScratchRoot } from '../../src/migrate/lint.ts';
 import { parseMigration } from '../../src/migrate/migration.ts';
 
 const file = (name: string, up: string) => parseMigration(name, `-- migrate:up\n${up}\n`);
@@ -53,11 +53,13 @@ describe('EarlyLint', () => {
 });
 
 describe('squawkScratchRoot', () => {
-  it('honours TMPDIR when set, else prefers a writable runtime folder, skipping one that is missing', () => {
+  it('honours TMPDIR when set, else prefers a writable runtime folder (for a bounded amount of SQL), skipping one that is missing', () => {
     const runtime = mkdtempSync(join(tmpdir(), 'tradeledger-runtime-'));
     try {
       assert.equal(squawkScratchRoot({ TMPDIR: tmpdir(), XDG_RUNTIME_DIR: runtime }), tmpdir());
       assert.equal(squawkScratchRoot({ XDG_RUNTIME_DIR: runtime }), runtime);
+      // More SQL than a small memory folder should hold goes to the disk.
+      assert.equal(squawkScratchRoot({ XDG_RUNTIME_DIR: runtime }, MEMORY_SCRATCH_LIMIT + 1), tmpdir());
       const fallback = squawkScratchRoot({ XDG_RUNTIME_DIR: join(runtime, 'missing') });
       assert.notEqual(fallback, join(runtime, 'missing'));
       assert.ok(fallback === '/dev/shm' || fallback === tmpdir(), fallback);
