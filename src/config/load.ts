@@ -6,11 +6,18 @@ import { DEFAULT_DATABASE_URL } from '../db/open.ts';
 import { nulBytePath } from '../domain/nul-byte.ts';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.ts';
 import { envValue, hideSecrets, interpolate, type Interpolated } from './secrets.ts';
-import { configSchema, type Config } from './schema.ts';
+import { defaultConfig } from './defaults.ts';
+import type { Config } from './schema.ts';
 
 // The YAML parser is loaded only when there is a file to read: most commands run without one, and
 // it is some 70 modules for every start otherwise (require: load is synchronous).
 const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+
+// zod and the schema likewise, only when something is set (a file, an environment variable): with
+// nothing set the result is defaultConfig(). Beside this file as .ts in a checkout, .js in dist/.
+const SCHEMA_MODULE = import.meta.url.endsWith('.ts') ? './schema.ts' : './schema.js';
+const configSchema = (): typeof import('./schema.ts').configSchema =>
+  (createRequire(import.meta.url)(SCHEMA_MODULE) as typeof import('./schema.ts')).configSchema;
 
 /** The configuration file read when none is named. */
 export const DEFAULT_CONFIG_FILE = 'tradeledger.yaml';
@@ -149,7 +156,8 @@ export function loadConfig(options: { readonly configPath?: string | undefined; 
       'CONFIG_INVALID',
     );
   }
-  const result = configSchema.safeParse(raw);
+  if (Object.keys(raw).length === 0) return { config: defaultConfig(), file };
+  const result = configSchema().safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const keys = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -144,6 +144,88 @@ function exemptLines(migrations: readonly Migration[], oneRun: boolean): Map<str
   return exempt;
 }
 
+/** The most SQL (bytes) squawk's files may hold in a memory folder. */
+export const MEMORY_SCRATCH_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Where squawk's files go: a memory-backed folder when there is one (XDG_RUNTIME_DIR, /dev/shm),
+ * since they are read once and deleted, and creating a hundred files on a busy disk's journal took
+ * ~100 ms where memory took ~3 ms; TMPDIR, when set, is honoured as the user's choice. Above
+ * MEMORY_SCRATCH_LIMIT bytes of SQL the disk is used: /dev/shm is often small (64 MB in Docker).
+ */
+export function squawkScratchRoot(env: NodeJS.ProcessEnv = process.env, bytes = 0): string {
+  if ((env['TMPDIR'] === undefined || env['TMPDIR'] === '') && bytes <= MEMORY_SCRATCH_LIMIT) {
+    for (const candidate of [env['XDG_RUNTIME_DIR'], process.platform === 'linux' ? '/dev/shm' : undefined]) {
+      if (candidate === undefined || candidate === '') continue;
+      try {
+        if (!statSync(candidate).isDirectory()) continue;
+        accessSync(candidate, constants.W_OK | constants.X_OK);
+        return candidate;
+      } catch {
+        // Missing or not ours to write: the next one.
+      }
+    }
+  }
+  return tmpdir();
+}
+
+/** squawk's rows for the up sections of `migrations`, from one run over temporary files. */
+async function squawkRows(migrations: readonly Migration[], cwd: string): Promise<SquawkJsonRow[]> {
+  const texts = migrations.map((migration) => squawkText(migration));
+  const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+  const dir = await mkdtemp(join(squawkScratchRoot(process.env, bytes), 'tradeledger-squawk-'));
+  try {
+    // Named as the migrations are, so that .squawk.toml's excluded_paths patterns match their names.
+    await Promise.all(migrations.map((migration, i) => writeFile(join(dir, migration.fileName), texts[i]!)));
+    return await runSquawk(
+      dir,
+      migrations.map((migration) => migration.fileName),
+      findSquawkConfig(cwd),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * squawk's rows as findings for `migrations` (in run order); rows for files not among them are
+ * skipped. The same-run exemption is computed over `migrations` only, and only when a lock rule
+ * was reported: it parses every script, which costs a parser load and V8 compiling it further.
+ */
+async function findingsFrom(rows: readonly SquawkJsonRow[], migrations: readonly Migration[], oneRun: boolean): Promise<LintFinding[]> {
+  const byName = new Map(migrations.map((migration) => [migration.fileName, migration]));
+  const kept = rows.filter((row) => byName.has(row.file) && !RULES_THE_RUNNER_SATISFIES.includes(canonicalRule(row.rule_name)));
+  let exempt = new Map<string, Set<number>>();
+  if (kept.some((row) => isLockRule(canonicalRule(row.rule_name)))) {
+    await loadPostgresParser();
+    exempt = exemptLines(migrations, oneRun);
+  }
+  const findings: LintFinding[] = [];
+  for (const row of kept) {
+    const migration = byName.get(row.file)!;
+    const rule = canonicalRule(row.rule_name);
+    const line = row.line + 1;
+    if (isLockRule(rule) && exempt.get(migration.fileName)?.has(line) === true) continue;
+    findings.push({
+      version: migration.version,
+      fileName: migration.fileName,
+      line,
+      rule,
+      level: row.level,
+      severity: severityOf(rule),
+      message: row.message,
+      help: row.help,
+    });
+  }
+  return findings.sort((a, b) => a.version - b.version || a.line - b.line);
+}
+
+function checkReported(rows: readonly SquawkJsonRow[], migrations: readonly Migration[]): SquawkJsonRow[] {
+  const names = new Set(migrations.map((migration) => migration.fileName));
+  for (const row of rows) if (!names.has(row.file)) throw new Error(`squawk reported a file it was not given: ${row.file}`);
+  return [...rows];
+}
+
 /**
  * Runs squawk once over the up sections of `migrations`, given in the order they run. Lock rules
  * do not flag statements on a table created earlier in the same run (see `oneRun`); the runner's own timeout
@@ -153,40 +235,53 @@ function exemptLines(migrations: readonly Migration[], oneRun: boolean): Map<str
 export async function lintMigrations(migrations: readonly Migration[], options: LintOptions = {}): Promise<LintFinding[]> {
   if (migrations.length === 0) return [];
   squawkBinary(); // a missing binary is said before anything else is done
-  await loadPostgresParser();
-  const exempt = exemptLines(migrations, options.oneRun ?? true);
-  const dir = await mkdtemp(join(tmpdir(), 'tradeledger-squawk-'));
-  try {
-    // Named as the migrations are, so that .squawk.toml's excluded_paths patterns match their names.
-    await Promise.all(migrations.map((migration) => writeFile(join(dir, migration.fileName), squawkText(migration))));
-    const rows = await runSquawk(
-      dir,
-      migrations.map((migration) => migration.fileName),
-      findSquawkConfig(options.cwd ?? process.cwd()),
-    );
-    const byName = new Map(migrations.map((migration) => [migration.fileName, migration]));
-    const findings: LintFinding[] = [];
-    for (const row of rows) {
-      const migration = byName.get(row.file);
-      if (migration === undefined) throw new Error(`squawk reported a file it was not given: ${row.file}`);
-      const rule = canonicalRule(row.rule_name);
-      const line = row.line + 1;
-      if (RULES_THE_RUNNER_SATISFIES.includes(rule)) continue;
-      if (isLockRule(rule) && exempt.get(migration.fileName)?.has(line) === true) continue;
-      findings.push({
-        version: migration.version,
-        fileName: migration.fileName,
-        line,
-        rule,
-        level: row.level,
-        severity: severityOf(rule),
-        message: row.message,
-        help: row.help,
-      });
+  const rows = checkReported(await squawkRows(migrations, options.cwd ?? process.cwd()), migrations);
+  return findingsFrom(rows, migrations, options.oneRun ?? true);
+}
+
+/**
+ * squawk started over migrations that are probably pending, before the migration lock is taken and
+ * the plan is made, so that it runs while the process connects and reads the history. A file's rows
+ * do not depend on the other files given; what does (the same-run exemption) is computed when the
+ * pending migrations are known. Its failure is kept for `findings` (never an unhandled rejection).
+ */
+export class EarlyLint {
+  private readonly covered: ReadonlySet<Migration>;
+  private readonly rows: Promise<SquawkJsonRow[]>;
+  private readonly cwd: string;
+
+  private constructor(migrations: readonly Migration[], cwd: string) {
+    this.covered = new Set(migrations);
+    this.cwd = cwd;
+    this.rows = (async () => {
+      if (migrations.length === 0) return [];
+      squawkBinary();
+      return checkReported(await squawkRows(migrations, cwd), migrations);
+    })();
+    this.rows.catch(() => undefined);
+  }
+
+  /** Starts squawk over `migrations` (none: nothing is started). */
+  static start(migrations: readonly Migration[], options: Pick<LintOptions, 'cwd'> = {}): EarlyLint {
+    return new EarlyLint(migrations, options.cwd ?? process.cwd());
+  }
+
+  /**
+   * The findings `lintMigrations(pending)` gives, from this run when it covered every pending
+   * migration (the same objects), else from a run of its own over `pending`.
+   */
+  async findings(pending: readonly Migration[]): Promise<LintFinding[]> {
+    if (pending.length === 0) return [];
+    if (!pending.every((migration) => this.covered.has(migration))) {
+      await this.settled();
+      return lintMigrations(pending, { cwd: this.cwd });
     }
-    return findings.sort((a, b) => a.version - b.version || a.line - b.line);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    return findingsFrom(await this.rows, pending, true);
+  }
+
+  /** Resolves once the run has ended, however it ended (its temporary files are gone by then). */
+  async settled(): Promise<void> {
+    await this.rows.catch(() => undefined);
   }
 }
 

@@ -1,13 +1,16 @@
 import type { Database } from '../db/port.ts';
 import { CheckFailedError, SafetyError, isTradeledgerError } from '../errors.ts';
 import { backupBeforeMigration } from './backup.ts';
-import { formatFinding, lintMigrations, type LintFinding } from './lint.ts';
+import { EarlyLint, formatFinding, type LintFinding } from './lint.ts';
 import { isAllowed, type AllowUnsafe } from './lint-policy.ts';
 import { assertConsistent, planUp, type Plan } from './planner.ts';
 import { applyRepairs, planRepairs, type RepairRecord } from './repair.ts';
 import { runPlan, type RunEvent, type StepResult } from './run-plan.ts';
 import type { EngineSettings } from './settings.ts';
 import type { MigrationSource } from './source.ts';
+import { readHistory } from './history.ts';
+import type { Migration } from './migration.ts';
+import { loadPostgresParser } from './pg-statements.ts';
 import { MIGRATION_LOCK, readMigrationState } from './state.ts';
 import { verifyDatabase, type VerifyReport } from './verify.ts';
 
@@ -41,17 +44,33 @@ export interface UpResult {
   readonly verify: VerifyReport | null;
 }
 
-async function lintPending(plan: Plan, allowUnsafe: AllowUnsafe): Promise<readonly LintFinding[]> {
+async function lintPending(plan: Plan, allowUnsafe: AllowUnsafe, early: EarlyLint): Promise<readonly LintFinding[]> {
   try {
     // One squawk run over every pending file, in the order they run (a table created by an earlier
     // one is new to the later ones). A rebuild runs an applied migration's own statement again: it
     // was linted when it was applied.
-    return await lintMigrations(plan.steps.filter((step) => step.rebuild === undefined).map((step) => step.migration));
+    return await early.findings(plan.steps.filter((step) => step.rebuild === undefined).map((step) => step.migration));
   } catch (error) {
     // --allow-unsafe alone applies whatever squawk would say, so a machine without squawk can still apply.
     if (allowUnsafe === true && isTradeledgerError(error) && error.code === 'SQUAWK_MISSING') return [];
     throw error;
   }
+}
+
+/**
+ * The migrations an `up` will probably apply, read without the lock: squawk starts on them while
+ * the lock is taken and the plan made under it. A guess only: the plan decides, and a pending
+ * migration the guess missed is linted then (EarlyLint.findings).
+ */
+async function probablyPending(db: Database, source: MigrationSource, settings: EngineSettings, to: number | undefined): Promise<Migration[]> {
+  let applied = new Set<number>();
+  try {
+    const history = await readHistory(db, settings.plan.historyTable);
+    applied = new Set(history.rows.filter((row) => row.success).map((row) => row.version));
+  } catch {
+    // The plan under the lock reads it again and reports what is wrong.
+  }
+  return source.migrations.filter((migration) => !applied.has(migration.version) && (to === undefined || migration.version <= to));
 }
 
 /** Refuses (exit 3) when a blocking finding is not let through by --allow-unsafe; warnings never refuse. */
@@ -73,6 +92,23 @@ function assertLintAllows(lint: readonly LintFinding[], allowUnsafe: AllowUnsafe
  * (SQLite files), run, verify. Killed halfway: see `runPlan`; the lock goes with the process.
  */
 export async function migrateUp(db: Database, source: MigrationSource, settings: EngineSettings, options: UpOptions = {}): Promise<UpResult> {
+  let early: Promise<EarlyLint> | null = null;
+  if (db.dialect === 'postgres') {
+    // Both overlap taking the lock: the parser the plan needs, and squawk over the likely pending
+    // files. The guess needs a second session (PGlite has one, which the locked work may be using).
+    loadPostgresParser().catch(() => undefined);
+    early = db.capabilities.concurrentSessions
+      ? probablyPending(db, source, settings, options.to).then((migrations) => EarlyLint.start(migrations))
+      : Promise.resolve(EarlyLint.start([]));
+  }
+  try {
+    return await lockedUp(db, source, settings, options, early);
+  } finally {
+    await (await early)?.settled();
+  }
+}
+
+function lockedUp(db: Database, source: MigrationSource, settings: EngineSettings, options: UpOptions, early: Promise<EarlyLint> | null): Promise<UpResult> {
   return db.withLock(MIGRATION_LOCK, { waitMs: settings.lockWaitMs }, async () => {
     const state = await readMigrationState(db, source, settings.plan);
     assertConsistent(state.status, source.label);
@@ -81,7 +117,7 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
     if (plan.steps.length === 0 && repairNow.length === 0)
       return { from: plan.from, to: plan.to, applied: [], rebuilt: [], repaired: [], backup: null, lint: [], verify: null };
     const allowUnsafe = options.allowUnsafe ?? false;
-    const lint = db.dialect === 'postgres' ? await lintPending(plan, allowUnsafe) : [];
+    const lint = early === null ? [] : await lintPending(plan, allowUnsafe, await early);
     assertLintAllows(lint, allowUnsafe);
     if (lint.length > 0) options.onLint?.(lint);
     if (options.confirm !== undefined && !(await options.confirm(plan))) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,7 +15,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The packages (node_modules folder names) a run of the real binary loaded. */
 function packagesLoaded(argv: readonly string[]): Set<string> {
-  const record = join(scratch, `loads-${argv.join('-')}.txt`);
+  const record = join(scratch, `loads-${argv.join('-').replace(/[^\w.-]+/g, '_')}.txt`);
   const env: NodeJS.ProcessEnv = { ...process.env, RECORD_LOADS: record, NODE_DISABLE_COMPILE_CACHE: '1' };
   delete env.DATABASE_URL;
   const result = spawnSync(process.execPath, ['--import', RECORDER, BIN, ...argv], { env, encoding: 'utf8' });
@@ -40,6 +40,14 @@ describe('CLI start-up: each command group is loaded only when a command line na
     const loaded = packagesLoaded(['migrate', 'status', '--help']);
     for (const name of ['fastify', 'pino', 'prom-client', 'ccxt', 'cli-progress', '@electric-sql/pglite']) assert.ok(!loaded.has(name), `${name} was loaded`);
     assert.ok(loaded.has('commander'));
+  });
+
+  it('a migrate command with nothing configured (flags alone) loads neither zod nor yaml: the defaults need no validation', () => {
+    const dir = join(scratch, 'migrations');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '001_t.sql'), '-- migrate:up\nCREATE TABLE t (id BIGINT PRIMARY KEY);\n-- migrate:down\nDROP TABLE t;\n');
+    const loaded = packagesLoaded(['migrate', 'lint', '--dir', dir, '--db', 'postgres://nobody@127.0.0.1:1/none']);
+    for (const name of ['zod', 'yaml', 'fastify', 'pino', 'prom-client', 'ccxt', 'decimal.js']) assert.ok(!loaded.has(name), `${name} was loaded`);
   });
 
   it('the root help describes each group as its command file does', async () => {
