@@ -86,7 +86,9 @@ describe('assertTransactionSafe', () => {
     throwsCode(
       () => assertTransactionSafe(parsePostgresScript(sql, origin), origin),
       'NEEDS_NO_TRANSACTION',
-      new RegExp(`^007_functions\\.sql line 4: ${what} cannot run inside a transaction block.*'-- migrate:up transaction:false' \\(dbmate\\) or.*'-- migrate:no-transaction'`),
+      new RegExp(
+        `^007_functions\\.sql line 4: ${what} cannot run inside a transaction block.*'-- migrate:up transaction:false' \\(dbmate\\) or.*'-- migrate:no-transaction'`,
+      ),
     );
 
   it('refuses what PostgreSQL cannot run in a transaction block, naming the line and the fix', () => {
