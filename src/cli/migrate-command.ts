@@ -286,7 +286,7 @@ async function history(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const h = await readHistory(db, flags.migrationsTable);
+      const h = await readHistory(db, config.database.migrations_table);
       if (flags.json === true) return io.out(json(h.rows));
       if (!h.exists) return io.out(`${db.url} has no ${h.table.name} table: no migration has been applied`);
       io.out(
@@ -316,7 +316,7 @@ async function verify(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const report = await verifyDatabase(db, source, resolveSettings(config).packOptions, flags.migrationsTable);
+      const report = await verifyDatabase(db, source, resolveSettings(config).packOptions, config.database.migrations_table);
       if (flags.json === true) io.out(json(report));
       else
         io.out(
