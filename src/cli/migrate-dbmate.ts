@@ -90,12 +90,17 @@ export function addDbmateCommands(migrate: Command, io: CliIo): void {
       const config = resolveConfig(flags);
       await waitIfAsked(io, config, flags);
       const url = resolveUrl(config);
-      await withDatabase(url, async (db) => {
-        const dump = await dumpSchema(db, url, config.database.migrations_table);
-        if (flags.out === undefined) return io.out(dump.sql);
-        if (flags.out.trim() === '') throw new UsageError('--out needs a file name', 'BAD_OUT');
-        writeFileSync(flags.out, dump.sql);
-        io.err(`wrote ${flags.out} (${dump.method})`);
-      });
+      await withDatabase(
+        url,
+        async (db) => {
+          const dump = await dumpSchema(db, url, config.database.migrations_table);
+          if (flags.out === undefined) return io.out(dump.sql);
+          if (flags.out.trim() === '') throw new UsageError('--out needs a file name', 'BAD_OUT');
+          writeFileSync(flags.out, dump.sql);
+          io.err(`wrote ${flags.out} (${dump.method})`);
+        },
+        // Read-only: a missing database is refused, never created.
+        { mustExist: true },
+      );
     });
 }

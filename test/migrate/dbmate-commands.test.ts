@@ -136,6 +136,21 @@ for (const kind of ['sqlite', 'pglite'] as const) {
         await copy.cleanup();
       }
     });
+
+    it('is read-only: a database that is not there is exit 2, and nothing is created', async () => {
+      const test = await createTestDatabase(kind);
+      try {
+        const missing = join(test.dir, kind === 'sqlite' ? 'typo.db' : 'typo-dir');
+        const before = readdirSync(test.dir).sort();
+        const dump = await cli('migrate', 'dump', '--db', `${kind}:${missing}`);
+        assert.equal(dump.code, 2, dump.stderr);
+        assert.match(dump.stderr, /no database at .*migrate up creates it/);
+        assert.equal(dump.stdout, '');
+        assert.deepEqual(readdirSync(test.dir).sort(), before);
+      } finally {
+        await test.cleanup();
+      }
+    });
   });
 }
 
