@@ -12,6 +12,7 @@ import { assertConsistent, planUp, renderPlan, type Plan } from '../migrate/plan
 import type { RunEvent } from '../migrate/run-plan.ts';
 import { stampVersion } from '../migrate/stamp.ts';
 import { readMigrationState } from '../migrate/state.ts';
+import { planRepairs } from '../migrate/repair.ts';
 import { migrateUp } from '../migrate/up.ts';
 import { verifyDatabase } from '../migrate/verify.ts';
 import type { Config } from '../config/schema.ts';
@@ -172,10 +173,13 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const state = await readMigrationState(db, source, withTable(resolveSettings(config), flags).plan);
+      const settings = withTable(resolveSettings(config), flags);
+      const state = await readMigrationState(db, source, settings.plan);
       // The same refusals as `up`: never print a plan that `up` would not run.
       assertConsistent(state.status, source.label);
       const p = planUp(state.status, state.context, flags.to);
+      // With nothing pending, `up` repairs what the schema lacks at its version: show those too.
+      const repairs = p.steps.length === 0 ? await planRepairs(db, source, p.to, settings.packOptions, flags.allowDataLoss === true) : [];
       if (flags.json === true) {
         io.out(
           json({
@@ -188,8 +192,11 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
               ...(s.rebuild === undefined ? {} : { rebuild: s.rebuild }),
               sql: s.chunks.map((c) => c.sql),
             })),
+            ...(repairs.length === 0 ? {} : { repairs: repairs.map((r) => ({ version: p.to, description: r.description, sql: r.sql })) }),
           }),
         );
+      } else if (repairs.length > 0) {
+        io.out(repairs.map((r) => `-- repair at version ${p.to} (recorded in schema_repairs): ${r.description}\n${r.sql}`).join('\n'));
       } else if (p.steps.length === 0) {
         io.err(`nothing to apply: ${db.url} is at version ${p.from}`);
       } else {
@@ -379,6 +386,7 @@ export function migrateCommand(io: CliIo): Command {
   sourced('status', 'current version, pending, failed and drifted migrations (exit 1 on drift or failure)').action((flags: Flags) => status(io, flags));
   sourced('plan', 'print exactly the SQL `up` would run, session settings included')
     .option('--to <version>', 'stop at this version', version)
+    .option('--allow-data-loss', 'show the repairs `up --allow-data-loss` would run')
     .action((flags: Flags) => plan(io, flags));
   withRunnerFlags(sourced('up', 'apply pending migrations'))
     .option('--to <version>', 'stop at this version', version)
