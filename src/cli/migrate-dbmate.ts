@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { withDatabase } from '../db/open.ts';
-import { UsageError } from '../errors.ts';
+import { errorMessage, UsageError } from '../errors.ts';
 import { parseHistoryTableName } from '../migrate/history.ts';
 import { dumpSchema } from '../migrate/dump.ts';
 import { createMigrationFile } from '../migrate/new-file.ts';
@@ -96,7 +96,14 @@ export function addDbmateCommands(migrate: Command, io: CliIo): void {
           const dump = await dumpSchema(db, url, config.database.migrations_table);
           if (flags.out === undefined) return io.out(dump.sql);
           if (flags.out.trim() === '') throw new UsageError('--out needs a file name', 'BAD_OUT');
-          writeFileSync(flags.out, dump.sql);
+          try {
+            writeFileSync(flags.out, dump.sql);
+          } catch (error) {
+            throw new UsageError(
+              `--out '${flags.out}' cannot be written (${errorMessage(error)}): give a file in a folder that exists and you may write to`,
+              'BAD_OUT',
+            );
+          }
           io.err(`wrote ${flags.out} (${dump.method})`);
         },
         // Read-only: a missing database is refused, never created.

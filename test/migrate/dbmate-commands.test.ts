@@ -122,6 +122,10 @@ for (const kind of ['sqlite', 'pglite'] as const) {
         const dump = await cli('migrate', 'dump', '--db', source.url, '--out', out);
         assert.equal(dump.code, 0, dump.stderr);
         const sql = readFileSync(out, 'utf8');
+        // An --out that cannot be written is bad input, in one line.
+        const unwritable = await cli('migrate', 'dump', '--db', source.url, '--out', join(source.dir, 'no-such-folder', 'schema.sql'));
+        assert.equal(unwritable.code, 2, unwritable.stderr);
+        assert.match(unwritable.stderr, /^tradeledger: --out '.*schema\.sql' cannot be written \(.*ENOENT.*\): give a file in a folder that exists/);
         assert.match(sql, /CREATE TABLE (public\.)?accounts/);
         assert.match(sql, /INSERT INTO (public\.)?schema_version \(version, applied_at/);
         await withDb(copy.url, (db) => db.exec(sql));
