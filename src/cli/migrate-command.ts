@@ -36,7 +36,10 @@ import { describeSource } from '../migrate/status.ts';
 import type { CliIo } from './io.ts';
 
 // Read-only commands never create a database: a missing file or folder is exit 2.
-const READ_ONLY = { mustExist: true } as const;
+/** How read-only commands open: never creating a database; on PGlite waiting for a running command as long as --lock-wait says. */
+function readOnly(config: Config): { readonly mustExist: true; readonly lockWaitMs: number } {
+  return { mustExist: true, lockWaitMs: config.database.migration.lock_wait };
+}
 
 type Flags = DatabaseFlags &
   DbmateFlags &
@@ -162,7 +165,7 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
       }
       if (s.drifted.length > 0 || s.otherSource.length > 0 || s.failed.length > 0 || s.unknown.length > 0 || state.rebuilds.length > 0) io.exitCode = 1;
     },
-    READ_ONLY,
+    readOnly(config),
   );
 }
 
@@ -203,7 +206,7 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
         io.out(renderPlan(p));
       }
     },
-    READ_ONLY,
+    readOnly(config),
   );
 }
 
@@ -312,7 +315,7 @@ async function history(io: CliIo, flags: Flags): Promise<void> {
         ),
       );
     },
-    READ_ONLY,
+    readOnly(config),
   );
 }
 
@@ -334,7 +337,7 @@ async function verify(io: CliIo, flags: Flags): Promise<void> {
         );
       if (!report.ok) io.exitCode = 1;
     },
-    READ_ONLY,
+    readOnly(config),
   );
 }
 
@@ -383,8 +386,12 @@ export function migrateCommand(io: CliIo): Command {
   const sourced = (name: string, description: string) =>
     withWaitFlags(withTableFlag(withSourceFlags(withDatabaseFlags(migrate.command(name).description(description)))));
 
-  sourced('status', 'current version, pending, failed and drifted migrations (exit 1 on drift or failure)').action((flags: Flags) => status(io, flags));
-  sourced('plan', 'print exactly the SQL `up` would run, session settings included')
+  const lockWait = (command: Command) =>
+    command.option('--lock-wait <duration>', 'PGlite: how long to wait for a running migration (default 30s)', durationArgument);
+  lockWait(sourced('status', 'current version, pending, failed and drifted migrations (exit 1 on drift or failure)')).action((flags: Flags) =>
+    status(io, flags),
+  );
+  lockWait(sourced('plan', 'print exactly the SQL `up` would run, session settings included'))
     .option('--to <version>', 'stop at this version', version)
     .option('--allow-data-loss', 'show the repairs `up --allow-data-loss` would run')
     .action((flags: Flags) => plan(io, flags));
@@ -404,8 +411,12 @@ export function migrateCommand(io: CliIo): Command {
     .argument('<version>', 'the version to record', version)
     .option('--lock-wait <duration>', 'how long to wait for another runner (default 30s)', durationArgument)
     .action((target: number, flags: Flags) => stamp(io, target, flags));
-  withTableFlag(withDatabaseFlags(migrate.command('history').description('every row of schema_version'))).action((flags: Flags) => history(io, flags));
-  sourced('verify', "the pack's checks, the history, and PRAGMA integrity_check on SQLite (exit 1 on failure)").action((flags: Flags) => verify(io, flags));
+  lockWait(withTableFlag(withDatabaseFlags(migrate.command('history').description('every row of schema_version')))).action((flags: Flags) =>
+    history(io, flags),
+  );
+  lockWait(sourced('verify', "the pack's checks, the history, and PRAGMA integrity_check on SQLite (exit 1 on failure)")).action((flags: Flags) =>
+    verify(io, flags),
+  );
   withSourceFlags(
     withDatabaseFlags(migrate.command('lint').description('run squawk on PostgreSQL migrations (exit 1 on findings that would block up)')),
   ).action((flags: Flags) => lint(io, flags));

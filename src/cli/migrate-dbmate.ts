@@ -86,7 +86,8 @@ export function addDbmateCommands(migrate: Command, io: CliIo): void {
     ),
   )
     .option('--out <file>', 'write the dump to this file instead of standard output')
-    .action(async (flags: DatabaseFlags & DbmateFlags & { out?: string }) => {
+    .option('--lock-wait <duration>', 'PGlite: how long to wait for a running migration (default 30s)', durationArgument)
+    .action(async (flags: DatabaseFlags & DbmateFlags & { out?: string; lockWait?: number }) => {
       const config = resolveConfig(flags);
       await waitIfAsked(io, config, flags);
       const url = resolveUrl(config);
@@ -106,8 +107,8 @@ export function addDbmateCommands(migrate: Command, io: CliIo): void {
           }
           io.err(`wrote ${flags.out} (${dump.method})`);
         },
-        // Read-only: a missing database is refused, never created.
-        { mustExist: true },
+        // Read-only: a missing database is refused, never created; on PGlite it waits as --lock-wait says.
+        { mustExist: true, lockWaitMs: config.database.migration.lock_wait },
       );
     });
 }
