@@ -74,8 +74,8 @@ export function withRunnerFlags(command: Command): Command {
     .option('--no-backup', 'SQLite: skip the backup taken before migrating');
 }
 
-/** Configuration with flags applied over file and environment. */
-export function resolveConfig(flags: DatabaseFlags & RunnerFlags): Config {
+/** Configuration with flags applied over file and environment (--migrations-table over database.migrations_table). */
+export function resolveConfig(flags: DatabaseFlags & RunnerFlags & { readonly migrationsTable?: string }): Config {
   const { config } = loadConfig({ configPath: flags.config });
   const migration = { ...config.database.migration };
   if (flags.lockWait !== undefined) migration.lock_wait = flags.lockWait;
@@ -83,7 +83,8 @@ export function resolveConfig(flags: DatabaseFlags & RunnerFlags): Config {
   if (flags.statementTimeout !== undefined) migration.statement_timeout = flags.statementTimeout;
   if (flags.retries !== undefined) migration.retries = flags.retries;
   if (flags.backup === false) migration.create_backup = false;
-  return { ...config, database: { ...config.database, migration, ...(flags.db === undefined ? {} : { url: flags.db }) } };
+  const table = flags.migrationsTable === undefined ? {} : { migrations_table: flags.migrationsTable };
+  return { ...config, database: { ...config.database, migration, ...table, ...(flags.db === undefined ? {} : { url: flags.db }) } };
 }
 
 /** The database URL a command uses. */

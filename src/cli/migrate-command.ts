@@ -12,6 +12,7 @@ import { assertConsistent, planUp, renderPlan, type Plan } from '../migrate/plan
 import type { RunEvent } from '../migrate/run-plan.ts';
 import { stampVersion } from '../migrate/stamp.ts';
 import { readMigrationState } from '../migrate/state.ts';
+import { planRepairs } from '../migrate/repair.ts';
 import { migrateUp } from '../migrate/up.ts';
 import { verifyDatabase } from '../migrate/verify.ts';
 import type { Config } from '../config/schema.ts';
@@ -35,7 +36,10 @@ import { describeSource } from '../migrate/status.ts';
 import type { CliIo } from './io.ts';
 
 // Read-only commands never create a database: a missing file or folder is exit 2.
-const READ_ONLY = { mustExist: true } as const;
+/** How read-only commands open: never creating a database; on PGlite waiting for a running command as long as --lock-wait says. */
+function readOnly(config: Config): { readonly mustExist: true; readonly lockWaitMs: number } {
+  return { mustExist: true, lockWaitMs: config.database.migration.lock_wait };
+}
 
 type Flags = DatabaseFlags &
   DbmateFlags &
@@ -161,7 +165,7 @@ async function status(io: CliIo, flags: Flags): Promise<void> {
       }
       if (s.drifted.length > 0 || s.otherSource.length > 0 || s.failed.length > 0 || s.unknown.length > 0 || state.rebuilds.length > 0) io.exitCode = 1;
     },
-    READ_ONLY,
+    readOnly(config),
   );
 }
 
@@ -172,10 +176,13 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const state = await readMigrationState(db, source, withTable(resolveSettings(config), flags).plan);
+      const settings = withTable(resolveSettings(config), flags);
+      const state = await readMigrationState(db, source, settings.plan);
       // The same refusals as `up`: never print a plan that `up` would not run.
       assertConsistent(state.status, source.label);
       const p = planUp(state.status, state.context, flags.to);
+      // With nothing pending, `up` repairs what the schema lacks at its version: show those too.
+      const repairs = p.steps.length === 0 ? await planRepairs(db, source, p.to, settings.packOptions, flags.allowDataLoss === true) : [];
       if (flags.json === true) {
         io.out(
           json({
@@ -188,15 +195,18 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
               ...(s.rebuild === undefined ? {} : { rebuild: s.rebuild }),
               sql: s.chunks.map((c) => c.sql),
             })),
+            ...(repairs.length === 0 ? {} : { repairs: repairs.map((r) => ({ version: p.to, description: r.description, sql: r.sql })) }),
           }),
         );
+      } else if (repairs.length > 0) {
+        io.out(repairs.map((r) => `-- repair at version ${p.to} (recorded in schema_repairs): ${r.description}\n${r.sql}`).join('\n'));
       } else if (p.steps.length === 0) {
         io.err(`nothing to apply: ${db.url} is at version ${p.from}`);
       } else {
         io.out(renderPlan(p));
       }
     },
-    READ_ONLY,
+    readOnly(config),
   );
 }
 
@@ -286,7 +296,7 @@ async function history(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const h = await readHistory(db, flags.migrationsTable);
+      const h = await readHistory(db, config.database.migrations_table);
       if (flags.json === true) return io.out(json(h.rows));
       if (!h.exists) return io.out(`${db.url} has no ${h.table.name} table: no migration has been applied`);
       io.out(
@@ -305,7 +315,7 @@ async function history(io: CliIo, flags: Flags): Promise<void> {
         ),
       );
     },
-    READ_ONLY,
+    readOnly(config),
   );
 }
 
@@ -316,7 +326,7 @@ async function verify(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const report = await verifyDatabase(db, source, resolveSettings(config).packOptions, flags.migrationsTable);
+      const report = await verifyDatabase(db, source, resolveSettings(config).packOptions, config.database.migrations_table);
       if (flags.json === true) io.out(json(report));
       else
         io.out(
@@ -327,7 +337,7 @@ async function verify(io: CliIo, flags: Flags): Promise<void> {
         );
       if (!report.ok) io.exitCode = 1;
     },
-    READ_ONLY,
+    readOnly(config),
   );
 }
 
@@ -376,9 +386,14 @@ export function migrateCommand(io: CliIo): Command {
   const sourced = (name: string, description: string) =>
     withWaitFlags(withTableFlag(withSourceFlags(withDatabaseFlags(migrate.command(name).description(description)))));
 
-  sourced('status', 'current version, pending, failed and drifted migrations (exit 1 on drift or failure)').action((flags: Flags) => status(io, flags));
-  sourced('plan', 'print exactly the SQL `up` would run, session settings included')
+  const lockWait = (command: Command) =>
+    command.option('--lock-wait <duration>', 'PGlite: how long to wait for a running migration (default 30s)', durationArgument);
+  lockWait(sourced('status', 'current version, pending, failed and drifted migrations (exit 1 on drift or failure)')).action((flags: Flags) =>
+    status(io, flags),
+  );
+  lockWait(sourced('plan', 'print exactly the SQL `up` would run, session settings included'))
     .option('--to <version>', 'stop at this version', version)
+    .option('--allow-data-loss', 'show the repairs `up --allow-data-loss` would run')
     .action((flags: Flags) => plan(io, flags));
   withRunnerFlags(sourced('up', 'apply pending migrations'))
     .option('--to <version>', 'stop at this version', version)
@@ -396,8 +411,12 @@ export function migrateCommand(io: CliIo): Command {
     .argument('<version>', 'the version to record', version)
     .option('--lock-wait <duration>', 'how long to wait for another runner (default 30s)', durationArgument)
     .action((target: number, flags: Flags) => stamp(io, target, flags));
-  withTableFlag(withDatabaseFlags(migrate.command('history').description('every row of schema_version'))).action((flags: Flags) => history(io, flags));
-  sourced('verify', "the pack's checks, the history, and PRAGMA integrity_check on SQLite (exit 1 on failure)").action((flags: Flags) => verify(io, flags));
+  lockWait(withTableFlag(withDatabaseFlags(migrate.command('history').description('every row of schema_version')))).action((flags: Flags) =>
+    history(io, flags),
+  );
+  lockWait(sourced('verify', "the pack's checks, the history, and PRAGMA integrity_check on SQLite (exit 1 on failure)")).action((flags: Flags) =>
+    verify(io, flags),
+  );
   withSourceFlags(
     withDatabaseFlags(migrate.command('lint').description('run squawk on PostgreSQL migrations (exit 1 on findings that would block up)')),
   ).action((flags: Flags) => lint(io, flags));

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { withDatabase } from '../db/open.ts';
-import { UsageError } from '../errors.ts';
+import { errorMessage, UsageError } from '../errors.ts';
 import { parseHistoryTableName } from '../migrate/history.ts';
 import { dumpSchema } from '../migrate/dump.ts';
 import { createMigrationFile } from '../migrate/new-file.ts';
@@ -86,16 +86,29 @@ export function addDbmateCommands(migrate: Command, io: CliIo): void {
     ),
   )
     .option('--out <file>', 'write the dump to this file instead of standard output')
-    .action(async (flags: DatabaseFlags & DbmateFlags & { out?: string }) => {
+    .option('--lock-wait <duration>', 'PGlite: how long to wait for a running migration (default 30s)', durationArgument)
+    .action(async (flags: DatabaseFlags & DbmateFlags & { out?: string; lockWait?: number }) => {
       const config = resolveConfig(flags);
       await waitIfAsked(io, config, flags);
       const url = resolveUrl(config);
-      await withDatabase(url, async (db) => {
-        const dump = await dumpSchema(db, url, flags.migrationsTable);
-        if (flags.out === undefined) return io.out(dump.sql);
-        if (flags.out.trim() === '') throw new UsageError('--out needs a file name', 'BAD_OUT');
-        writeFileSync(flags.out, dump.sql);
-        io.err(`wrote ${flags.out} (${dump.method})`);
-      });
+      await withDatabase(
+        url,
+        async (db) => {
+          const dump = await dumpSchema(db, url, config.database.migrations_table);
+          if (flags.out === undefined) return io.out(dump.sql);
+          if (flags.out.trim() === '') throw new UsageError('--out needs a file name', 'BAD_OUT');
+          try {
+            writeFileSync(flags.out, dump.sql);
+          } catch (error) {
+            throw new UsageError(
+              `--out '${flags.out}' cannot be written (${errorMessage(error)}): give a file in a folder that exists and you may write to`,
+              'BAD_OUT',
+            );
+          }
+          io.err(`wrote ${flags.out} (${dump.method})`);
+        },
+        // Read-only: a missing database is refused, never created; on PGlite it waits as --lock-wait says.
+        { mustExist: true, lockWaitMs: config.database.migration.lock_wait },
+      );
     });
 }

@@ -28,6 +28,7 @@ type EnvKind = 'string' | 'boolean' | 'integer' | 'duration' | 'decimal' | 'posi
 export const ENVIRONMENT_OVERRIDES: readonly { readonly name: string; readonly path: readonly string[]; readonly kind: EnvKind }[] = [
   { name: 'DATABASE_URL', path: ['database', 'url'], kind: 'string' },
   { name: 'TRADELEDGER_AUTO_MIGRATE', path: ['database', 'schema', 'auto_migrate'], kind: 'boolean' },
+  { name: 'TRADELEDGER_MIGRATIONS_TABLE', path: ['database', 'migrations_table'], kind: 'string' },
   { name: 'TRADELEDGER_TRACK_UNREALIZED_PNL', path: ['database', 'track_unrealized_pnl'], kind: 'boolean' },
   { name: 'TRADELEDGER_BACKUP_DIR', path: ['database', 'backup', 'directory'], kind: 'string' },
   { name: 'TRADELEDGER_BACKUP_RETENTION_DAYS', path: ['database', 'backup', 'retention_days'], kind: 'integer' },

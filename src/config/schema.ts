@@ -32,6 +32,13 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       track_unrealized_pnl: z.boolean().default(false),
+      /** The migration history table (dbmate's --migrations-table): NAME or SCHEMA.NAME; default schema_version. */
+      migrations_table: z
+        .string()
+        .regex(/^\s*(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*\s*$/, {
+          message: 'expected a table name: NAME or SCHEMA.NAME, letters, digits and underscores (e.g. schema_version or app.schema_version)',
+        })
+        .optional(),
       backup: z
         .strictObject({
           directory: z.string().min(1).nullable().default(null),

@@ -1,6 +1,7 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import { errorMessage, UsageError } from '../errors.ts';
 import type { AdapterOptions, Database, LockOptions, Queryable, StatementTracer } from './port.ts';
 import { guardAgainstDaemon, holdDaemonLock } from './daemon-lock.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
@@ -45,6 +46,8 @@ function queryable(db: DatabaseSync, trace: StatementTracer | undefined): Querya
   };
 }
 
+const SQLITE_NOTADB = 26;
+
 /** The file path of a `sqlite:` database, or `:memory:`. */
 export function isSqliteMemory(path: string): boolean {
   return path === ':memory:' || path === '';
@@ -64,6 +67,9 @@ export async function openSqlite(path: string, url: string, options: AdapterOpti
   const trace = options.trace;
   const memory = isSqliteMemory(path);
   if (!memory && options.mustExist === true) requireSqliteFile(path, url);
+  if (!memory && existsSync(path) && !statSync(path).isFile()) {
+    throw new UsageError(`${url}: ${path} is not a file (a folder?): point --db at a SQLite file`, 'NOT_SQLITE');
+  }
   if (!memory && !existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, 'a', 0o600));
@@ -77,6 +83,17 @@ export async function openSqlite(path: string, url: string, options: AdapterOpti
     db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   } catch (error) {
     daemonLock?.release();
+    throw error;
+  }
+  try {
+    // Reads the header now, so that a file that is no database is named at open, not met as a raw driver error later.
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (error) {
+    db.close();
+    daemonLock?.release();
+    if ((error as { errcode?: unknown }).errcode === SQLITE_NOTADB) {
+      throw new UsageError(`${url}: ${path} is not a SQLite database (${errorMessage(error)}): point --db at a SQLite file`, 'NOT_SQLITE', { cause: error });
+    }
     throw error;
   }
   const base = queryable(db, trace);

@@ -149,7 +149,8 @@ export interface RestoreResult {
 /**
  * Puts a backup in place of a SQLite file: the current file (and its -wal / -shm, which would
  * otherwise replay onto the restored file) is renamed `<name>.failed_v<N>_<UTC ts>`, then the
- * backup is copied in. Killed halfway: the renamed file is intact and the backup untouched.
+ * backup's copy (made first, under `<name>.restoring`) is renamed in. Killed halfway: the database is
+ * in place or renamed intact beside it, and the backup untouched.
  */
 export async function restoreBackup(dbPath: string, backupPath: string, now = new Date(), waitMs = 0): Promise<RestoreResult> {
   // A backup that is missing or damaged is refused before anything, lock files included, is written.
@@ -190,6 +191,21 @@ function restoreUnlocked(dbPath: string, source: string, now: Date): RestoreResu
   let failedCopy: string | null = null;
   // The restored file keeps the mode of the file it replaces (0600 stays 0600), else the backup's.
   const mode = (existsSync(dbPath) ? statSync(dbPath).mode : statSync(source).mode) & 0o777;
+  // Copied before the database is moved aside: a copy that fails (a full disk) or is killed must not
+  // leave no database at the path, which the next open would create empty and `up` build from 0.
+  const staging = `${dbPath}.restoring`;
+  try {
+    copyFileSync(source, staging);
+    chmodSync(staging, mode);
+  } catch (error) {
+    removeQuietly(staging);
+    throw new CheckFailedError(
+      `restore of ${dbPath} from ${source} failed (${errorMessage(error)}): nothing was changed — it needs about ${megabytes(statSync(source).size)} free beside the database`,
+      'RESTORE_FAILED',
+      [],
+      { cause: error },
+    );
+  }
   if (existsSync(dbPath)) {
     failedCopy = uniquePath(`${dbPath}.failed_v${sqliteVersion(dbPath)}_${fileTimestamp(now)}`);
     for (const suffix of ['-wal', '-shm']) {
@@ -197,9 +213,6 @@ function restoreUnlocked(dbPath: string, source: string, now: Date): RestoreResu
     }
     renameSync(dbPath, failedCopy);
   }
-  const staging = `${dbPath}.restoring`;
-  copyFileSync(source, staging);
-  chmodSync(staging, mode);
   renameSync(staging, dbPath);
   return { restoredFrom: source, failedCopy, integrity: integrityCheck(dbPath) };
 }

@@ -31,7 +31,12 @@ export function currentActor(): string {
 export function engineSettings(config: Config): EngineSettings {
   const migration = config.database.migration;
   return {
-    plan: { lockTimeoutMs: migration.lock_timeout, statementTimeoutMs: migration.statement_timeout, appliedBy: currentActor() },
+    plan: {
+      lockTimeoutMs: migration.lock_timeout,
+      statementTimeoutMs: migration.statement_timeout,
+      appliedBy: currentActor(),
+      ...(config.database.migrations_table === undefined ? {} : { historyTable: config.database.migrations_table.trim() }),
+    },
     retry: { tries: migration.retries, baseDelayMs: migration.retry_delay },
     lockWaitMs: migration.lock_wait,
     backup: {

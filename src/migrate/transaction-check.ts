@@ -50,8 +50,10 @@ export function assertTransactionSafe(statements: readonly PgStatement[], origin
   for (const statement of statements) {
     const what = needsNoTransaction(statement);
     if (what === null) continue;
+    // dbmate users mark the section itself; either spelling makes it run outside a transaction.
+    const section = origin.section ?? 'up';
     throw new UsageError(
-      `${describeLine(origin, statement.firstLine)}: ${what} cannot run inside a transaction block, and this migration runs in one — put '-- migrate:no-transaction' at the top of the file (each statement then commits on its own, so write them re-runnable: IF NOT EXISTS / IF EXISTS), or move it into a migration of its own`,
+      `${describeLine(origin, statement.firstLine)}: ${what} cannot run inside a transaction block, and this migration runs in one — write '-- migrate:${section} transaction:false' (dbmate) or put '-- migrate:no-transaction' at the top of the file (each statement then commits on its own, so write them re-runnable: IF NOT EXISTS / IF EXISTS), or move it into a migration of its own`,
       'NEEDS_NO_TRANSACTION',
     );
   }

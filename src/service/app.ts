@@ -22,6 +22,8 @@ export interface AppContext {
   readonly metrics: DaemonMetrics;
   readonly pack: string;
   readonly expectedVersion: number;
+  /** database.migrations_table, the history /healthz reads the version from; default schema_version. */
+  readonly historyTable?: string;
   /** Null: the admin routes are not registered. */
   readonly adminToken: string | null;
   /** Opens the read routes; null when unset. */
@@ -92,7 +94,7 @@ function errorHandler(context: AppContext) {
     }
     // The database did not answer (stopped, dropped, unreachable): the request was fine and may be
     // retried, so 503 as /healthz says, not a 500. An error of an unknown kind is checked with a probe.
-    if (isDatabaseUnreachable(error) || !(await databaseHealth(context.db)).reachable) {
+    if (isDatabaseUnreachable(error) || !(await databaseHealth(context.db, context.historyTable)).reachable) {
       const cause = errorMessage(error).slice(0, 200);
       context.log.warn({ err: error, route: requestPath(request), method: request.method }, `Request failed, the database is unreachable: ${cause}`);
       await reply

@@ -145,6 +145,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics,
       pack: settings.pack,
       expectedVersion: schema.expected,
+      ...(config.database.migrations_table === undefined ? {} : { historyTable: config.database.migrations_table.trim() }),
       adminToken: settings.adminToken,
       readToken: settings.readToken,
       readsNeedToken: settings.readsNeedToken,

@@ -1,5 +1,6 @@
 import type { Database } from '../db/port.ts';
 import { errorMessage } from '../errors.ts';
+import { HISTORY_TABLE, historyRef, parseHistoryTableName } from '../migrate/history.ts';
 
 /** Whether the database answered, and the schema version it is at. */
 export interface DatabaseHealth {
@@ -19,9 +20,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /**
  * Asks the database whether it answers (within a timeout) and for its schema version (the highest
- * successful schema_version row; null when that cannot be read, e.g. an adopted file with no history yet).
+ * successful row of the history table, database.migrations_table; null when that cannot be read, e.g. an
+ * adopted file with no history yet).
  */
-export async function databaseHealth(db: Database): Promise<DatabaseHealth> {
+export async function databaseHealth(db: Database, historyTable: string = HISTORY_TABLE): Promise<DatabaseHealth> {
   try {
     await withTimeout(db.query('SELECT 1 AS ok'), PROBE_TIMEOUT_MS);
   } catch (error) {
@@ -29,12 +31,12 @@ export async function databaseHealth(db: Database): Promise<DatabaseHealth> {
   }
   try {
     const rows = await withTimeout(
-      db.query<{ version: number | string | null }>('SELECT MAX(version) AS version FROM schema_version WHERE success'),
+      db.query<{ version: number | string | null }>(`SELECT MAX(version) AS version FROM ${historyRef(parseHistoryTableName(historyTable))} WHERE success`),
       PROBE_TIMEOUT_MS,
     );
     const version = rows[0]?.version;
     return { reachable: true, schemaVersion: version === null || version === undefined ? 0 : Number(version), error: null };
   } catch (error) {
-    return { reachable: true, schemaVersion: null, error: `schema_version cannot be read: ${errorMessage(error)}` };
+    return { reachable: true, schemaVersion: null, error: `${historyTable} cannot be read: ${errorMessage(error)}` };
   }
 }

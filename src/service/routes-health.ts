@@ -22,7 +22,7 @@ const METRICS_SCHEMA = {
 export function healthRoutes(app: FastifyInstance, context: AppContext): void {
   const startedAt = Date.now();
   app.get('/healthz', { schema: HEALTH_SCHEMA }, async (_request, reply) => {
-    const database = await databaseHealth(context.db);
+    const database = await databaseHealth(context.db, context.historyTable);
     const schemaFault = context.schemaFault?.reason ?? null;
     const healthy = database.reachable && schemaFault === null;
     const body = {

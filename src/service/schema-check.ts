@@ -116,7 +116,7 @@ async function verifyAtStart(
   version: number,
 ): Promise<UpResult | null> {
   const settings = engineSettings(config);
-  const report = await verifyDatabase(db, source, settings.packOptions);
+  const report = await verifyDatabase(db, source, settings.packOptions, settings.plan.historyTable);
   if (report.ok) return null;
   const failures = report.checks.filter((check) => !check.ok).map((check) => check.detail);
   const target = `--pack ${pack} --db ${db.url}`;
@@ -127,7 +127,7 @@ async function verifyAtStart(
       `The schema lacks what version ${version} declares: repairing (database.schema.auto_migrate)`,
     );
     const repaired = await migrateUp(db, source, settings, { to: version });
-    const again = await verifyDatabase(db, source, settings.packOptions);
+    const again = await verifyDatabase(db, source, settings.packOptions, settings.plan.historyTable);
     if (again.ok) return repaired;
     failures.splice(0, failures.length, ...again.checks.filter((check) => !check.ok).map((check) => check.detail));
   }

@@ -98,6 +98,23 @@ describe('backups are never left half-made under an official name', () => {
     );
     assert.deepEqual(readFileSync(file), before);
   });
+
+  it('restore whose copy cannot be written leaves the database where it was (not moved aside with nothing in its place)', async () => {
+    const up = await cli('migrate', 'up', '--pack', 'risk-state', '--db', test.url, '--json');
+    assert.equal(up.code, 0, up.stderr);
+    const backup = (JSON.parse(up.stdout) as { backup: string }).backup;
+    const before = readFileSync(file);
+    // Something in the way of the restore's temporary copy stands in for a disk that is full.
+    mkdirSync(`${file}.restoring`);
+    const run = await cli('migrate', 'restore', backup, '--db', test.url);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /^tradeledger: restore of .*state\.db from .* failed \(.*\): nothing was changed — .*\n$/);
+    assert.deepEqual(readFileSync(file), before, 'the database is still in place, unchanged');
+    assert.deepEqual(
+      readdirSync(test.dir).filter((name) => name.includes('.failed_v')),
+      [],
+    );
+  });
 });
 
 describe('private by default', () => {

@@ -122,6 +122,10 @@ for (const kind of ['sqlite', 'pglite'] as const) {
         const dump = await cli('migrate', 'dump', '--db', source.url, '--out', out);
         assert.equal(dump.code, 0, dump.stderr);
         const sql = readFileSync(out, 'utf8');
+        // An --out that cannot be written is bad input, in one line.
+        const unwritable = await cli('migrate', 'dump', '--db', source.url, '--out', join(source.dir, 'no-such-folder', 'schema.sql'));
+        assert.equal(unwritable.code, 2, unwritable.stderr);
+        assert.match(unwritable.stderr, /^tradeledger: --out '.*schema\.sql' cannot be written \(.*ENOENT.*\): give a file in a folder that exists/);
         assert.match(sql, /CREATE TABLE (public\.)?accounts/);
         assert.match(sql, /INSERT INTO (public\.)?schema_version \(version, applied_at/);
         await withDb(copy.url, (db) => db.exec(sql));
@@ -134,6 +138,21 @@ for (const kind of ['sqlite', 'pglite'] as const) {
       } finally {
         await source.cleanup();
         await copy.cleanup();
+      }
+    });
+
+    it('is read-only: a database that is not there is exit 2, and nothing is created', async () => {
+      const test = await createTestDatabase(kind);
+      try {
+        const missing = join(test.dir, kind === 'sqlite' ? 'typo.db' : 'typo-dir');
+        const before = readdirSync(test.dir).sort();
+        const dump = await cli('migrate', 'dump', '--db', `${kind}:${missing}`);
+        assert.equal(dump.code, 2, dump.stderr);
+        assert.match(dump.stderr, /no database at .*migrate up creates it/);
+        assert.equal(dump.stdout, '');
+        assert.deepEqual(readdirSync(test.dir).sort(), before);
+      } finally {
+        await test.cleanup();
       }
     });
   });

@@ -86,7 +86,9 @@ describe('assertTransactionSafe', () => {
     throwsCode(
       () => assertTransactionSafe(parsePostgresScript(sql, origin), origin),
       'NEEDS_NO_TRANSACTION',
-      new RegExp(`^007_functions\\.sql line 4: ${what} cannot run inside a transaction block.*'-- migrate:no-transaction'`),
+      new RegExp(
+        `^007_functions\\.sql line 4: ${what} cannot run inside a transaction block.*'-- migrate:up transaction:false' \\(dbmate\\) or.*'-- migrate:no-transaction'`,
+      ),
     );
 
   it('refuses what PostgreSQL cannot run in a transaction block, naming the line and the fix', () => {
@@ -95,6 +97,15 @@ describe('assertTransactionSafe', () => {
     refuses('SELECT 1;\nREINDEX INDEX CONCURRENTLY t_id;', 'REINDEX CONCURRENTLY');
     refuses('SELECT 1;\nALTER TABLE p DETACH PARTITION p_2020 CONCURRENTLY;', 'DETACH PARTITION CONCURRENTLY');
     refuses('SELECT 1;\nVACUUM t;', 'VACUUM');
+  });
+
+  it('names the down section in the dbmate fix for a down section', () => {
+    const down = { ...origin, line: 1, section: 'down' as const };
+    throwsCode(
+      () => assertTransactionSafe(parsePostgresScript('DROP INDEX CONCURRENTLY t_id;', down), down),
+      'NEEDS_NO_TRANSACTION',
+      /down section line 1: DROP INDEX CONCURRENTLY .*'-- migrate:down transaction:false' \(dbmate\)/,
+    );
   });
 
   it('lets the word CONCURRENTLY pass where it is no statement: comments, strings, function bodies', () => {
