@@ -104,7 +104,8 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
   try {
     return await lockedUp(db, source, settings, options, early);
   } finally {
-    await (await early)?.settled();
+    // Waits for squawk and its temporary files; an early run that failed never hides the outcome of the locked one.
+    await (await early?.catch(() => null))?.settled();
   }
 }
 
