@@ -4,41 +4,12 @@ import { Decimal } from 'decimal.js';
 import { parseCcxtDump } from '../../src/evidence/ccxt-dump.ts';
 import { decideFreqtrade } from '../../src/ledgers/freqtrade/decide.ts';
 import { matchFills } from '../../src/ledgers/freqtrade/match.ts';
-import type { FtOrder, FtTrade } from '../../src/ledgers/freqtrade/rows.ts';
+import type { FtOrder } from '../../src/ledgers/freqtrade/rows.ts';
+import { ftTrade } from './freqtrade-trade.ts';
 
 const d = (v: string | number) => new Decimal(v);
 
-const trade: FtTrade = {
-  id: 1,
-  exchange: 'binance',
-  pair: 'ETH/USDT',
-  baseCurrency: 'ETH',
-  stakeCurrency: 'USDT',
-  isOpen: true,
-  isShort: false,
-  tradingMode: 'spot',
-  leverage: d(1),
-  contractSize: null,
-  feeOpen: d('0.001'),
-  feeClose: d('0.001'),
-  feeCloseCost: null,
-  feeCloseCurrency: null,
-  openRate: d(100),
-  openTradeValue: null,
-  amount: d(2),
-  stakeAmount: d(200),
-  maxStakeAmount: null,
-  closeRate: null,
-  closeProfit: null,
-  closeProfitAbs: null,
-  realizedProfit: d(0),
-  fundingFees: null,
-  fundingFeeRunning: null,
-  openDate: '2026-01-01 00:00:00.000000',
-  closeDate: null,
-  exitReason: null,
-  exitOrderStatus: null,
-};
+const trade = ftTrade({ amount: d(2), stakeAmount: d(200) });
 
 function order(fields: Partial<FtOrder> & { id: number; orderId: string; ftOrderSide: string }): FtOrder {
   return {

@@ -5,7 +5,8 @@ import { parseCcxtDump } from '../../src/evidence/ccxt-dump.ts';
 import { decideFreqtrade } from '../../src/ledgers/freqtrade/decide.ts';
 import { matchFills } from '../../src/ledgers/freqtrade/match.ts';
 import { recalcFromOrders } from '../../src/ledgers/freqtrade/profit.ts';
-import type { FtOrder, FtTrade } from '../../src/ledgers/freqtrade/rows.ts';
+import type { FtOrder } from '../../src/ledgers/freqtrade/rows.ts';
+import { ftTrade } from './freqtrade-trade.ts';
 
 const d = (v: string | number) => new Decimal(v);
 
@@ -28,41 +29,6 @@ function order(fields: Partial<FtOrder> & { id: number; ftOrderSide: string; fil
   };
 }
 
-function trade(fields: Partial<FtTrade> = {}): FtTrade {
-  return {
-    id: 1,
-    exchange: 'binance',
-    pair: 'ETH/USDT',
-    baseCurrency: 'ETH',
-    stakeCurrency: 'USDT',
-    isOpen: true,
-    isShort: false,
-    tradingMode: 'spot',
-    leverage: d(1),
-    contractSize: null,
-    feeOpen: d('0.001'),
-    feeClose: d('0.001'),
-    feeCloseCost: null,
-    feeCloseCurrency: null,
-    openRate: d(100),
-    openTradeValue: null,
-    amount: d(3),
-    stakeAmount: d(300),
-    maxStakeAmount: null,
-    closeRate: null,
-    closeProfit: null,
-    closeProfitAbs: null,
-    realizedProfit: d(0),
-    fundingFees: null,
-    fundingFeeRunning: null,
-    openDate: '2026-01-01 00:00:00.000000',
-    closeDate: null,
-    exitReason: null,
-    exitOrderStatus: null,
-    ...fields,
-  };
-}
-
 describe("freqtrade's recalc_trade_from_orders, in decimals", () => {
   it('averages two entries (DCA), takes a partial exit at that average, and closes with the sum of both exits', () => {
     const orders = [
@@ -71,7 +37,7 @@ describe("freqtrade's recalc_trade_from_orders, in decimals", () => {
       order({ id: 3, ftOrderSide: 'sell', filled: d(1), average: d(140) }),
       order({ id: 4, ftOrderSide: 'sell', filled: d(2), average: d(150) }),
     ];
-    const figures = recalcFromOrders(trade(), orders, true);
+    const figures = recalcFromOrders(ftTrade(), orders, true);
     // By hand: average entry (100 + 260) / 3 = 120; stake with fees 100·1.001 + 260·1.001 = 360.36.
     const avg = 120;
     const exit1 = 1 * 140 * 0.999 - 1 * avg * 1.001; // 19.74
@@ -84,7 +50,7 @@ describe("freqtrade's recalc_trade_from_orders, in decimals", () => {
   });
 
   it("disagrees with the SQL cheat sheet's template for a short, which prices it as a long", () => {
-    const short = trade({ isShort: true, tradingMode: 'futures', leverage: d(2), amount: d(1) });
+    const short = ftTrade({ isShort: true, tradingMode: 'futures', leverage: d(2), amount: d(1) });
     const orders = [order({ id: 1, ftOrderSide: 'sell', filled: d(1), average: d(100) }), order({ id: 2, ftOrderSide: 'buy', filled: d(1), average: d(90) })];
     const figures = recalcFromOrders(short, orders, true);
     // A short that bought back 10 lower made money: 100·0.999 − 90·1.001 = 9.81.
@@ -113,21 +79,21 @@ describe('matching exchange fills to a freqtrade trade', () => {
 
   it('takes the pair, from open_date − 10 s, grouped by order id, skipping orders the database has', () => {
     assert.deepEqual(dump.problems, []);
-    const match = matchFills(trade(), dump.dump.trades, new Set(['known']));
+    const match = matchFills(ftTrade(), dump.dump.trades, new Set(['known']));
     assert.deepEqual(
       match.exits.map((o) => `${o.orderId}:${o.filled.toFixed()}@${o.average.toFixed()}`),
       ['edge:1@110', 'x:2@125'],
     );
-    const decision = decideFreqtrade({ trade: trade({ amount: d(3) }), orders: [], match, exchangeQty: d(0), flags: { dustAbsQty: d(0), dustRelPct: d(0) } });
+    const decision = decideFreqtrade({ trade: ftTrade({ amount: d(3) }), orders: [], match, exchangeQty: d(0), flags: { dustAbsQty: d(0), dustRelPct: d(0) } });
     assert.equal(decision.go, true);
     assert.equal(decision.close?.closeRate.toNumber(), 125);
     assert.equal(decision.close?.closeDate, '2026-01-01 02:00:01.000000');
   });
 
   it('refuses a remainder above the dust threshold and an exchange that is not flat', () => {
-    const match = matchFills(trade(), dump.dump.trades, new Set(['known', 'edge']));
+    const match = matchFills(ftTrade(), dump.dump.trades, new Set(['known', 'edge']));
     const decision = decideFreqtrade({
-      trade: trade({ amount: d(3) }),
+      trade: ftTrade({ amount: d(3) }),
       orders: [],
       match,
       exchangeQty: d('0.5'),
@@ -149,9 +115,9 @@ describe('a ghost whose exit order the database knows, still open', () => {
         balance: { total: { ETH: '0' } },
       }),
     );
-    const match = matchFills(trade(), dump.trades, new Set(['k']), new Set(['k']));
+    const match = matchFills(ftTrade(), dump.trades, new Set(['k']), new Set(['k']));
     assert.deepEqual(match.exits, []);
-    const decision = decideFreqtrade({ trade: trade(), orders: [], match, exchangeQty: d(0), flags: { dustAbsQty: d(0), dustRelPct: d(0) } });
+    const decision = decideFreqtrade({ trade: ftTrade(), orders: [], match, exchangeQty: d(0), flags: { dustAbsQty: d(0), dustRelPct: d(0) } });
     assert.deepEqual(
       decision.failed.map((f) => f.reason),
       ['open_order_in_database', 'missing_fill_evidence_for_large_remainder'],
