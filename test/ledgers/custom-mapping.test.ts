@@ -7,6 +7,7 @@ import { checkMapping, type UserCatalog, type UserColumn } from '../../src/ledge
 import { checkWritable } from '../../src/ledgers/custom/writable.ts';
 import { cli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { customConfig, userDatabase } from './custom-fixture.ts';
 
 // A ledger of someone else's design: one table of executions and one of holdings, other names, other types.
 const USER_SCHEMA = `
@@ -36,12 +37,9 @@ for (const kind of ['postgres', 'pglite'] as const) {
     let test: TestDatabase;
     let config: string;
     before(async () => {
-      test = await createTestDatabase(kind);
-      const db = await openDatabase(test.url);
-      await db.exec(USER_SCHEMA);
-      await db.close();
+      test = await userDatabase(kind, USER_SCHEMA);
       config = join(test.dir, 'tradeledger.yaml');
-      writeFileSync(config, `${MAPPING}database:\n  url: ${JSON.stringify(test.url)}\n`);
+      writeFileSync(config, customConfig(MAPPING, test.url));
     });
     after(async () => test.cleanup());
 
@@ -106,11 +104,11 @@ for (const kind of ['postgres', 'pglite'] as const) {
 
     it('names a table or a column the database does not have (exit 2)', async () => {
       const bad = join(test.dir, 'bad.yaml');
-      writeFileSync(bad, `${MAPPING.replace('quantity: size }', 'quantity: amount }')}database:\n  url: ${JSON.stringify(test.url)}\n`);
+      writeFileSync(bad, customConfig(MAPPING.replace('quantity: size }', 'quantity: amount }'), test.url));
       const column = await cli('lifecycle', 'report', '--config', bad);
       assert.equal(column.code, 2, column.stderr);
       assert.match(column.stderr, /mapping\.positions\.columns\.quantity: holdings has no column amount/);
-      writeFileSync(bad, `${MAPPING.replace('table: holdings', 'table: holding')}database:\n  url: ${JSON.stringify(test.url)}\n`);
+      writeFileSync(bad, customConfig(MAPPING.replace('table: holdings', 'table: holding'), test.url));
       const table = await cli('recon', 'detect', '--config', bad);
       assert.equal(table.code, 2, table.stderr);
       assert.match(table.stderr, /mapping\.positions\.table: the database has no table holding/);
@@ -194,7 +192,7 @@ describe('the mapping', () => {
   it('refuses SQLite with exit 2: the report is PostgreSQL SQL', async () => {
     const test = await createTestDatabase('sqlite');
     const file = join(test.dir, 'tradeledger.yaml');
-    writeFileSync(file, `${MAPPING}database:\n  url: ${JSON.stringify(test.url)}\n`);
+    writeFileSync(file, customConfig(MAPPING, test.url));
     const run = await cli('lifecycle', 'report', '--config', file);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /a custom mapping works on PostgreSQL and PGlite.*--ledger freqtrade works/);

@@ -11,6 +11,7 @@ import { pausedProfiles } from '../../src/recon/pause.ts';
 import { parse } from 'yaml';
 import { cli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { customConfig, userDatabase } from './custom-fixture.ts';
 
 // A desk's own schema, in its own PostgreSQL schema: executions, a pause flag per account, and the venue's fills and balances.
 const USER_SCHEMA = `
@@ -94,12 +95,9 @@ for (const kind of ['postgres', 'pglite'] as const) {
       await db.close();
     };
     before(async () => {
-      test = await createTestDatabase(kind);
-      const db = await openDatabase(test.url);
-      await db.exec(USER_SCHEMA);
-      await db.close();
+      test = await userDatabase(kind, USER_SCHEMA);
       config = join(test.dir, 'tradeledger.yaml');
-      writeFileSync(config, `${MAPPING}database:\n  url: ${JSON.stringify(test.url)}\n`);
+      writeFileSync(config, customConfig(MAPPING, test.url));
     });
     after(async () => test.cleanup());
 
@@ -255,10 +253,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
   describe(`a minimal writable mapping (${kind}): EXIT rows carry what the user table has; the rest is left to its defaults`, () => {
     let test: TestDatabase;
     before(async () => {
-      test = await createTestDatabase(kind);
-      const db = await openDatabase(test.url);
-      await db.exec(MINIMAL_SCHEMA);
-      await db.close();
+      test = await userDatabase(kind, MINIMAL_SCHEMA);
     });
     after(async () => test.cleanup());
 
@@ -283,7 +278,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
           positions: [{ profile_id: 'a', symbol: 'SOL', quantity: '0', observed_at: '2026-01-01T02:00:00Z' }],
         }),
       );
-      writeFileSync(config, `${MINIMAL}database:\n  url: ${JSON.stringify(test.url)}\n`);
+      writeFileSync(config, customConfig(MINIMAL, test.url));
       const run = await cli('recon', 'run', '--config', config, '--enable', '--no-dry-run', '--evidence-file', evidence, '--json', ...RECON);
       assert.equal(run.code, 0, run.stderr);
       const result = JSON.parse(run.stdout) as Cycle;
