@@ -1,32 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Decimal } from 'decimal.js';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
-import { tableEvidence } from '../../src/evidence/table.ts';
 import { generateLedger } from '../../src/generate/generate.ts';
 import { runReconCycle, type ReconDeps } from '../../src/recon/cycle.ts';
-import type { ReconFlags } from '../../src/recon/flags.ts';
 import { decideAll, gatherEvidence, type LifecycleDecision } from '../../src/recon/gather.ts';
 import { rebuildSummaries } from '../../src/lifecycle/summaries.ts';
 import type { AuditRow } from '../../src/recon/audit-rows.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
 import { baseLedger } from '../generate/ledger.ts';
-import { reconLedger } from './fixture.ts';
+import { reconLedger, tableDeps } from './fixture.ts';
 
-const FLAGS: ReconFlags = {
-  enabled: true,
-  dryRun: true,
-  requirePause: true,
-  dustAbsQty: new Decimal('0.001'),
-  dustRelPct: new Decimal('0.002'),
-  lookbackMs: 3650 * 24 * 3_600_000,
-  mismatchThrottleMs: 300_000,
-};
 const NOW = new Date('2026-03-01T00:00:00Z');
 
-async function deps(db: Database): Promise<ReconDeps> {
-  return { evidence: await tableEvidence(db), flags: FLAGS, pause: { kind: 'table' } };
+/** A dry-run cycle's needs: table evidence, the table pause source, the fixture's flags. */
+function deps(db: Database): Promise<ReconDeps> {
+  return tableDeps(db, { dryRun: true });
 }
 
 /** What a dry-run cycle's audit says per lifecycle: the refusal's reason, or each planned row. */

@@ -1,9 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from 'decimal.js';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database, DatabaseKind } from '../../src/db/port.ts';
-import { tableEvidence } from '../../src/evidence/table.ts';
 import { runReconCycle, type ReconDeps } from '../../src/recon/cycle.ts';
 import { applyBatch } from '../../src/recon/apply-batch.ts';
 import { rollbackBatch } from '../../src/recon/rollback.ts';
@@ -14,21 +12,11 @@ import type { ReconFlags } from '../../src/recon/flags.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { cli } from '../helpers/cli.ts';
 import { at } from '../helpers/ledger-fixture.ts';
-import { exchangePosition, insertFills, loadReconFixture, reconLedger } from './fixture.ts';
+import { exchangePosition, insertFills, loadReconFixture, reconLedger, tableDeps } from './fixture.ts';
 
-const FLAGS: ReconFlags = {
-  enabled: true,
-  dryRun: true,
-  requirePause: true,
-  dustAbsQty: new Decimal('0.001'),
-  dustRelPct: new Decimal('0.002'),
-  // The fixture's fills are in January 2026; look back far enough to see them.
-  lookbackMs: 3650 * 24 * 3_600_000,
-  mismatchThrottleMs: 300_000,
-};
-
-async function deps(db: Database, flags: Partial<ReconFlags> = {}): Promise<ReconDeps> {
-  return { evidence: await tableEvidence(db), flags: { ...FLAGS, ...flags }, pause: { kind: 'table' } };
+/** A cycle's needs with table evidence and the table pause source: a dry run unless `flags` say otherwise. */
+function deps(db: Database, flags: Partial<ReconFlags> = {}): Promise<ReconDeps> {
+  return tableDeps(db, { dryRun: true, ...flags });
 }
 
 const DRY_RUN_COUNT = `SELECT COUNT(*) AS dry_run_backfill_rows FROM orders WHERE profile_id = $1 AND order_id LIKE 'BFILL-%'`;
