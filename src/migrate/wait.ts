@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openDatabase, parseDatabaseUrl } from '../db/open.ts';
-import { CheckFailedError, errorMessage, isDatabaseUnreachable } from '../errors.ts';
+import { retryWhileUnreachable, StillUnreachableError } from '../db/retry-unreachable.ts';
+import { CheckFailedError, errorMessage } from '../errors.ts';
 
 /** Options for `waitForDatabase`. */
 export interface WaitOptions {
@@ -21,26 +21,28 @@ export async function waitForDatabase(url: string, options: WaitOptions): Promis
   // PGlite and SQLite are files this process opens itself: there is no server to wait for (and
   // opening one here would create it, or take its lock, before the command that follows).
   if (parseDatabaseUrl(url).kind !== 'postgres') return { attempts: 0 };
-  const deadline = performance.now() + options.timeoutMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const db = await openDatabase(url);
-      try {
-        await db.query('SELECT 1');
-      } finally {
-        await db.close();
-      }
-      return { attempts: attempt };
-    } catch (error) {
-      if (!isDatabaseUnreachable(error)) throw error;
-      if (performance.now() >= deadline) {
-        throw new CheckFailedError(
-          `${parseDatabaseUrl(url).display} did not accept connections within ${options.timeoutMs < 1000 ? `${options.timeoutMs}ms` : `${Math.round(options.timeoutMs / 1000)}s`} (${attempt} tries; last: ${errorMessage(error)}): start it, check --db, or raise --wait-timeout`,
-          'WAIT_TIMEOUT',
-        );
-      }
-      await options.onRetry?.(attempt, errorMessage(error));
-      await sleep(Math.max(0, Math.min(options.pollMs ?? 1000, deadline - performance.now())));
-    }
+  try {
+    const { attempts } = await retryWhileUnreachable(
+      async () => {
+        const db = await openDatabase(url);
+        try {
+          await db.query('SELECT 1');
+        } finally {
+          await db.close();
+        }
+      },
+      {
+        waitMs: options.timeoutMs,
+        delayMs: () => options.pollMs ?? 1000,
+        onRetry: (attempt, error) => options.onRetry?.(attempt, errorMessage(error)),
+      },
+    );
+    return { attempts };
+  } catch (error) {
+    if (!(error instanceof StillUnreachableError)) throw error;
+    throw new CheckFailedError(
+      `${parseDatabaseUrl(url).display} did not accept connections within ${options.timeoutMs < 1000 ? `${options.timeoutMs}ms` : `${Math.round(options.timeoutMs / 1000)}s`} (${error.attempts} tries; last: ${errorMessage(error.cause)}): start it, check --db, or raise --wait-timeout`,
+      'WAIT_TIMEOUT',
+    );
   }
 }

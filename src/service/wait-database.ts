@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { maskDatabaseUrl, type OpenOptions, openDatabase } from '../db/open.ts';
 import type { Database } from '../db/port.ts';
-import { CheckFailedError, driverErrorCode, errorMessage, isDatabaseUnreachable } from '../errors.ts';
+import { retryWhileUnreachable, StillUnreachableError } from '../db/retry-unreachable.ts';
+import { CheckFailedError, driverErrorCode, errorMessage } from '../errors.ts';
 import type { DaemonLogger } from './logger.ts';
 
 /** The first pause between tries; each next one doubles, up to MAX_DELAY_MS. */
@@ -13,6 +13,11 @@ export const MAX_DELAY_MS = 8_000;
 /** How long to wait before try `attempt` (1 is the first retry): doubling from FIRST_DELAY_MS, capped at MAX_DELAY_MS. */
 export function retryDelay(attempt: number): number {
   return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(attempt - 1, 30));
+}
+
+/** The driver's code and message, e.g. `[ECONNREFUSED] connect ECONNREFUSED 127.0.0.1:5`. */
+function causeOf(error: unknown): string {
+  return `${driverErrorCode(error) === undefined ? '' : `[${driverErrorCode(error)}] `}${errorMessage(error)}`;
 }
 
 function seconds(ms: number): string {
@@ -28,30 +33,27 @@ function seconds(ms: number): string {
  */
 export async function openDatabaseWhenReady(url: string, waitMs: number, log: DaemonLogger, options: OpenOptions = {}): Promise<Database> {
   if (waitMs <= 0) return openDatabase(url, options);
-  const deadline = performance.now() + waitMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const db = await openDatabase(url, options);
-      if (attempt > 1) log.info({ attempts: attempt }, `The database accepted a connection on try ${attempt}`);
-      return db;
-    } catch (error) {
-      if (!isDatabaseUnreachable(error)) throw error;
-      const left = deadline - performance.now();
-      const cause = `${driverErrorCode(error) === undefined ? '' : `[${driverErrorCode(error)}] `}${errorMessage(error)}`;
-      if (left <= 0) {
-        throw new CheckFailedError(
-          `${maskDatabaseUrl(url)} did not accept connections within ${seconds(waitMs)} (${attempt} tries): ${cause}; check that the database runs and the URL's host and port, or give --wait more time`,
-          'DATABASE_UNREACHABLE',
-          [],
-          { cause: error },
+  try {
+    const { value: db, attempts } = await retryWhileUnreachable(() => openDatabase(url, options), {
+      waitMs,
+      delayMs: retryDelay,
+      onRetry: (attempt, error, delay, left) => {
+        const cause = causeOf(error);
+        log.warn(
+          { attempt, retryInMs: delay, giveUpInMs: Math.round(left), error: cause },
+          `The database does not accept connections yet (${cause}): try ${attempt + 1} in ${delay} ms`,
         );
-      }
-      const delay = Math.min(retryDelay(attempt), Math.ceil(left));
-      log.warn(
-        { attempt, retryInMs: delay, giveUpInMs: Math.round(left), error: cause },
-        `The database does not accept connections yet (${cause}): try ${attempt + 1} in ${delay} ms`,
-      );
-      await sleep(delay);
-    }
+      },
+    });
+    if (attempts > 1) log.info({ attempts }, `The database accepted a connection on try ${attempts}`);
+    return db;
+  } catch (error) {
+    if (!(error instanceof StillUnreachableError)) throw error;
+    throw new CheckFailedError(
+      `${maskDatabaseUrl(url)} did not accept connections within ${seconds(waitMs)} (${error.attempts} tries): ${causeOf(error.cause)}; check that the database runs and the URL's host and port, or give --wait more time`,
+      'DATABASE_UNREACHABLE',
+      [],
+      { cause: error.cause },
+    );
   }
 }
