@@ -20,6 +20,8 @@ export interface PackDefinition {
   readonly repair?: MigrationSource['repair'];
   /** Per file name, checksums of earlier texts that made the same schema on `up` (see Migration.formerChecksums). */
   readonly formerChecksums?: Readonly<Record<string, readonly string[]>>;
+  /** Tables the daemon's smoke check (`serve --check`) counts rows of: the ones its start-up and routes read. */
+  readonly sampleTables?: readonly string[];
 }
 
 type PackLoader = () => Promise<PackDefinition>;
@@ -103,14 +105,19 @@ function packMigrations(
     });
 }
 
-/** A built-in pack as a migration source, with options applied over its defaults. */
-export async function packSource(name: string, options: Readonly<Record<string, string | boolean>> = {}): Promise<MigrationSource> {
+/** A built-in pack's definition (its schema facts), loaded on demand; an unknown name is a UsageError listing the packs. */
+export async function packDefinition(name: string): Promise<PackDefinition> {
   const loader = PACKS[name];
   if (loader === undefined) {
     const names = packNames();
     throw new UsageError(`unknown pack '${name}': ${names.length === 0 ? 'no packs are built in yet' : `choose one of ${names.join(', ')}`}`, 'UNKNOWN_PACK');
   }
-  const pack = await loader();
+  return loader();
+}
+
+/** A built-in pack as a migration source, with options applied over its defaults. */
+export async function packSource(name: string, options: Readonly<Record<string, string | boolean>> = {}): Promise<MigrationSource> {
+  const pack = await packDefinition(name);
   const values = { ...pack.defaults, ...options };
   return {
     label: `pack:${name}`,

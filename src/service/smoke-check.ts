@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
+import { packDefinition } from '../packs/registry.ts';
 import { startDaemon } from './daemon.ts';
 import type { DaemonLogger } from './logger.ts';
 
@@ -16,12 +17,6 @@ export interface SmokeReport {
   readonly schemaVersion: number;
   readonly checks: readonly SmokeCheck[];
 }
-
-// The sample reads of docs/runbooks/risk-state-v2.md Phase 4 (check 7), which the daemon's start-up and routes depend on.
-const SAMPLE_TABLES: Readonly<Record<string, readonly string[]>> = {
-  'risk-state': ['enforcement_log', 'positions', 'orders'],
-  'bot-ledger': ['orders', 'positions', 'trade_history'],
-};
 
 /**
  * `serve --check`, for an operator after a migration (docs/runbooks/risk-state-v2.md Phase 6): starts
@@ -45,7 +40,8 @@ export async function smokeCheck(config: Config, url: string, log: DaemonLogger,
     } catch (error) {
       checks.push({ name: 'healthz', ok: false, detail: errorMessage(error) });
     }
-    for (const table of SAMPLE_TABLES[daemon.settings.pack] ?? []) {
+    // The pack names the tables (docs/runbooks/risk-state-v2.md Phase 4's sample reads); the daemon's own pack was checked at start-up.
+    for (const table of (await packDefinition(daemon.settings.pack)).sampleTables ?? []) {
       try {
         const rows = await daemon.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table}`);
         checks.push({ name: `SELECT COUNT(*) FROM ${table}`, ok: true, detail: `${String(rows[0]?.n ?? 0)} rows` });

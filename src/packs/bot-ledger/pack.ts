@@ -1,4 +1,5 @@
 import type { PackDefinition } from '../registry.ts';
+import { SAMPLE_TABLES } from './tables.ts';
 import { verifyBotLedger } from './verify.ts';
 
 /**
@@ -11,4 +12,5 @@ export const pack: PackDefinition = {
   dialects: ['postgres'],
   defaults: {},
   verify: verifyBotLedger,
+  sampleTables: SAMPLE_TABLES,
 };

@@ -25,6 +25,9 @@ export const RECON_AUDIT_TABLES = ['reconciliation_backfill_audit'] as const;
 /** Tables the `table` evidence source reads: the exchange mirror. */
 export const EVIDENCE_TABLES = ['exchange_fills', 'exchange_positions'] as const;
 
+/** Tables the daemon's smoke check counts (docs/runbooks/risk-state-v2.md Phase 4's sample reads, for this pack). */
+export const SAMPLE_TABLES = ['orders', 'positions', 'trade_history'] as const;
+
 /** Tables `recon detect` reads. */
 export const DETECT_TABLES = ['orders'] as const;
 
