@@ -38,6 +38,22 @@ export interface ServeSettings {
 }
 
 /**
+ * The daemon serves the built-in packs' schemas only. A freqtrade ledger is written by the bot
+ * itself, and its reconciliation is a stop-the-bot runbook (a daemon's cycles would write beside a
+ * running bot); a custom mapping is read through views made per run. Either configured means the
+ * operator expects `serve` to work on that ledger, so say so before anything is opened (without this,
+ * serve checked the file against risk-state and named tables the operator never had).
+ */
+function refuseForeignLedger(config: Config): void {
+  if (config.ledger === 'bot-ledger') return;
+  const runbook =
+    config.ledger === 'freqtrade'
+      ? 'freqtrade is reconciled with the bot stopped: run `tradeledger recon plan|apply --ledger freqtrade` (README, Using tradeledger with freqtrade)'
+      : 'a custom ledger is read per run: use `tradeledger lifecycle report` and `tradeledger recon …`';
+  throw new UsageError(`tradeledger serve does not serve ledger: ${config.ledger} (it serves the built-in packs); ${runbook}, or drop ledger: from the configuration serve reads`, 'LEDGER_NOT_SERVED');
+}
+
+/**
  * The pack a daemon serves: `serve.pack`, else `migrations.pack`, else the pack its database
  * family holds (bot-ledger on PostgreSQL and PGlite, risk-state on SQLite). One pack, because a
  * database has one `schema_version` history.
@@ -78,6 +94,7 @@ export function readToken(env: NodeJS.ProcessEnv = process.env): string | null {
 
 /** Settings from a validated configuration (flags already applied) and the environment. */
 export function serveSettings(config: Config, url: string, env: NodeJS.ProcessEnv = process.env): ServeSettings {
+  refuseForeignLedger(config);
   const read = readToken(env);
   return {
     url,
