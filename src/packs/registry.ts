@@ -22,6 +22,8 @@ export interface PackDefinition {
   readonly formerChecksums?: Readonly<Record<string, readonly string[]>>;
   /** Tables the daemon's smoke check (`serve --check`) counts rows of: the ones its start-up and routes read. */
   readonly sampleTables?: readonly string[];
+  /** Counts the daemon logs at start-up (docs/runbooks/risk-state-v2.md Phase 6): open positions and working orders, one `n` each. */
+  readonly loadedState?: { readonly positions: string; readonly openOrders: string };
 }
 
 type PackLoader = () => Promise<PackDefinition>;

@@ -13,4 +13,9 @@ export const pack: PackDefinition = {
   defaults: {},
   verify: verifyBotLedger,
   sampleTables: SAMPLE_TABLES,
+  // A position with a quantity, and an order that can still fill.
+  loadedState: {
+    positions: 'SELECT count(*) AS n FROM positions WHERE COALESCE(quantity, 0) <> 0',
+    openOrders: `SELECT count(*) AS n FROM orders WHERE status IN ('new', 'pending', 'open', 'partially_filled', 'partially-filled')`,
+  },
 };

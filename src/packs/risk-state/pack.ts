@@ -15,6 +15,8 @@ export const pack: PackDefinition = {
   repair: repairRiskState,
   // The sample reads of docs/runbooks/risk-state-v2.md Phase 4 (check 7), which the daemon's start-up and routes depend on.
   sampleTables: ['enforcement_log', 'positions', 'orders'],
+  // The mirrored positions, and PENDING (1) / WORKING (2) orders.
+  loadedState: { positions: 'SELECT count(*) AS n FROM positions', openOrders: 'SELECT count(*) AS n FROM orders WHERE state IN (1, 2)' },
   // The texts before issue 12: the same up sections (002's optional table then had TEXT money
   // columns, which `migrate up` converts as a recorded repair); the down sections had no data-loss guard.
   formerChecksums: {
