@@ -50,7 +50,10 @@ function refuseForeignLedger(config: Config): void {
     config.ledger === 'freqtrade'
       ? 'freqtrade is reconciled with the bot stopped: run `tradeledger recon plan|apply --ledger freqtrade` (README, Using tradeledger with freqtrade)'
       : 'a custom ledger is read per run: use `tradeledger lifecycle report` and `tradeledger recon …`';
-  throw new UsageError(`tradeledger serve does not serve ledger: ${config.ledger} (it serves the built-in packs); ${runbook}, or drop ledger: from the configuration serve reads`, 'LEDGER_NOT_SERVED');
+  throw new UsageError(
+    `tradeledger serve does not serve ledger: ${config.ledger} (it serves the built-in packs); ${runbook}, or drop ledger: from the configuration serve reads`,
+    'LEDGER_NOT_SERVED',
+  );
 }
 
 /**
