@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
 import { MAPPING_SCHEMA } from '../../src/ledgers/custom/model.ts';
-import { RECON_TABLES_SQL } from '../../src/ledgers/custom/recon-tables.ts';
+import { customReconTablesSql } from '../../src/ledgers/custom/recon-tables.ts';
 import { withMappedLedger } from '../../src/ledgers/custom/report.ts';
 import { TABLES } from '../../src/packs/bot-ledger/contract.ts';
 import { pausedProfiles } from '../../src/recon/pause.ts';
@@ -307,7 +307,7 @@ describe("reconciliation's own tables in tradeledger_ledger", () => {
     const test = await createTestDatabase('pglite');
     const db = await openDatabase(test.url);
     try {
-      await db.exec(`CREATE SCHEMA ${MAPPING_SCHEMA}; ${RECON_TABLES_SQL}`);
+      await db.exec(`CREATE SCHEMA ${MAPPING_SCHEMA}; ${customReconTablesSql()}`);
       for (const name of ['reconciliation_backfill_audit', 'recon_open_lifecycles', 'recon_cycle_state']) {
         const columns = await db.query<{ name: string; type: string; not_null: boolean }>(
           `SELECT column_name AS name, data_type AS type, is_nullable = 'NO' AS not_null FROM information_schema.columns

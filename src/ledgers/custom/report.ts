@@ -4,7 +4,7 @@ import { UsageError } from '../../errors.ts';
 import { lifecycleReport, type LifecycleReport } from '../../lifecycle/report.ts';
 import { readCatalog } from './catalog.ts';
 import { checkMapping, MAPPING_SCHEMA, mappingViewsSql, type LedgerMapping } from './model.ts';
-import { RECON_TABLES_SQL } from './recon-tables.ts';
+import { customReconTablesSql } from './recon-tables.ts';
 import { checkWritable } from './writable.ts';
 
 /** The URL of a PostgreSQL session whose search path finds the mapping's views before the user's tables. */
@@ -29,7 +29,7 @@ async function prepare(tx: Queryable, mapping: LedgerMapping, options: MappedOpt
   checkMapping(mapping, catalog);
   if (options.write === true) checkWritable(mapping, catalog);
   await tx.exec(mappingViewsSql(mapping, catalog));
-  if (options.recon === true || options.write === true) await tx.exec(RECON_TABLES_SQL);
+  if (options.recon === true || options.write === true) await tx.exec(customReconTablesSql());
 }
 
 /**
