@@ -1,8 +1,8 @@
 import type { Database } from '../db/port.ts';
-import { SafetyError } from '../errors.ts';
+import { errorMessage, SafetyError } from '../errors.ts';
 import { backupBeforeMigration } from './backup.ts';
 import { assertConsistent, planDown, type DownTarget, type Plan } from './planner.ts';
-import { runPlan, type RunEvent, type StepResult } from './run-plan.ts';
+import { MigrationFailedError, runPlan, type RunEvent, type StepResult } from './run-plan.ts';
 import type { EngineSettings } from './settings.ts';
 import type { MigrationSource } from './source.ts';
 import { MIGRATION_LOCK, readMigrationState } from './state.ts';
@@ -37,7 +37,32 @@ export async function migrateDown(db: Database, source: MigrationSource, setting
       throw new SafetyError('rollback not confirmed; nothing was changed', 'NOT_CONFIRMED');
     }
     const backup = db.file !== undefined && settings.createBackup ? await backupBeforeMigration(db.file, plan.to, settings.backup) : null;
-    const reverted = await runPlan(db, plan, settings.retry, options.onEvent);
+    let reverted: readonly StepResult[];
+    try {
+      reverted = await runPlan(db, plan, settings.retry, options.onEvent);
+    } catch (error) {
+      throw dataLossRefusal(error, plan, options, backup) ?? error;
+    }
     return { from: plan.from, to: plan.to, reverted, backup, warnings: plan.warnings ?? [] };
   });
+}
+
+// Every pack's down guard names the flag that lets it through (RAISE … 'run migrate down with --allow-data-loss').
+const GUARD = '--allow-data-loss';
+
+/**
+ * A down section's data-loss guard that stopped the run, as the safety refusal it is (exit 3, like
+ * every gate) rather than a failed migration: the refused step changed nothing (its transaction
+ * rolled back), and the message says which newer steps the run had already reverted.
+ */
+function dataLossRefusal(error: unknown, plan: Plan, options: DownOptions, backup: string | null): SafetyError | undefined {
+  if (!(error instanceof MigrationFailedError) || options.allowDataLoss === true) return undefined;
+  const guard = errorMessage(error.cause);
+  if (!guard.includes(GUARD)) return undefined;
+  const step = plan.steps.find((s) => s.migration.version === error.version);
+  const done = plan.steps.slice(0, step === undefined ? 0 : plan.steps.indexOf(step)).map((s) => s.migration.version);
+  const state =
+    done.length === 0 ? 'nothing was changed' : `migration(s) ${done.join(', ')} were reverted before it; the database is at version ${error.version}`;
+  const kept = backup === null ? '' : ` (a backup was taken first: ${backup})`;
+  return new SafetyError(`migration ${error.version} (${step?.migration.fileName ?? '?'}) down refused: ${guard}; ${state}${kept}`, 'DATA_LOSS_REFUSED');
 }

@@ -351,15 +351,18 @@ for (const kind of KINDS) {
       it('down to 0 refuses to drop tables that hold rows, naming them and --allow-data-loss', async () => {
         await use((db) => db.query(`INSERT INTO lifecycle_snapshots (label, counts) VALUES ('before', '{"orders_total": 6}')`));
         const audit = await cli('migrate', 'down', '--to', '0', '--db', url, ...PACK);
-        assert.equal(audit.code, 1);
-        assert.match(audit.stderr, /migration 6 .*down failed.*lifecycle_snapshots hold rows.*--allow-data-loss/);
+        assert.equal(audit.code, 3, audit.stderr);
+        assert.match(
+          audit.stderr,
+          /migration 6 .*down refused: .*lifecycle_snapshots hold rows.*--allow-data-loss; migration\(s\) 7 were reverted before it; the database is at version 6/,
+        );
         await use(async (db) => {
           assert.equal((await readHistory(db)).rows.filter((row) => row.success).length, 6, '007 went, 006 stayed');
           await db.query('DELETE FROM lifecycle_snapshots');
         });
         const ledger = await cli('migrate', 'down', '--to', '0', '--db', url, ...PACK);
-        assert.equal(ledger.code, 1);
-        assert.match(ledger.stderr, /migration 2 .*down failed.*trade_history holds 2 row\(s\).*--allow-data-loss/);
+        assert.equal(ledger.code, 3, ledger.stderr);
+        assert.match(ledger.stderr, /migration 2 .*down refused: .*trade_history holds 2 row\(s\).*--allow-data-loss/);
         await use(async (db) => assert.deepEqual(await tableNames(db), ['orders', 'schema_version', 'trade_history']));
       });
 

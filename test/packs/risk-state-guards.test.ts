@@ -23,14 +23,17 @@ describe('risk-state down is guarded against data loss', () => {
   });
   afterEach(() => test.cleanup());
 
-  it('down --to 0 refuses while the nine tables hold rows (exit 1, names --allow-data-loss); with it, drops them', async () => {
+  it('down --to 0 refuses while the nine tables hold rows (exit 3, names --allow-data-loss and what went back first); with it, drops them', async () => {
     exec(
       file,
       "INSERT INTO positions (id, account_id, contract_id, type, size, average_price, created_at) VALUES (1, 123, 'MNQ', 1, '2', '21000.25', '2025-10-21T19:00:00Z')",
     );
     const refused = await migrate('down', '--to', '0');
-    assert.equal(refused.code, 1, refused.stderr);
-    assert.match(refused.stderr, /the risk-state tables hold the daemon's state .*; to drop them run migrate down --allow-data-loss/);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /migration 1 \(001_baseline\.sql\) down refused: the risk-state tables hold the daemon's state .*; to drop them run migrate down --allow-data-loss; migration\(s\) 2 were reverted before it; the database is at version 1 \(a backup was taken first: /,
+    );
     assert.deepEqual(
       tables(file).filter((name) => V1_TABLES.includes(name)),
       V1_TABLES,
@@ -53,8 +56,8 @@ describe('risk-state down is guarded against data loss', () => {
       "INSERT INTO enforcement_log (account_id, rule_id, action, reason, success, execution_time_ms) VALUES (123, 'RULE-003', 'set_lockout', 'x', 1, 42)",
     );
     const refused = await migrate('down', '--to', '1');
-    assert.equal(refused.code, 1, refused.stderr);
-    assert.match(refused.stderr, /enforcement_log\.execution_time_ms holds the timings .*; to drop them run migrate down --allow-data-loss/);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /down refused: enforcement_log\.execution_time_ms holds the timings .*; to drop them run migrate down --allow-data-loss/);
     assert.deepEqual(query(file, 'SELECT execution_time_ms FROM enforcement_log'), [{ execution_time_ms: 42 }]);
     assert.equal(query(file, 'SELECT MAX(version) AS v FROM schema_version WHERE success = 1')[0]!['v'], 2);
     const forced = await migrate('down', '--to', '1', '--allow-data-loss');
@@ -66,7 +69,7 @@ describe('risk-state down is guarded against data loss', () => {
     const back = await migrate('down', '--to', '1');
     assert.equal(back.code, 0, back.stderr);
     exec(file, 'INSERT INTO lockouts (account_id, is_locked) VALUES (1, 1)');
-    assert.equal((await migrate('down', '--to', '0')).code, 1, 'rows now: refused');
+    assert.equal((await migrate('down', '--to', '0')).code, 3, 'rows now: refused');
   });
 
   it('the optional table: down refuses while it holds snapshots', async () => {
@@ -75,7 +78,7 @@ describe('risk-state down is guarded against data loss', () => {
     assert.equal((await migrate('up', '--config', config)).code, 0);
     exec(file, "INSERT INTO daily_unrealized_pnl (account_id, timestamp, unrealized_pnl, positions_count) VALUES (123, '2025-10-21', -550.25, 1)");
     const refused = await migrate('down', '--to', '1', '--config', config);
-    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.code, 3, refused.stderr);
     assert.match(refused.stderr, /daily_unrealized_pnl holds unrealized P&L snapshots; to drop them run migrate down --allow-data-loss/);
     assert.equal(query(file, 'SELECT COUNT(*) AS n FROM daily_unrealized_pnl')[0]!['n'], 1);
   });

@@ -253,7 +253,7 @@ describe('risk-state pack on sqlite', () => {
     // down drops it (with its rows) only with --allow-data-loss.
     const status = await cli('migrate', 'status', '--pack', 'risk-state', '--db', url, '--json');
     assert.equal(status.code, 0, status.stderr);
-    assert.equal((await cli('migrate', 'down', '--pack', 'risk-state', '--db', url)).code, 1);
+    assert.equal((await cli('migrate', 'down', '--pack', 'risk-state', '--db', url)).code, 3);
     const down = await cli('migrate', 'down', '--pack', 'risk-state', '--db', url, '--allow-data-loss');
     assert.equal(down.code, 0, down.stderr);
     assert.ok(!tables(file).includes('daily_unrealized_pnl'));
