@@ -51,6 +51,30 @@ async function lockHolder(client: PgClientLike, keys: [number, number]): Promise
   return `held by backend pid ${String(row['pid'])}${app}`;
 }
 
+// What to do about a connection the server or the network refused, by the driver's code.
+const CONNECT_FIXES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'nothing listens there: start the server (tradeledger migrate wait waits for it), or fix the host and port in --db (or DATABASE_URL)',
+  ENOTFOUND: 'no such host: fix the host in --db (or DATABASE_URL)',
+  EAI_AGAIN: 'the host name could not be resolved now: check DNS, or wait for it (tradeledger migrate wait)',
+  ETIMEDOUT: 'the server did not answer: check the host, port and firewall, or wait for it (tradeledger migrate wait)',
+  EHOSTUNREACH: 'the host cannot be reached: check the network, or wait for it (tradeledger migrate wait)',
+  ENETUNREACH: 'the network cannot be reached: check the network, or wait for it (tradeledger migrate wait)',
+  '28P01': 'check the user and password in --db (or DATABASE_URL, or PGPASSWORD)',
+  '28000': "the server's pg_hba.conf does not let this user in from here: ask its administrator",
+  '3D000': 'create the database first (createdb), or fix its name in --db',
+};
+
+/**
+ * A failed first connection, with the database it was for and what to do, keeping the driver's
+ * code (so `--wait` still knows an unreachable server) and the original error as its cause.
+ */
+function connectError(error: unknown, url: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  const fix = typeof code === 'string' ? CONNECT_FIXES[code] : undefined;
+  if (fix === undefined || !(error instanceof Error)) return error;
+  return Object.assign(new Error(`cannot connect to ${url}: ${error.message.replace(/\s*\n\s*/g, ' ')}; ${fix}`, { cause: error }), { code });
+}
+
 /** A PostgreSQL server through node-postgres: a small pool plus a dedicated connection per lock. */
 export async function openPostgres(connectionString: string, url: string, trace?: StatementTracer): Promise<Database> {
   const config = { connectionString, application_name: 'tradeledger', max: 4 };
@@ -63,7 +87,7 @@ export async function openPostgres(connectionString: string, url: string, trace?
   } catch (error) {
     // A caller that retries (serve --wait) opens a pool per try: none may linger.
     await pool.end().catch(() => undefined);
-    throw error;
+    throw connectError(error, url);
   }
   probe.release();
   const base = queryable(pool, trace);
