@@ -35,6 +35,8 @@ export interface NewExitOrder {
   readonly filledDate: string;
   readonly fundingFee: Decimal;
   readonly feeBase: Decimal | null;
+  /** orders.id of our own exit row a rollback canceled, filled again instead of a new insert; null: a new row. */
+  readonly reuseId: number | null;
 }
 
 /** The trades row after the close, as freqtrade's `close()` leaves it. */
@@ -63,6 +65,8 @@ export interface FtDecision {
   readonly exchangeQty: Decimal | null;
   readonly orders: readonly NewExitOrder[];
   readonly close: TradeClose | null;
+  /** What a reviewer should know about a close that goes (a reinstated exit order, a fee kept as estimated). */
+  readonly notes: readonly string[];
   /** sha256 of the trade's open amount and the exit orders it would get: what a planned batch re-checks. */
   readonly evidenceHash: string;
 }
@@ -72,7 +76,7 @@ export function ftDate(ms: number): string {
   return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 23)}000`;
 }
 
-function exitOrders(trade: FtTrade, exits: readonly ExchangeOrder[]): NewExitOrder[] {
+function exitOrders(trade: FtTrade, exits: readonly ExchangeOrder[], rolledBack: ReadonlyMap<string, number>): NewExitOrder[] {
   return exits.map((o, i) => ({
     orderId: o.orderId,
     side: o.side,
@@ -85,6 +89,7 @@ function exitOrders(trade: FtTrade, exits: readonly ExchangeOrder[]): NewExitOrd
     // update_trade hands the running funding fees to the next filled order and resets them.
     fundingFee: i === 0 ? new Decimal(trade.fundingFeeRunning ?? 0) : new Decimal(0),
     feeBase: o.fee !== null && trade.baseCurrency !== null && o.fee.currency === trade.baseCurrency ? o.fee.cost : null,
+    reuseId: rolledBack.get(o.orderId) ?? null,
   }));
 }
 
@@ -147,6 +152,8 @@ export function decideFreqtrade(input: {
   readonly match: TradeMatch;
   /** Futures: the signed position; spot: the base currency's total balance; null when the evidence has neither. */
   readonly exchangeQty: Decimal | null;
+  /** This trade's exit orders a rollback canceled (order_id → orders.id), which `match` saw as new: filled again, not inserted. */
+  readonly rolledBack?: ReadonlyMap<string, number>;
   /** Why the evidence may not be whole; any makes every trade a no-go. */
   readonly evidenceProblems?: readonly string[];
   readonly flags: Pick<ReconFlags, 'dustAbsQty' | 'dustRelPct'>;
@@ -154,7 +161,7 @@ export function decideFreqtrade(input: {
   const { trade, match, exchangeQty, flags } = input;
   const openQty = trade.amount;
   const threshold = dustThreshold(openQty, flags);
-  const orders = exitOrders(trade, match.exits);
+  const orders = exitOrders(trade, match.exits, input.rolledBack ?? new Map());
   const filledQty = orders.reduce((s, o) => s.plus(o.filled.minus(o.feeBase ?? 0)), new Decimal(0));
   const remainder = openQty.minus(filledQty);
   const failed: { reason: FtNoGoReason; detail: string }[] = [];
@@ -197,10 +204,21 @@ export function decideFreqtrade(input: {
     failed.push({ reason: 'evidence_exceeds_trade', detail: `exit fills of ${filledQty.toFixed()} exceed the open amount ${openQty.toFixed()}` });
   const go = failed.length === 0;
   let close: TradeClose | null = null;
+  const notes: string[] = [];
   if (go) {
     const fee = closeFee(trade, match.exits[0]);
+    // A reinstated row keeps its id, so it stands where it stood in freqtrade's id order; new rows come after every existing one.
     const nextId = Math.max(0, ...input.orders.map((o) => o.id)) + 1;
-    const all = [...input.orders, ...orders.map((o, i) => asOrder(trade, o, nextId + i))];
+    const reused = new Map(orders.filter((o) => o.reuseId !== null).map((o) => [o.reuseId as number, asOrder(trade, o, o.reuseId as number)]));
+    const added = orders.filter((o) => o.reuseId === null).map((o, i) => asOrder(trade, o, nextId + i));
+    const all = [...input.orders.map((o) => reused.get(o.id) ?? o), ...added];
+    if (reused.size > 0)
+      notes.push(
+        `reinstated exit order(s) ${orders
+          .filter((o) => o.reuseId !== null)
+          .map((o) => o.orderId)
+          .join(', ')} that a rollback had canceled`,
+      );
     const figures = recalcFromOrders({ ...trade, feeClose: fee.feeClose }, all, true);
     const lastExit = orders.at(-1) as NewExitOrder;
     const lastFill = Math.max(ftDateMs(trade.openDate), ...match.exits.map((o) => o.lastAt));
@@ -219,6 +237,7 @@ export function decideFreqtrade(input: {
     exchangeQty,
     orders,
     close,
+    notes,
     evidenceHash: hashOf(trade, orders),
   };
 }

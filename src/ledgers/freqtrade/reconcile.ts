@@ -8,6 +8,7 @@ import { afterImage, beforeImage, writeClose } from './close-rows.ts';
 import { decideFreqtrade, type FtDecision } from './decide.ts';
 import type { FtEvidence, FtEvidenceLoader } from './evidence.ts';
 import { matchFills } from './match.ts';
+import { rolledBackExits } from './reinstate.ts';
 import { readOrders, readTrades, type FtOrder, type FtTrade } from './rows.ts';
 import { requireFreqtradeSchema } from './schema.ts';
 import { requireBotStopped } from './stop-gate.ts';
@@ -78,8 +79,17 @@ async function decideAll(
   const pairs = [...new Set(open.map((t) => t.pair))];
   const placeholders = pairs.map((_, i) => `$${i + 1}`).join(', ');
   const orders = await readOrders(conn, dialect, { sql: `ft_pair IN (${placeholders})`, params: pairs });
+  // Our own exit rows a rollback canceled are not "known" to the match: the same fills close the trade again, into those rows.
+  const rolledBack = await rolledBackExits(
+    conn,
+    dialect,
+    open.map((t) => t.id),
+  );
   const knownByPair = new Map<string, Set<string>>();
-  for (const o of orders) knownByPair.set(o.ftPair, (knownByPair.get(o.ftPair) ?? new Set()).add(o.orderId));
+  for (const o of orders) {
+    if (o.ftTradeId !== null && rolledBack.get(o.ftTradeId)?.get(o.orderId) === o.id) continue;
+    knownByPair.set(o.ftPair, (knownByPair.get(o.ftPair) ?? new Set()).add(o.orderId));
+  }
   const byTrade = new Map<number, FtOrder[]>();
   for (const o of orders) if (o.ftTradeId !== null) byTrade.set(o.ftTradeId, [...(byTrade.get(o.ftTradeId) ?? []), o]);
   return open.map((trade) => ({
@@ -94,6 +104,7 @@ async function decideAll(
         new Set((byTrade.get(trade.id) ?? []).filter((o) => o.ftIsOpen).map((o) => o.orderId)),
       ),
       exchangeQty: evidence.exchangeQty(trade),
+      rolledBack: rolledBack.get(trade.id) ?? new Map(),
       evidenceProblems: evidence.problems,
       flags: options.flags,
     }),
@@ -107,7 +118,7 @@ function summary(decision: FtDecision, outcome: FtAuditDecision): FtDecisionSumm
     pair: decision.pair,
     decision: outcome,
     reason: first?.reason ?? null,
-    detail: decision.failed.map((f) => f.detail).join('; ') || null,
+    detail: (decision.go ? decision.notes : decision.failed.map((f) => f.detail)).join('; ') || null,
     openQty: decision.openQty.toFixed(),
     filledQty: decision.filledQty.toFixed(),
     dustQty: decision.dustQty.toFixed(),
@@ -152,7 +163,8 @@ async function auditRow(tx: Queryable, batchId: string, trade: FtTrade, decision
  * exchange flat, the remainder within the dust threshold; before any write the stop-the-bot gate
  * and an online backup; then, in one transaction that holds the write lock and checks the gate
  * again, an audit row for every decision followed by the closes. Reruns are idempotent: a closed
- * trade is no longer open, and exchange orders the database has are skipped.
+ * trade is no longer open, and exchange orders the database has are skipped, except our own exit
+ * rows a rollback canceled, which a close after the rollback fills again (see reinstate.ts).
  */
 export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOptions): Promise<FreqtradeReconResult> {
   const { dialect } = await requireFreqtradeSchema(db);

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.ts';
 import { AUDIT_TABLE, listFreqtradeAudit } from './audit.ts';
 import { backupFirst } from './backup.ts';
 import { writeImage } from './close-rows.ts';
+import { rollbackReason } from './reinstate.ts';
 import { readTrades } from './rows.ts';
 import { requireFreqtradeSchema } from './schema.ts';
 import { requireBotStopped } from './stop-gate.ts';
@@ -62,7 +63,7 @@ export async function rollbackFreqtradeBatch(db: Database, batchId: string, apiU
           const changed = await tx.query(
             `UPDATE orders SET status = 'canceled', filled = 0, remaining = amount, ft_is_open = $1, ft_cancel_reason = $2
               WHERE ft_trade_id = $3 AND order_id = $4 AND status = 'closed' RETURNING id`,
-            [false, `tradeledger rollback ${batchId}`, row.tradeId, orderId],
+            [false, rollbackReason(batchId), row.tradeId, orderId],
           );
           canceled += changed.length;
         }
