@@ -11,7 +11,7 @@ import { matchFills } from './match.ts';
 import { rolledBackExits } from './reinstate.ts';
 import { readOrders, readTrades, type FtOrder, type FtTrade } from './rows.ts';
 import { requireFreqtradeSchema } from './schema.ts';
-import { requireBotStopped } from './stop-gate.ts';
+import { requireBotStopped, type StopGateOptions } from './stop-gate.ts';
 
 /** How a reconciliation of a freqtrade database runs. */
 export interface FreqtradeReconOptions {
@@ -21,8 +21,8 @@ export interface FreqtradeReconOptions {
   /** `run` decides and, with dry run off, applies; `plan` records PENDING_APPLY rows; `apply` applies a planned batch. */
   readonly mode: 'run' | 'plan' | 'apply';
   readonly batchId?: string;
-  /** freqtrade's REST API, asked by the stop-the-bot gate. */
-  readonly apiUrl?: string | undefined;
+  /** The stop-the-bot gate's settings: freqtrade's REST API, the operator's word that the bot is stopped, where /proc is. */
+  readonly gate?: StopGateOptions | undefined;
   /** Where the SQLite backup goes (default: beside the database file). */
   readonly backupDir?: string | null | undefined;
   /** Only these trades (trades.id). */
@@ -187,7 +187,7 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
       throw new UsageError(`no batch ${options.batchId} in the audit: plan one with 'tradeledger recon plan --ledger freqtrade'`, 'NO_BATCH');
     planned = new Map(rows.filter((r) => r.decision === 'PENDING_APPLY' && r.evidenceHash !== null).map((r) => [r.tradeId, r.evidenceHash as string]));
   }
-  await requireBotStopped(db, db, options.apiUrl);
+  await requireBotStopped(db, db, options.gate);
   const scope = planned === undefined ? options : { ...options, tradeIds: [...planned.keys()] };
   const open = await openTrades(db, dialect, scope.tradeIds);
   const batchId = options.batchId ?? newBatchId(now);
@@ -202,7 +202,7 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
       // cannot write a trade or an order before this transaction ends.
       if (dialect === 'postgres') await tx.exec('LOCK TABLE trades, orders IN SHARE ROW EXCLUSIVE MODE');
       // The gate again, now that this transaction holds the write lock (SQLite) or the table locks (PostgreSQL).
-      await requireBotStopped(db, tx, undefined);
+      await requireBotStopped(db, tx, { ...options.gate, apiUrl: undefined });
       await ensureAuditTable(tx, dialect);
       const decided = await decideAll(tx, dialect, scope, evidence);
       const out: FtDecisionSummary[] = [];
