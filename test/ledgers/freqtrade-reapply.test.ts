@@ -4,7 +4,7 @@ import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable } from '../helpers/freqtrade.ts';
+import { dumpTable, insertRow, orderRow, tradeRow } from '../helpers/freqtrade.ts';
 import { plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 type Row = Record<string, unknown>;
@@ -136,3 +136,41 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('a rolled-back exit row belongs to its own trade only', () => {
+  it('another open trade on the same pair still sees the order as known: no second row, no unique violation', async () => {
+    const { test, evidence } = await plantedFreqtradeDatabase('sqlite');
+    const run = () => cli('recon', 'run', '--ledger', 'freqtrade', '--db', test.url, '--evidence-file', evidence, '--enable', '--no-dry-run', '--json');
+    try {
+      const first = await run();
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal((await cli('recon', 'rollback', '--ledger', 'freqtrade', '--db', test.url, '--batch', JSON.parse(first.stdout).batchId)).code, 0);
+      // A second ETH/USDT trade opened before x2 filled: x2's fills fall in its window too.
+      const db = await openDatabase(test.url);
+      await insertRow(
+        db,
+        'trades',
+        tradeRow({ id: 20, pair: 'ETH/USDT', amount: 0.5, open_rate: 3000, stake_amount: 1500, open_date: '2026-01-12 09:00:00.000000' }),
+      );
+      await insertRow(
+        db,
+        'orders',
+        orderRow({ id: 20, ft_trade_id: 20, ft_pair: 'ETH/USDT', order_id: 'e20', ft_order_side: 'buy', amount: 0.5, price: 3000 }),
+      );
+      const orders = (await dumpTable(db, 'orders')).length;
+      await db.close();
+      const again = await run();
+      assert.equal(again.code, 0, again.stderr);
+      const decisions = (JSON.parse(again.stdout) as { decisions: { tradeId: number; decision: string; reason: string | null }[] }).decisions;
+      assert.deepEqual(
+        decisions.filter((d) => d.tradeId === 2 || d.tradeId === 20).map((d) => `${d.tradeId}:${d.decision}:${d.reason}`),
+        ['2:APPLIED:null', '20:NO_GO:missing_fill_evidence_for_large_remainder'],
+      );
+      const after = await openDatabase(test.url);
+      assert.equal((await dumpTable(after, 'orders')).length, orders);
+      await after.close();
+    } finally {
+      await test.cleanup();
+    }
+  });
+});

@@ -79,17 +79,20 @@ async function decideAll(
   const pairs = [...new Set(open.map((t) => t.pair))];
   const placeholders = pairs.map((_, i) => `$${i + 1}`).join(', ');
   const orders = await readOrders(conn, dialect, { sql: `ft_pair IN (${placeholders})`, params: pairs });
-  // Our own exit rows a rollback canceled are not "known" to the match: the same fills close the trade again, into those rows.
+  const knownByPair = new Map<string, Set<string>>();
+  for (const o of orders) knownByPair.set(o.ftPair, (knownByPair.get(o.ftPair) ?? new Set()).add(o.orderId));
+  // Our own exit rows a rollback canceled are not "known" to their own trade's match: the same fills
+  // close it again, into those rows. To any other trade on the pair they stay known (one row per order id).
   const rolledBack = await rolledBackExits(
     conn,
     dialect,
     open.map((t) => t.id),
   );
-  const knownByPair = new Map<string, Set<string>>();
-  for (const o of orders) {
-    if (o.ftTradeId !== null && rolledBack.get(o.ftTradeId)?.get(o.orderId) === o.id) continue;
-    knownByPair.set(o.ftPair, (knownByPair.get(o.ftPair) ?? new Set()).add(o.orderId));
-  }
+  const knownTo = (trade: FtTrade): Set<string> => {
+    const known = new Set(knownByPair.get(trade.pair));
+    for (const orderId of rolledBack.get(trade.id)?.keys() ?? []) known.delete(orderId);
+    return known;
+  };
   const byTrade = new Map<number, FtOrder[]>();
   for (const o of orders) if (o.ftTradeId !== null) byTrade.set(o.ftTradeId, [...(byTrade.get(o.ftTradeId) ?? []), o]);
   return open.map((trade) => ({
@@ -97,12 +100,7 @@ async function decideAll(
     decision: decideFreqtrade({
       trade,
       orders: byTrade.get(trade.id) ?? [],
-      match: matchFills(
-        trade,
-        evidence.fills,
-        knownByPair.get(trade.pair) ?? new Set(),
-        new Set((byTrade.get(trade.id) ?? []).filter((o) => o.ftIsOpen).map((o) => o.orderId)),
-      ),
+      match: matchFills(trade, evidence.fills, knownTo(trade), new Set((byTrade.get(trade.id) ?? []).filter((o) => o.ftIsOpen).map((o) => o.orderId))),
       exchangeQty: evidence.exchangeQty(trade),
       rolledBack: rolledBack.get(trade.id) ?? new Map(),
       evidenceProblems: evidence.problems,
