@@ -63,6 +63,7 @@ export {
 export { freqtradeReport, type FreqtradeReport } from './ledgers/freqtrade/report.ts';
 export { reconcileFreqtrade, type FreqtradeReconOptions, type FreqtradeReconResult, type FtDecisionSummary } from './ledgers/freqtrade/reconcile.ts';
 export { rollbackFreqtradeBatch, type FreqtradeRollbackResult } from './ledgers/freqtrade/rollback.ts';
+export type { StopGateOptions } from './ledgers/freqtrade/stop-gate.ts';
 
 // Reconciliation exit backfill.
 export { runReconCycle, type CycleResult, type ReconDeps } from './recon/cycle.ts';

@@ -13,6 +13,7 @@ import { reconcileFreqtrade, type FreqtradeReconResult } from '../ledgers/freqtr
 import { freqtradeReport, type FreqtradeReport } from '../ledgers/freqtrade/report.ts';
 import { rollbackFreqtradeBatch } from '../ledgers/freqtrade/rollback.ts';
 import { requireFreqtradeSchema } from '../ledgers/freqtrade/schema.ts';
+import type { StopGateOptions } from '../ledgers/freqtrade/stop-gate.ts';
 import { verifyFreqtrade } from '../ledgers/freqtrade/verify.ts';
 import { reconFlags } from '../recon/flags.ts';
 import { resolveUrl, type DatabaseFlags } from './context.ts';
@@ -78,6 +79,7 @@ interface FreqtradeReconFlags {
   readonly batch?: string;
   readonly json?: boolean;
   readonly evidenceFile?: string;
+  readonly botStopped?: boolean;
 }
 
 function printDecisions(io: CliIo, result: FreqtradeReconResult): void {
@@ -156,7 +158,15 @@ export async function freqtradeRecon(
 ): Promise<boolean> {
   const config = configOf();
   const ledger = ledgerOf(flags, config);
-  if (ledger !== 'freqtrade') return false;
+  if (ledger !== 'freqtrade') {
+    if (flags.botStopped === true) throw new UsageError(`--bot-stopped is for --ledger freqtrade (this ledger is ${ledger}): drop it`, 'BAD_FLAG');
+    return false;
+  }
+  const gate: StopGateOptions = {
+    apiUrl: config.freqtrade.api_url,
+    botStopped: flags.botStopped === true || config.freqtrade.bot_stopped,
+    procRoot: config.freqtrade.proc_root,
+  };
   requireExistingFile(resolveUrl(config));
   await withDatabase(resolveUrl(config), async (db) => {
     switch (command) {
@@ -183,7 +193,7 @@ export async function freqtradeRecon(
             evidence: evidence.load,
             mode: command,
             ...(flags.batch === undefined ? {} : { batchId: flags.batch }),
-            apiUrl: config.freqtrade.api_url,
+            gate,
             backupDir: config.database.backup.directory,
           });
           return flags.json === true ? io.out(json(result)) : printDecisions(io, result);
@@ -203,7 +213,7 @@ export async function freqtradeRecon(
       }
       case 'rollback': {
         if (flags.batch === undefined) throw new UsageError('--batch <id> is required (see recon audit --ledger freqtrade for batch ids)', 'BAD_FLAG');
-        const result = await rollbackFreqtradeBatch(db, flags.batch, config.freqtrade.api_url, config.database.backup.directory);
+        const result = await rollbackFreqtradeBatch(db, flags.batch, { gate, backupDir: config.database.backup.directory });
         if (flags.json === true) return io.out(json(result));
         return io.out(
           result.alreadyReverted

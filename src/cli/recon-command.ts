@@ -33,6 +33,7 @@ type Flags = DatabaseFlags & {
   readonly allowWideDust?: boolean;
   readonly full?: boolean;
   readonly ledger?: string;
+  readonly botStopped?: boolean;
 };
 
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -152,8 +153,12 @@ function withReconFlags(command: Command, dryRun: 'both' | 'off-only' | 'none'):
     .option('--allow-wide-dust', 'accept a --dust-rel-pct above 0.01; no remainder above 1 % of the open quantity is dust even then')
     .option('--lookback-hours <hours>', 'RECON_EXIT_BACKFILL_LOOKBACK_HOURS')
     .addOption(new Option('--evidence <source>', 'evidence source').choices(['table', 'file', 'ccxt']))
-    .option('--evidence-file <path>', 'a JSON or CSV export of fills and positions (implies --evidence file)');
+    .option('--evidence-file <path>', 'a JSON or CSV export of fills and positions (implies --evidence file)')
+    .option('--bot-stopped', BOT_STOPPED);
 }
+
+const BOT_STOPPED =
+  '--ledger freqtrade: the bot is stopped (freqtrade.bot_stopped); needed where open files cannot be checked (not Linux, or no readable /proc)';
 
 /** `tradeledger recon …`: the reconciliation EXIT backfill procedure (docs/runbooks/reconciliation-exit-backfill.md). */
 export function reconCommand(io: CliIo): Command {
@@ -247,6 +252,7 @@ export function reconCommand(io: CliIo): Command {
     "cancel the batch's APPLIED and SKIP_EXISTING backfill orders (status only), mark its audit rows (docs/runbooks/reconciliation-exit-backfill.md §9)",
   )
     .option('--batch <id>', 'the batch to roll back')
+    .option('--bot-stopped', BOT_STOPPED)
     .action(async (flags: Flags) => {
       if (await freqtradeRecon(io, 'rollback', flags, () => resolveConfig(flags))) return;
       const config = resolveConfig(flags);

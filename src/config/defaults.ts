@@ -24,7 +24,7 @@ export function defaultConfig(): Config {
     },
     migrations: { options: {} },
     ledger: 'bot-ledger',
-    freqtrade: {},
+    freqtrade: { bot_stopped: false },
     recon: {
       enabled: false,
       dry_run: true,

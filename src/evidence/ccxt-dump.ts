@@ -3,6 +3,14 @@ import { Decimal } from 'decimal.js';
 import { UsageError, errorMessage } from '../errors.ts';
 import { EvidenceFileError } from './file.ts';
 
+/** A fee in one currency, ccxt's fee structure with its numbers exact. */
+export interface DumpFee {
+  readonly cost: Decimal;
+  readonly currency: string;
+  /** The fee over the fill's cost, when the exchange gave it. */
+  readonly rate: Decimal | null;
+}
+
 /** One fill of a ccxt dump: a `fetchMyTrades` item with its numbers exact. */
 export interface DumpTrade {
   /** The exchange's trade (fill) id. */
@@ -17,7 +25,8 @@ export interface DumpTrade {
   /** price × amount when ccxt gave no cost. */
   readonly cost: Decimal;
   readonly timestamp: number;
-  readonly fee: { readonly cost: Decimal; readonly currency: string | null; readonly rate: Decimal | null } | null;
+  /** Every fee the fill paid, summed per currency (ccxt's `fees`, else its one `fee`); empty when it reported none. */
+  readonly fees: readonly DumpFee[];
 }
 
 /** One `fetchPositions` item: signed contracts × contract size, in base units (long above 0, short below). */
@@ -52,6 +61,41 @@ function decimalAt(where: string, value: unknown, problems: string[], optional =
   return null;
 }
 
+/**
+ * A fill's fees, summed per currency. ccxt gives `fees` as the full list (several currencies, or
+ * several parts of one) and `fee` as its reduction, or a part of it, when there is more than one
+ * currency: so `fees`, when the fill has that list, is read and `fee` is not. The rate of a currency
+ * is the sum of its parts' rates (parts of one fill are over the same cost), unknown if any part lacks
+ * one. An entry without a cost is ccxt's placeholder for "no fee"; a cost without its currency is a problem.
+ */
+function parseFees(item: Json, where: string, problems: string[]): DumpFee[] {
+  const list = Array.isArray(item['fees']) ? item['fees'].map((f, i) => [f, `${where}.fees[${i}]`] as const) : [[item['fee'], `${where}.fee`] as const];
+  const byCurrency = new Map<string, { cost: Decimal; rate: Decimal | null }>();
+  for (const [fee, at] of list) {
+    if (fee === undefined || fee === null) continue;
+    if (!isObject(fee)) {
+      problems.push(`${at} is not a fee structure`);
+      continue;
+    }
+    if (fee['cost'] === undefined || fee['cost'] === null) continue;
+    const cost = decimalAt(`${at}.cost`, fee['cost'], problems);
+    const rate = decimalAt(`${at}.rate`, fee['rate'], problems, true);
+    const currency = fee['currency'];
+    if (cost === null) continue;
+    if (typeof currency !== 'string' || currency === '') {
+      // A zero fee without a currency costs nothing in any currency.
+      if (!cost.isZero()) problems.push(`${at}.currency is ${JSON.stringify(currency) ?? 'missing'}: a fee of ${cost.toFixed()} needs its currency`);
+      continue;
+    }
+    const sum = byCurrency.get(currency);
+    byCurrency.set(
+      currency,
+      sum === undefined ? { cost, rate } : { cost: sum.cost.plus(cost), rate: sum.rate === null || rate === null ? null : sum.rate.plus(rate) },
+    );
+  }
+  return [...byCurrency].map(([currency, { cost, rate }]) => ({ cost, currency, rate }));
+}
+
 function parseTrade(item: unknown, where: string, problems: string[]): DumpTrade | null {
   if (!isObject(item)) {
     problems.push(`${where} is not an object`);
@@ -72,13 +116,7 @@ function parseTrade(item: unknown, where: string, problems: string[]): DumpTrade
   const price = decimalAt(`${where}.price`, item['price'], problems);
   const amount = decimalAt(`${where}.amount`, item['amount'], problems);
   const cost = decimalAt(`${where}.cost`, item['cost'], problems, true);
-  let fee: DumpTrade['fee'] = null;
-  if (isObject(item['fee']) && item['fee']['cost'] !== undefined && item['fee']['cost'] !== null) {
-    const f = item['fee'];
-    const feeCost = decimalAt(`${where}.fee.cost`, f['cost'], problems);
-    const rate = decimalAt(`${where}.fee.rate`, f['rate'], problems, true);
-    if (feeCost !== null) fee = { cost: feeCost, currency: typeof f['currency'] === 'string' ? f['currency'] : null, rate };
-  }
+  const fees = parseFees(item, where, problems);
   if (amount !== null && !amount.gt(0)) problems.push(`${where}.amount must be above 0`);
   // A price of 0 would close the trade at 0: a 100 % loss written into freqtrade's figures.
   if (price !== null && !price.gt(0)) problems.push(`${where}.price must be above 0`);
@@ -93,7 +131,7 @@ function parseTrade(item: unknown, where: string, problems: string[]): DumpTrade
     amount,
     cost: cost ?? price.times(amount),
     timestamp: timestamp as number,
-    fee,
+    fees,
   };
 }
 

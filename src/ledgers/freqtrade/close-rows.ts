@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/port.ts';
 import { SafetyError } from '../../errors.ts';
-import type { FtDecision, TradeClose } from './decide.ts';
+import type { FtDecision, NewExitOrder, TradeClose } from './decide.ts';
 import type { FtTrade } from './rows.ts';
 
 /** The trades columns a close changes, as text (decimals exact) and booleans: what the audit's before and after images hold. */
@@ -77,13 +77,52 @@ export async function writeImage(tx: Queryable, tradeId: number, image: TradeIma
 }
 
 /**
+ * Fills our own exit row a rollback canceled again, with the same values an insert would write
+ * (its id, and so its place in freqtrade's id order, stays). Only a row still as the rollback left
+ * it is touched; anything else refuses the transaction whole.
+ */
+async function reinstateOrder(tx: Queryable, trade: FtTrade, o: NewExitOrder, nowText: string): Promise<void> {
+  const rows = await tx.query(
+    `UPDATE orders SET ft_order_side = $1, side = $1, ft_is_open = $2, ft_amount = $3, amount = $3, filled = $3, remaining = '0', ft_price = $4,
+       price = $4, average = $4, status = 'closed', order_type = $5, cost = $6, order_date = $7, order_filled_date = $8, order_update_date = $9,
+       funding_fee = $10, ft_fee_base = $11, ft_cancel_reason = NULL
+     WHERE id = $12 AND ft_trade_id = $13 AND order_id = $14 AND status = 'canceled' AND ft_is_open = $2 AND ft_cancel_reason LIKE 'tradeledger rollback %'
+     RETURNING id`,
+    [
+      o.side,
+      false,
+      o.filled.toFixed(),
+      o.average.toFixed(),
+      o.type,
+      o.cost.toFixed(),
+      o.orderDate,
+      o.filledDate,
+      nowText,
+      o.fundingFee.toFixed(),
+      o.feeBase === null ? null : o.feeBase.toFixed(),
+      o.reuseId,
+      trade.id,
+      o.orderId,
+    ],
+  );
+  if (rows.length !== 1) {
+    throw new SafetyError(`exit order ${o.orderId} of trade ${trade.id} changed since it was read: nothing was written; run again`, 'FREQTRADE_CHANGED');
+  }
+}
+
+/**
  * Writes a decided close as freqtrade's `handle_onexchange_order` would: the exit orders (real
- * exchange ids, closed, filled, average price, fill dates), then the trade closed. The trade must
+ * exchange ids, closed, filled, average price, fill dates; our own rows a rollback canceled are
+ * filled again rather than inserted twice), then the trade closed. The trade must
  * still be open, or the transaction is refused whole.
  */
 export async function writeClose(tx: Queryable, trade: FtTrade, decision: FtDecision, nowText: string): Promise<void> {
   if (decision.close === null) return;
   for (const o of decision.orders) {
+    if (o.reuseId !== null) {
+      await reinstateOrder(tx, trade, o, nowText);
+      continue;
+    }
     await tx.query(
       `INSERT INTO orders (ft_trade_id, ft_order_side, ft_pair, ft_is_open, ft_amount, ft_price, order_id, status, symbol, order_type, side,
          price, average, amount, filled, remaining, cost, order_date, order_filled_date, order_update_date, funding_fee, ft_fee_base)

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import { dustThreshold } from '../../recon/decide.ts';
 import type { ReconFlags } from '../../recon/flags.ts';
+import type { DumpFee } from '../../evidence/ccxt-dump.ts';
 import type { ExchangeOrder, TradeMatch } from './match.ts';
 import { ftDateMs } from './match.ts';
 import { recalcFromOrders, type CloseFigures } from './profit.ts';
@@ -35,6 +36,8 @@ export interface NewExitOrder {
   readonly filledDate: string;
   readonly fundingFee: Decimal;
   readonly feeBase: Decimal | null;
+  /** orders.id of our own exit row a rollback canceled, filled again instead of a new insert; null: a new row. */
+  readonly reuseId: number | null;
 }
 
 /** The trades row after the close, as freqtrade's `close()` leaves it. */
@@ -63,6 +66,8 @@ export interface FtDecision {
   readonly exchangeQty: Decimal | null;
   readonly orders: readonly NewExitOrder[];
   readonly close: TradeClose | null;
+  /** What a reviewer should know about a close that goes (a reinstated exit order, a fee kept as estimated). */
+  readonly notes: readonly string[];
   /** sha256 of the trade's open amount and the exit orders it would get: what a planned batch re-checks. */
   readonly evidenceHash: string;
 }
@@ -72,7 +77,7 @@ export function ftDate(ms: number): string {
   return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 23)}000`;
 }
 
-function exitOrders(trade: FtTrade, exits: readonly ExchangeOrder[]): NewExitOrder[] {
+function exitOrders(trade: FtTrade, exits: readonly ExchangeOrder[], rolledBack: ReadonlyMap<string, number>): NewExitOrder[] {
   return exits.map((o, i) => ({
     orderId: o.orderId,
     side: o.side,
@@ -84,27 +89,72 @@ function exitOrders(trade: FtTrade, exits: readonly ExchangeOrder[]): NewExitOrd
     filledDate: ftDate(o.lastAt),
     // update_trade hands the running funding fees to the next filled order and resets them.
     fundingFee: i === 0 ? new Decimal(trade.fundingFeeRunning ?? 0) : new Decimal(0),
-    feeBase: o.fee !== null && trade.baseCurrency !== null && o.fee.currency === trade.baseCurrency ? o.fee.cost : null,
+    // freqtrade's fee_abs: the part of the fee taken in the base currency comes off the order's amount.
+    feeBase: o.fees.find((f) => f.currency === currencies(trade).base)?.cost ?? null,
+    reuseId: rolledBack.get(o.orderId) ?? null,
   }));
 }
 
+/** The pair's base and quote currencies, as freqtrade's get_pair_base_currency / get_pair_quote_currency read them from the symbol. */
+function currencies(trade: Pick<FtTrade, 'pair' | 'baseCurrency'>): { base: string | null; quote: string | null } {
+  const [base, rest] = trade.pair.split('/');
+  return { base: trade.baseCurrency ?? base ?? null, quote: rest?.split(':')[0] ?? null };
+}
+
+// freqtrade rejects a fee rate of 2 % or more as a ccxt parsing error (get_real_amount, ccxt issue 8025).
+const RATE_CEILING = new Decimal('0.02');
+// freqtrade's calculate_fee_rate rounds a rate it computes to 8 places.
+const rate8 = (value: Decimal): Decimal => value.toDecimalPlaces(8, Decimal.ROUND_HALF_EVEN);
+
+type CloseFee = Pick<TradeClose, 'feeClose' | 'feeCloseCost' | 'feeCloseCurrency'> & { readonly note: string | null };
+
 /**
  * freqtrade's `update_fee` for the exit side: only the first exit order's fee, and only while the
- * trade has none yet; a rate the exchange did not give is its fee over the order's cost (quote fee)
- * or amount (base fee). A fee in a third currency (BNB) keeps the trade's fee_close estimate.
+ * trade has none yet. One currency (ccxt's order `fee`): its cost and currency, and its rate — the
+ * exchange's, else the fee over the order's cost (quote) or amount (base), to 8 places; a third
+ * currency (BNB) without a rate keeps the trade's fee_close estimate, as freqtrade does when it has
+ * no ticker for it. Several currencies: freqtrade adds their costs as one number under the last
+ * currency and averages their rates; here each is valued in the quote currency instead (base at the
+ * order's average price, a third currency by its own rate) and fee_close is their sum over the
+ * order's cost, so the profit carries the whole fee; a part that cannot be valued (a third currency
+ * without a rate) keeps the estimate. A rate of 2 % or more is refused, as freqtrade refuses it.
  */
-function closeFee(trade: FtTrade, first: ExchangeOrder | undefined): Pick<TradeClose, 'feeClose' | 'feeCloseCost' | 'feeCloseCurrency'> {
+function closeFee(trade: FtTrade, first: ExchangeOrder | undefined): CloseFee {
   const kept = { feeClose: trade.feeClose, feeCloseCost: trade.feeCloseCost, feeCloseCurrency: trade.feeCloseCurrency };
-  if (trade.feeCloseCurrency !== null || first === undefined || first.fee === null) return kept;
-  const fee = first.fee;
-  const rate =
-    fee.rate ??
-    (fee.currency === trade.stakeCurrency && first.cost.gt(0)
-      ? fee.cost.div(first.cost)
-      : fee.currency === trade.baseCurrency && first.filled.gt(0)
-        ? fee.cost.div(first.filled)
-        : null);
-  return { feeClose: rate ?? trade.feeClose, feeCloseCost: fee.cost, feeCloseCurrency: fee.currency };
+  if (trade.feeCloseCurrency !== null || first === undefined || first.fees.length === 0) return { ...kept, note: null };
+  const { base, quote } = currencies(trade);
+  const listed = first.fees.map((f) => `${f.cost.toFixed()} ${f.currency}`).join(' + ');
+  const tooHigh = (rate: Decimal): CloseFee => ({
+    ...kept,
+    note: `exit fee ${listed} is a rate of ${rate.toFixed()} (2 % or more): freqtrade rejects it, so fee_close stays ${trade.feeClose.toFixed()}`,
+  });
+  if (first.fees.length === 1) {
+    const fee = first.fees[0] as DumpFee;
+    const rate =
+      fee.rate ??
+      (fee.currency === quote && first.cost.gt(0)
+        ? rate8(fee.cost.div(first.cost))
+        : fee.currency === base && first.filled.gt(0)
+          ? rate8(fee.cost.div(first.filled))
+          : null);
+    if (rate?.gte(RATE_CEILING)) return tooHigh(rate);
+    return {
+      feeClose: rate ?? trade.feeClose,
+      feeCloseCost: fee.cost,
+      feeCloseCurrency: fee.currency,
+      note: rate === null ? `exit fee ${listed} has no rate and no price here: fee_close stays ${trade.feeClose.toFixed()}` : null,
+    };
+  }
+  const values = first.fees.map((f) =>
+    f.currency === quote ? f.cost : f.currency === base ? f.cost.times(first.average) : f.rate === null ? null : f.rate.times(first.cost),
+  );
+  if (quote === null || !first.cost.gt(0) || values.some((v) => v === null)) {
+    return { ...kept, note: `exit fee ${listed}: a part has no rate and no price here, so fee_close stays ${trade.feeClose.toFixed()}` };
+  }
+  const total = values.reduce((s: Decimal, v) => s.plus(v as Decimal), new Decimal(0));
+  const rate = rate8(total.div(first.cost));
+  if (rate.gte(RATE_CEILING)) return tooHigh(rate);
+  return { feeClose: rate, feeCloseCost: total, feeCloseCurrency: quote, note: `exit fee ${listed} valued as ${total.toFixed()} ${quote}` };
 }
 
 function hashOf(trade: FtTrade, orders: readonly NewExitOrder[]): string {
@@ -147,6 +197,8 @@ export function decideFreqtrade(input: {
   readonly match: TradeMatch;
   /** Futures: the signed position; spot: the base currency's total balance; null when the evidence has neither. */
   readonly exchangeQty: Decimal | null;
+  /** This trade's exit orders a rollback canceled (order_id → orders.id), which `match` saw as new: filled again, not inserted. */
+  readonly rolledBack?: ReadonlyMap<string, number>;
   /** Why the evidence may not be whole; any makes every trade a no-go. */
   readonly evidenceProblems?: readonly string[];
   readonly flags: Pick<ReconFlags, 'dustAbsQty' | 'dustRelPct'>;
@@ -154,7 +206,7 @@ export function decideFreqtrade(input: {
   const { trade, match, exchangeQty, flags } = input;
   const openQty = trade.amount;
   const threshold = dustThreshold(openQty, flags);
-  const orders = exitOrders(trade, match.exits);
+  const orders = exitOrders(trade, match.exits, input.rolledBack ?? new Map());
   const filledQty = orders.reduce((s, o) => s.plus(o.filled.minus(o.feeBase ?? 0)), new Decimal(0));
   const remainder = openQty.minus(filledQty);
   const failed: { reason: FtNoGoReason; detail: string }[] = [];
@@ -197,10 +249,22 @@ export function decideFreqtrade(input: {
     failed.push({ reason: 'evidence_exceeds_trade', detail: `exit fills of ${filledQty.toFixed()} exceed the open amount ${openQty.toFixed()}` });
   const go = failed.length === 0;
   let close: TradeClose | null = null;
+  const notes: string[] = [];
   if (go) {
-    const fee = closeFee(trade, match.exits[0]);
+    const { note, ...fee } = closeFee(trade, match.exits[0]);
+    if (note !== null) notes.push(note);
+    // A reinstated row keeps its id, so it stands where it stood in freqtrade's id order; new rows come after every existing one.
     const nextId = Math.max(0, ...input.orders.map((o) => o.id)) + 1;
-    const all = [...input.orders, ...orders.map((o, i) => asOrder(trade, o, nextId + i))];
+    const reused = new Map(orders.filter((o) => o.reuseId !== null).map((o) => [o.reuseId as number, asOrder(trade, o, o.reuseId as number)]));
+    const added = orders.filter((o) => o.reuseId === null).map((o, i) => asOrder(trade, o, nextId + i));
+    const all = [...input.orders.map((o) => reused.get(o.id) ?? o), ...added];
+    if (reused.size > 0)
+      notes.push(
+        `reinstated exit order(s) ${orders
+          .filter((o) => o.reuseId !== null)
+          .map((o) => o.orderId)
+          .join(', ')} that a rollback had canceled`,
+      );
     const figures = recalcFromOrders({ ...trade, feeClose: fee.feeClose }, all, true);
     const lastExit = orders.at(-1) as NewExitOrder;
     const lastFill = Math.max(ftDateMs(trade.openDate), ...match.exits.map((o) => o.lastAt));
@@ -219,6 +283,7 @@ export function decideFreqtrade(input: {
     exchangeQty,
     orders,
     close,
+    notes,
     evidenceHash: hashOf(trade, orders),
   };
 }

@@ -6,7 +6,7 @@ import type { FtTrade } from './rows.ts';
 
 /** What the exchange reports, in the shape the freqtrade decision reads. */
 export interface FtEvidence {
-  /** Every fill seen, as ccxt's unified trade structure (a fee only where the source knows it). */
+  /** Every fill seen, as ccxt's unified trade structure (fees only where the source knows them). */
   readonly fills: readonly DumpTrade[];
   /** Futures: the signed position of the trade's pair; spot: its base currency's total balance; null when not observed. */
   exchangeQty(trade: FtTrade): Decimal | null;
@@ -64,7 +64,7 @@ export async function sourceEvidence(source: EvidenceSource, profileId: string, 
       amount: fill.quantity,
       cost: fill.price.times(fill.quantity),
       timestamp: fill.filledAt.getTime(),
-      fee: null,
+      fees: [],
     });
   }
   return { fills, problems, exchangeQty: (trade) => result.positions.get(trade.pair)?.quantity ?? null };

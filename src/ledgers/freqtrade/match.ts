@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import type { DumpTrade } from '../../evidence/ccxt-dump.ts';
+import type { DumpFee, DumpTrade } from '../../evidence/ccxt-dump.ts';
 import { entrySide, exitSideOf, type FtTrade } from './rows.ts';
 
 /** freqtrade's `handle_onexchange_order` looks for orders from the trade's open date minus 10 seconds. */
@@ -17,8 +17,8 @@ export interface ExchangeOrder {
   readonly cost: Decimal;
   readonly firstAt: number;
   readonly lastAt: number;
-  /** Summed fee when every fill paid it in one currency; null when no fill reported a fee. */
-  readonly fee: { readonly cost: Decimal; readonly currency: string | null; readonly rate: Decimal | null } | null;
+  /** The fills' fees summed per currency, in order of first appearance; empty when no fill reported one. */
+  readonly fees: readonly DumpFee[];
   readonly fillIds: readonly string[];
 }
 
@@ -37,6 +37,30 @@ export function ftDateMs(text: string): number {
   return Date.parse(`${text.replace(' ', 'T').slice(0, 23)}Z`);
 }
 
+/**
+ * An order's fees from its fills', per currency: the costs summed; the rate, the currency's fee over
+ * the order's cost (Σ rate × fill cost ÷ Σ fill cost, so one rate on every fill stays that rate),
+ * unknown when a fill paid in that currency without a rate.
+ */
+function orderFees(list: readonly DumpTrade[]): DumpFee[] {
+  const cost = list.reduce((s, f) => s.plus(f.cost), new Decimal(0));
+  const byCurrency = new Map<string, { cost: Decimal; weighted: Decimal | null }>();
+  for (const fill of list) {
+    for (const fee of fill.fees) {
+      const sum = byCurrency.get(fee.currency) ?? { cost: new Decimal(0), weighted: new Decimal(0) };
+      byCurrency.set(fee.currency, {
+        cost: sum.cost.plus(fee.cost),
+        weighted: sum.weighted === null || fee.rate === null ? null : sum.weighted.plus(fee.rate.times(fill.cost)),
+      });
+    }
+  }
+  return [...byCurrency].map(([currency, sum]) => ({
+    currency,
+    cost: sum.cost,
+    rate: sum.weighted === null || !cost.gt(0) ? null : sum.weighted.div(cost),
+  }));
+}
+
 /** Groups fills by exchange order id, in time order of their first fill. */
 export function groupFills(fills: readonly DumpTrade[], contractSize: Decimal = new Decimal(1)): ExchangeOrder[] {
   const byOrder = new Map<string, DumpTrade[]>();
@@ -46,18 +70,6 @@ export function groupFills(fills: readonly DumpTrade[], contractSize: Decimal = 
     const contracts = list.reduce((s, f) => s.plus(f.amount), new Decimal(0));
     const notional = list.reduce((s, f) => s.plus(f.price.times(f.amount)), new Decimal(0));
     const filled = contracts.times(contractSize);
-    const feeCurrencies = new Set(list.filter((f) => f.fee !== null).map((f) => f.fee?.currency ?? null));
-    const withFee = list.filter((f) => f.fee !== null);
-    const rates = new Set(withFee.map((f) => f.fee?.rate?.toFixed() ?? ''));
-    const first = withFee[0]?.fee;
-    const fee =
-      first === undefined || first === null || feeCurrencies.size !== 1
-        ? null
-        : {
-            cost: withFee.reduce((s, f) => s.plus(f.fee?.cost ?? 0), new Decimal(0)),
-            currency: first.currency,
-            rate: rates.size === 1 && first.rate !== null ? first.rate : null,
-          };
     const first0 = list[0] as DumpTrade;
     orders.push({
       orderId,
@@ -69,7 +81,7 @@ export function groupFills(fills: readonly DumpTrade[], contractSize: Decimal = 
       cost: list.reduce((s, f) => s.plus(f.cost), new Decimal(0)),
       firstAt: Math.min(...list.map((f) => f.timestamp)),
       lastAt: Math.max(...list.map((f) => f.timestamp)),
-      fee,
+      fees: orderFees(list),
       fillIds: list.map((f) => f.id),
     });
   }

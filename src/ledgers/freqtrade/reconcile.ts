@@ -8,9 +8,10 @@ import { afterImage, beforeImage, writeClose } from './close-rows.ts';
 import { decideFreqtrade, type FtDecision } from './decide.ts';
 import type { FtEvidence, FtEvidenceLoader } from './evidence.ts';
 import { matchFills } from './match.ts';
+import { rolledBackExits } from './reinstate.ts';
 import { readOrders, readTrades, type FtOrder, type FtTrade } from './rows.ts';
 import { requireFreqtradeSchema } from './schema.ts';
-import { requireBotStopped } from './stop-gate.ts';
+import { requireBotStopped, type StopGateOptions } from './stop-gate.ts';
 
 /** How a reconciliation of a freqtrade database runs. */
 export interface FreqtradeReconOptions {
@@ -20,8 +21,8 @@ export interface FreqtradeReconOptions {
   /** `run` decides and, with dry run off, applies; `plan` records PENDING_APPLY rows; `apply` applies a planned batch. */
   readonly mode: 'run' | 'plan' | 'apply';
   readonly batchId?: string;
-  /** freqtrade's REST API, asked by the stop-the-bot gate. */
-  readonly apiUrl?: string | undefined;
+  /** The stop-the-bot gate's settings: freqtrade's REST API, the operator's word that the bot is stopped, where /proc is. */
+  readonly gate?: StopGateOptions | undefined;
   /** Where the SQLite backup goes (default: beside the database file). */
   readonly backupDir?: string | null | undefined;
   /** Only these trades (trades.id). */
@@ -80,6 +81,18 @@ async function decideAll(
   const orders = await readOrders(conn, dialect, { sql: `ft_pair IN (${placeholders})`, params: pairs });
   const knownByPair = new Map<string, Set<string>>();
   for (const o of orders) knownByPair.set(o.ftPair, (knownByPair.get(o.ftPair) ?? new Set()).add(o.orderId));
+  // Our own exit rows a rollback canceled are not "known" to their own trade's match: the same fills
+  // close it again, into those rows. To any other trade on the pair they stay known (one row per order id).
+  const rolledBack = await rolledBackExits(
+    conn,
+    dialect,
+    open.map((t) => t.id),
+  );
+  const knownTo = (trade: FtTrade): Set<string> => {
+    const known = new Set(knownByPair.get(trade.pair));
+    for (const orderId of rolledBack.get(trade.id)?.keys() ?? []) known.delete(orderId);
+    return known;
+  };
   const byTrade = new Map<number, FtOrder[]>();
   for (const o of orders) if (o.ftTradeId !== null) byTrade.set(o.ftTradeId, [...(byTrade.get(o.ftTradeId) ?? []), o]);
   return open.map((trade) => ({
@@ -87,13 +100,9 @@ async function decideAll(
     decision: decideFreqtrade({
       trade,
       orders: byTrade.get(trade.id) ?? [],
-      match: matchFills(
-        trade,
-        evidence.fills,
-        knownByPair.get(trade.pair) ?? new Set(),
-        new Set((byTrade.get(trade.id) ?? []).filter((o) => o.ftIsOpen).map((o) => o.orderId)),
-      ),
+      match: matchFills(trade, evidence.fills, knownTo(trade), new Set((byTrade.get(trade.id) ?? []).filter((o) => o.ftIsOpen).map((o) => o.orderId))),
       exchangeQty: evidence.exchangeQty(trade),
+      rolledBack: rolledBack.get(trade.id) ?? new Map(),
       evidenceProblems: evidence.problems,
       flags: options.flags,
     }),
@@ -107,7 +116,7 @@ function summary(decision: FtDecision, outcome: FtAuditDecision): FtDecisionSumm
     pair: decision.pair,
     decision: outcome,
     reason: first?.reason ?? null,
-    detail: decision.failed.map((f) => f.detail).join('; ') || null,
+    detail: (decision.go ? decision.notes : decision.failed.map((f) => f.detail)).join('; ') || null,
     openQty: decision.openQty.toFixed(),
     filledQty: decision.filledQty.toFixed(),
     dustQty: decision.dustQty.toFixed(),
@@ -152,7 +161,8 @@ async function auditRow(tx: Queryable, batchId: string, trade: FtTrade, decision
  * exchange flat, the remainder within the dust threshold; before any write the stop-the-bot gate
  * and an online backup; then, in one transaction that holds the write lock and checks the gate
  * again, an audit row for every decision followed by the closes. Reruns are idempotent: a closed
- * trade is no longer open, and exchange orders the database has are skipped.
+ * trade is no longer open, and exchange orders the database has are skipped, except our own exit
+ * rows a rollback canceled, which a close after the rollback fills again (see reinstate.ts).
  */
 export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOptions): Promise<FreqtradeReconResult> {
   const { dialect } = await requireFreqtradeSchema(db);
@@ -175,7 +185,7 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
       throw new UsageError(`no batch ${options.batchId} in the audit: plan one with 'tradeledger recon plan --ledger freqtrade'`, 'NO_BATCH');
     planned = new Map(rows.filter((r) => r.decision === 'PENDING_APPLY' && r.evidenceHash !== null).map((r) => [r.tradeId, r.evidenceHash as string]));
   }
-  await requireBotStopped(db, db, options.apiUrl);
+  await requireBotStopped(db, db, options.gate);
   const scope = planned === undefined ? options : { ...options, tradeIds: [...planned.keys()] };
   const open = await openTrades(db, dialect, scope.tradeIds);
   const batchId = options.batchId ?? newBatchId(now);
@@ -190,7 +200,7 @@ export async function reconcileFreqtrade(db: Database, options: FreqtradeReconOp
       // cannot write a trade or an order before this transaction ends.
       if (dialect === 'postgres') await tx.exec('LOCK TABLE trades, orders IN SHARE ROW EXCLUSIVE MODE');
       // The gate again, now that this transaction holds the write lock (SQLite) or the table locks (PostgreSQL).
-      await requireBotStopped(db, tx, undefined);
+      await requireBotStopped(db, tx, { ...options.gate, apiUrl: undefined });
       await ensureAuditTable(tx, dialect);
       const decided = await decideAll(tx, dialect, scope, evidence);
       const out: FtDecisionSummary[] = [];

@@ -3,9 +3,10 @@ import { UsageError } from '../../errors.ts';
 import { AUDIT_TABLE, listFreqtradeAudit } from './audit.ts';
 import { backupFirst } from './backup.ts';
 import { writeImage } from './close-rows.ts';
+import { rollbackReason } from './reinstate.ts';
 import { readTrades } from './rows.ts';
 import { requireFreqtradeSchema } from './schema.ts';
-import { requireBotStopped } from './stop-gate.ts';
+import { requireBotStopped, type StopGateOptions } from './stop-gate.ts';
 
 /** What `recon rollback --ledger freqtrade` did. */
 export interface FreqtradeRollbackResult {
@@ -28,17 +29,21 @@ export interface FreqtradeRollbackResult {
  * recalc_trade_from_orders counts every closed order with something filled, canceled or not, so a
  * canceled order still showing its fill would shrink the reopened trade when the bot restarts.
  */
-export async function rollbackFreqtradeBatch(db: Database, batchId: string, apiUrl?: string, backupDir?: string | null): Promise<FreqtradeRollbackResult> {
+export async function rollbackFreqtradeBatch(
+  db: Database,
+  batchId: string,
+  options: { readonly gate?: StopGateOptions | undefined; readonly backupDir?: string | null | undefined } = {},
+): Promise<FreqtradeRollbackResult> {
   const { dialect } = await requireFreqtradeSchema(db);
   const rows = (await listFreqtradeAudit(db, dialect, { batchId })).filter((r) => r.decision === 'APPLIED');
   if (rows.length === 0) throw new UsageError(`batch ${batchId} applied nothing (see recon audit --ledger freqtrade): nothing to roll back`, 'NO_BATCH');
   const pending = rows.filter((r) => r.revertedAt === null);
   if (pending.length === 0) return { batchId, reopened: 0, canceled: 0, conflicts: [], alreadyReverted: true, backup: null };
-  await requireBotStopped(db, db, apiUrl);
-  const backup = await backupFirst(db, `${batchId}.rollback`, backupDir);
+  await requireBotStopped(db, db, options.gate);
+  const backup = await backupFirst(db, `${batchId}.rollback`, options.backupDir);
   const result = await db.transaction(
     async (tx): Promise<Omit<FreqtradeRollbackResult, 'backup'>> => {
-      await requireBotStopped(db, tx, undefined);
+      await requireBotStopped(db, tx, { ...options.gate, apiUrl: undefined });
       let reopened = 0;
       let canceled = 0;
       const conflicts: number[] = [];
@@ -62,7 +67,7 @@ export async function rollbackFreqtradeBatch(db: Database, batchId: string, apiU
           const changed = await tx.query(
             `UPDATE orders SET status = 'canceled', filled = 0, remaining = amount, ft_is_open = $1, ft_cancel_reason = $2
               WHERE ft_trade_id = $3 AND order_id = $4 AND status = 'closed' RETURNING id`,
-            [false, `tradeledger rollback ${batchId}`, row.tradeId, orderId],
+            [false, rollbackReason(batchId), row.tradeId, orderId],
           );
           canceled += changed.length;
         }

@@ -2,12 +2,45 @@ import { readdirSync, statSync } from 'node:fs';
 import type { Database, Queryable } from '../../db/port.ts';
 import { SafetyError } from '../../errors.ts';
 
+/** How the stop-the-bot gate looks for the bot; every field has a default, so a library caller may pass nothing. */
+export interface StopGateOptions {
+  /** freqtrade's REST API (`freqtrade.api_url`): asked before writing whether the bot process is up. */
+  readonly apiUrl?: string | undefined;
+  /**
+   * The operator's word that the bot is stopped (`--bot-stopped`, `freqtrade.bot_stopped`): lets a
+   * write through where other processes' open files cannot be read (not Linux, or no readable
+   * /proc). It never overrides a process found with the file open, nor the API check.
+   */
+  readonly botStopped?: boolean | undefined;
+  /** Where Linux's process table is mounted (default /proc). */
+  readonly procRoot?: string | undefined;
+  /** The platform the gate believes it runs on (default process.platform). */
+  readonly platform?: NodeJS.Platform | undefined;
+}
+
+/**
+ * Why other processes' open files cannot be read here, or null when they can: off Linux there is
+ * no /proc, and a /proc where even this process's own descriptors cannot be listed (not mounted, a
+ * sandbox) would find nobody and pass a running bot.
+ */
+export function openFilesUnreadable(options: Pick<StopGateOptions, 'procRoot' | 'platform'> = {}): string | null {
+  const platform = options.platform ?? process.platform;
+  if (platform !== 'linux') return `on ${platform} there is no /proc to read them from`;
+  const root = options.procRoot ?? '/proc';
+  try {
+    if (readdirSync(`${root}/${process.pid}/fd`).length > 0) return null;
+  } catch {
+    // Not mounted, or not ours to read: reported below.
+  }
+  return `${root} does not list this process's own open files`;
+}
+
 /**
  * Process ids (other than ours) with the SQLite file, its -wal or its -shm open, read from /proc
  * (Linux). Files are compared by device and inode, not by path: a bot in a Docker container opens
  * the same file under another path (/freqtrade/user_data/tradesv3.sqlite).
  */
-export function processesWithFile(file: string): number[] {
+export function processesWithFile(file: string, procRoot = '/proc'): number[] {
   const targets = new Set<string>();
   for (const path of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
     try {
@@ -18,18 +51,18 @@ export function processesWithFile(file: string): number[] {
     }
   }
   const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
+  for (const entry of readdirSync(procRoot)) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     let fds: string[];
     try {
-      fds = readdirSync(`/proc/${entry}/fd`);
+      fds = readdirSync(`${procRoot}/${entry}/fd`);
     } catch {
       // Another user's process, or one that just ended: its descriptors are not ours to read.
       continue;
     }
     for (const fd of fds) {
       try {
-        const stat = statSync(`/proc/${entry}/fd/${fd}`);
+        const stat = statSync(`${procRoot}/${entry}/fd/${fd}`);
         if (targets.has(`${stat.dev}:${stat.ino}`)) {
           found.push(Number(entry));
           break;
@@ -91,15 +124,25 @@ async function apiAnswers(url: string): Promise<boolean> {
  * database open (SQLite: its file among other processes' descriptors in /proc; PostgreSQL: another
  * session on the database) or freqtrade's REST API answers. freqtrade's own documentation
  * (www.freqtrade.io/en/stable/sql_cheatsheet) warns that writing while the bot is connected corrupts its state.
+ * Where open files cannot be read (not Linux, no readable /proc) it refuses too, unless the operator
+ * says the bot is stopped (`botStopped`): a gate that cannot look must not pass in silence.
  * Called before the backup and again inside the writing transaction.
  */
-export async function requireBotStopped(db: Database, conn: Queryable, apiUrl: string | undefined): Promise<void> {
-  if (db.dialect === 'sqlite' && db.file !== undefined && process.platform === 'linux') {
-    const pids = processesWithFile(db.file);
-    if (pids.length > 0) {
+export async function requireBotStopped(db: Database, conn: Queryable, gate: StopGateOptions = {}): Promise<void> {
+  if (db.dialect === 'sqlite' && db.file !== undefined) {
+    const unreadable = openFilesUnreadable(gate);
+    if (unreadable === null) {
+      const pids = processesWithFile(db.file, gate.procRoot);
+      if (pids.length > 0) {
+        throw new SafetyError(
+          `${db.file} is open in process ${pids.join(', ')}: stop the bot (freqtrade, and any sqlite3 shell or viewer) before writing; nothing was written`,
+          'FREQTRADE_RUNNING',
+        );
+      }
+    } else if (gate.botStopped !== true) {
       throw new SafetyError(
-        `${db.file} is open in process ${pids.join(', ')}: stop the bot (freqtrade, and any sqlite3 shell or viewer) before writing; nothing was written`,
-        'FREQTRADE_RUNNING',
+        `cannot tell whether another process has ${db.file} open (${unreadable}): stop the bot (freqtrade, and any sqlite3 shell or viewer), then run again with --bot-stopped (or freqtrade.bot_stopped: true in tradeledger.yaml); nothing was written`,
+        'BOT_STATE_UNKNOWN',
       );
     }
   }
@@ -112,9 +155,9 @@ export async function requireBotStopped(db: Database, conn: Queryable, apiUrl: s
       );
     }
   }
-  if (apiUrl !== undefined && (await apiAnswers(apiUrl))) {
+  if (gate.apiUrl !== undefined && (await apiAnswers(gate.apiUrl))) {
     throw new SafetyError(
-      `freqtrade's API answers at ${shownUrl(apiUrl)}: stop the bot process (not only /stop: a stopped bot keeps its database open) before writing; nothing was written`,
+      `freqtrade's API answers at ${shownUrl(gate.apiUrl)}: stop the bot process (not only /stop: a stopped bot keeps its database open) before writing; nothing was written`,
       'FREQTRADE_RUNNING',
     );
   }
