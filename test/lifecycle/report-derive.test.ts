@@ -52,9 +52,7 @@ async function derived(db: Database, profileId: string | null): Promise<ReportRo
 
 /** Rows as sorted JSON lines: UNION ALL and a hash aggregate promise no order. */
 const lines = (rows: readonly ReportRow[]) =>
-  rows
-    .map((r) => JSON.stringify([r.kind, r.profile_id, r.symbol, r.trade_id, r.detail, r.order_keys, r.history_keys, r.position_key]))
-    .sort();
+  rows.map((r) => JSON.stringify([r.kind, r.profile_id, r.symbol, r.trade_id, r.detail, r.order_keys, r.history_keys, r.position_key])).sort();
 
 const content = ({ generatedAt, ...rest }: LifecycleReport) => {
   void generatedAt;
@@ -113,7 +111,9 @@ async function copyToSqlite(db: Database, url: string): Promise<void> {
           r['filled_at'],
           r['created_at'],
         ]);
-      for (const r of await db.query<Record<string, string | null>>('SELECT id::text AS id, profile_id, symbol, trade_id, quantity::text AS quantity FROM trade_history'))
+      for (const r of await db.query<Record<string, string | null>>(
+        'SELECT id::text AS id, profile_id, symbol, trade_id, quantity::text AS quantity FROM trade_history',
+      ))
         await tx.query('INSERT INTO closed_trades VALUES ($1, $2, $3, $4, $5)', [Number(r['id']), r['profile_id'], r['symbol'], r['trade_id'], r['quantity']]);
       for (const r of await db.query<Record<string, string | null>>('SELECT profile_id, symbol, quantity::text AS quantity FROM positions'))
         await tx.query('INSERT INTO holdings VALUES ($1, $2, $3)', [r['profile_id'], r['symbol'], r['quantity']]);
@@ -144,7 +144,19 @@ describe('the lifecycle report derived in TypeScript (SQLite) equals REPORT_SQL 
     const ts = await derived(db, null);
     assert.deepEqual(lines(ts), lines(sql));
     const kinds = new Set(sql.map((r) => r.kind));
-    for (const kind of ['blank_trade_id', 'malformed_trade_id', 'missing_trade_id', 'missing_entry_order', 'over_exit', 'duplicate_lifecycle_key', 'history_mismatch', 'ghost_position', 'untracked_position', '_walk', '_summary'])
+    for (const kind of [
+      'blank_trade_id',
+      'malformed_trade_id',
+      'missing_trade_id',
+      'missing_entry_order',
+      'over_exit',
+      'duplicate_lifecycle_key',
+      'history_mismatch',
+      'ghost_position',
+      'untracked_position',
+      '_walk',
+      '_summary',
+    ])
       assert.ok(kinds.has(kind), `the generated ledger has a ${kind} row`);
   });
 
