@@ -127,15 +127,20 @@ export async function openSqlite(path: string, url: string, options: AdapterOpti
       } catch (error) {
         throw withQueryContext(error, sql);
       }
-      for (;;) {
-        let next: IteratorResult<unknown>;
-        try {
-          next = rows.next();
-        } catch (error) {
-          throw withQueryContext(error, sql);
+      try {
+        for (;;) {
+          let next: IteratorResult<unknown>;
+          try {
+            next = rows.next();
+          } catch (error) {
+            throw withQueryContext(error, sql);
+          }
+          if (next.done === true) return;
+          yield { ...(next.value as object) } as T;
         }
-        if (next.done === true) return;
-        yield { ...(next.value as object) } as T;
+      } finally {
+        // A caller that stops early (break, throw) resets the statement, so it holds no read lock.
+        rows.return?.();
       }
     },
     async withLock<T>(name: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {

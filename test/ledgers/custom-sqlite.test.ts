@@ -196,3 +196,26 @@ describe('lifecycle report --ledger custom on SQLite', () => {
     assert.equal(fingerprint(test, file), before);
   });
 });
+
+describe('Database.iterate on SQLite (the report streams its tables through it)', () => {
+  it('yields the rows one at a time, and a loop stopped early leaves no read lock behind', async () => {
+    const test = await createTestDatabase('sqlite');
+    const db = await openDatabase(test.url);
+    const other = await openDatabase(test.url);
+    try {
+      await db.exec('CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3)');
+      assert.deepEqual([...db.iterate!<{ n: number }>('SELECT n FROM t WHERE n > $1 ORDER BY n', [1])], [{ n: 2 }, { n: 3 }]);
+      for (const row of db.iterate!<{ n: number }>('SELECT n FROM t ORDER BY n')) {
+        assert.equal(row.n, 1);
+        break;
+      }
+      // A statement still stepping would hold the file's shared lock, and this write would wait out the busy timeout and fail.
+      await other.exec('PRAGMA busy_timeout = 0; INSERT INTO t VALUES (4)');
+      assert.deepEqual(await db.query('SELECT count(*) AS n FROM t'), [{ n: 4 }]);
+    } finally {
+      await other.close();
+      await db.close();
+      await test.cleanup();
+    }
+  });
+});
