@@ -126,13 +126,18 @@ const FILLED: ReadonlySet<string> = new Set(FILLED_STATUSES);
 
 /** K_AGGREGATE in TypeScript: add the orders and trade_history rows one at a time (any order), then `rows` derives the report. */
 export class LifecycleTally {
-  readonly #groups = new Map<string, Group>();
+  // By profile, then by trade_id, or (rows without one) by symbol: exact keys, NULL included, as GROUP BY has them.
+  readonly #profiles = new Map<string | null, { readonly byTrade: Map<string, Group>; readonly bySymbol: Map<string | null, Group> }>();
 
   #group(profileId: string, tradeId: string | null, symbol: string | null): Group {
-    const nullSymbol = tradeId === null ? symbol : null;
-    const key = JSON.stringify([profileId, tradeId, nullSymbol]);
-    let group = this.#groups.get(key);
+    let profile = this.#profiles.get(profileId);
+    if (profile === undefined) {
+      profile = { byTrade: new Map(), bySymbol: new Map() };
+      this.#profiles.set(profileId, profile);
+    }
+    let group = tradeId === null ? profile.bySymbol.get(symbol) : profile.byTrade.get(tradeId);
     if (group === undefined) {
+      const nullSymbol = tradeId === null ? symbol : null;
       group = {
         profileId,
         tradeId,
@@ -149,7 +154,8 @@ export class LifecycleTally {
         hn: 0,
         hqty: null,
       };
-      this.#groups.set(key, group);
+      if (tradeId === null) profile.bySymbol.set(symbol, group);
+      else profile.byTrade.set(tradeId, group);
     }
     return group;
   }
@@ -181,12 +187,14 @@ export class LifecycleTally {
 
   /** reportSql's derivations over the groups added and `positions` (already limited to the profile asked for, as `pos` is). */
   rows(positions: readonly TallyPosition[]): ReportRow[] {
-    const k = [...this.#groups.values()].map((g) => ({
-      ...g,
-      class: tradeIdClass(g.tradeId),
-      entryQty: g.entry ?? ZERO,
-      exitQty: g.exit ?? ZERO,
-    }));
+    const k = [...this.#profiles.values()]
+      .flatMap((p) => [...p.byTrade.values(), ...p.bySymbol.values()])
+      .map((g) => ({
+        ...g,
+        class: tradeIdClass(g.tradeId),
+        entryQty: g.entry ?? ZERO,
+        exitQty: g.exit ?? ZERO,
+      }));
     type K = (typeof k)[number];
     const ids = k.filter((g) => g.class === 'valid' || g.class === 'malformed');
     const cmp = (a: Numeric, b: Numeric) => a.value.comparedTo(b.value);
