@@ -297,6 +297,8 @@ export class LifecycleTally {
         open.tradeIds.push(g.tradeId!);
       }
     }
+    // array_agg(trade_id ORDER BY trade_id) sorts by the database's collation; code point order here
+    // (the same for TRD- ids, and PGlite's C collation; a test server with another may differ on odd ids).
     for (const open of openSym.values()) open.tradeIds.sort(compareC);
     const pos = positions.map((p) => ({
       ...p,
