@@ -70,6 +70,12 @@ export interface Database extends Queryable {
    * session whose settings matter). Absent on the other adapters, whose server has what it has.
    */
   ensureExtensions?(names: readonly string[]): Promise<void>;
+  /**
+   * SQLite: the rows of one statement one at a time, so that a pass over a large table holds one
+   * row, not all of them (the custom ledger's report: src/lifecycle/report-sqlite.ts). Absent on
+   * the PostgreSQL family. Send no other statement on the connection until the iteration ends.
+   */
+  iterate?<T extends object = Row>(sql: string, params?: readonly unknown[]): Iterable<T>;
   /** Runs `fn` while holding the named cross-process lock; throws LockHeldError after `waitMs`. */
   withLock<T>(name: string, options: LockOptions, fn: () => Promise<T>): Promise<T>;
   /** Releases every connection and file handle. */

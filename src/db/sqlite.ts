@@ -119,6 +119,30 @@ export async function openSqlite(path: string, url: string, options: AdapterOpti
     async session(fn) {
       return fn(base);
     },
+    *iterate<T extends object>(sql: string, params: readonly unknown[] = []): Iterable<T> {
+      trace?.({ sql, params, method: 'query' });
+      let rows: Iterator<unknown>;
+      try {
+        rows = db.prepare(params.length === 0 ? sql : numberedPlaceholders(sql)).iterate(...params.map(toSqliteValue));
+      } catch (error) {
+        throw withQueryContext(error, sql);
+      }
+      try {
+        for (;;) {
+          let next: IteratorResult<unknown>;
+          try {
+            next = rows.next();
+          } catch (error) {
+            throw withQueryContext(error, sql);
+          }
+          if (next.done === true) return;
+          yield { ...(next.value as object) } as T;
+        }
+      } finally {
+        // A caller that stops early (break, throw) resets the statement, so it holds no read lock.
+        rows.return?.();
+      }
+    },
     async withLock<T>(name: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
       // SQLite has no advisory locks; a lock file beside the database keeps a second runner out, and
       // the daemon lock keeps a running daemon's file from changing under it (the daemon holds it already).

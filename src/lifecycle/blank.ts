@@ -17,3 +17,10 @@ export function effectiveTradeId(value: string | null): string | null {
 export function isMalformedTradeId(value: string | null): boolean {
   return value !== null && !isBlankTradeId(value) && !TRADE_ID_FORMAT.test(value);
 }
+
+/** The class of a trade_id, as TRADE_ID_CLASS_SQL (src/packs/bot-ledger/summaries.ts) computes it in SQL: the format test first, then blank. */
+export function tradeIdClass(value: string | null): 'null' | 'valid' | 'blank' | 'malformed' {
+  if (value === null) return 'null';
+  if (TRADE_ID_FORMAT.test(value)) return 'valid';
+  return isBlankTradeId(value) ? 'blank' : 'malformed';
+}

@@ -116,7 +116,8 @@ SELECT '_summary', s.profile_id, NULL, NULL,
  * small results, and only anomalies and per-profile summaries come back. The rows that prove an
  * anomaly are fetched afterwards for the anomalous keys alone (PROOF_*). `$1` is an optional
  * profile_id. Kinds starting with `_` are internal: `_walk` names a partition with NULL-trade_id
- * bot rows for the walk, `_summary` carries a profile's figures.
+ * bot rows for the walk, `_summary` carries a profile's figures. src/lifecycle/report-derive.ts
+ * computes the same rows in TypeScript for SQLite: change both (test/lifecycle/report-derive.test.ts).
  */
 export const REPORT_SQL = reportSql(K_AGGREGATE);
 

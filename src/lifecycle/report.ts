@@ -2,7 +2,9 @@ import type { Database } from '../db/port.ts';
 import { ANOMALY_KINDS, isBlocking, type Anomaly, type AnomalyKind, type AnomalyRow } from './anomalies.ts';
 import { effectiveTradeId } from './blank.ts';
 import { batchPartitions, groupByPartition, readWalkRows, type Partition } from './partitions.ts';
+import type { ReportRow } from './report-derive.ts';
 import { PROOF_HISTORY_SQL, PROOF_ORDERS_SQL, REPORT_FROM_SUMMARIES_SQL, REPORT_SQL } from './report-sql.ts';
+import { readWalkRowsSqlite, SQLITE_PROOF_HISTORY_SQL, SQLITE_PROOF_ORDERS_SQL, sqliteReportRows } from './report-sqlite.ts';
 import { summariesReady } from './summaries.ts';
 import { segmentPartition } from './segment.ts';
 
@@ -30,19 +32,6 @@ export interface LifecycleReport {
   readonly readFrom: 'summaries' | 'ledger';
 }
 
-interface ReportRow {
-  readonly kind: string;
-  readonly profile_id: string;
-  readonly symbol: string | null;
-  readonly trade_id: string | null;
-  readonly detail: string | null;
-  /** Lifecycle keys (trade ids of this profile) whose orders prove the anomaly. */
-  readonly order_keys: string[] | null;
-  /** Trade ids (NULL: the rows without one) whose trade_history rows prove it. */
-  readonly history_keys: (string | null)[] | null;
-  readonly position_key: string | null;
-}
-
 // A NULL trade id stands for the rows without one on a symbol, so the symbol is part of its key.
 const keyOf = (profileId: string, tradeId: string | null, symbol: string | null) => `${profileId}\u0000${tradeId ?? `\u0001${symbol ?? ''}`}`;
 
@@ -58,21 +47,20 @@ async function proofRows(db: Database, rows: readonly ReportRow[]): Promise<(row
   const history = new Map<string, string[]>();
   if (orderKeys.size > 0) {
     const keys = [...orderKeys.values()];
-    for (const r of await db.query<{ profile_id: string; trade_id: string; order_id: string }>(PROOF_ORDERS_SQL, [
-      keys.map((k) => k[0]),
-      keys.map((k) => k[1]),
-    ])) {
+    const [sql, params] =
+      db.dialect === 'sqlite' ? [SQLITE_PROOF_ORDERS_SQL, [JSON.stringify(keys)]] : [PROOF_ORDERS_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1])]];
+    for (const r of await db.query<{ profile_id: string; trade_id: string; order_id: string }>(sql, params)) {
       const key = keyOf(r.profile_id, r.trade_id, null);
       orders.set(key, [...(orders.get(key) ?? []), r.order_id]);
     }
   }
   if (historyKeys.size > 0) {
     const keys = [...historyKeys.values()];
-    for (const r of await db.query<{ profile_id: string; trade_id: string | null; symbol: string; id: string }>(PROOF_HISTORY_SQL, [
-      keys.map((k) => k[0]),
-      keys.map((k) => k[1]),
-      keys.map((k) => k[2]),
-    ])) {
+    const [sql, params] =
+      db.dialect === 'sqlite'
+        ? [SQLITE_PROOF_HISTORY_SQL, [JSON.stringify(keys)]]
+        : [PROOF_HISTORY_SQL, [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])]];
+    for (const r of await db.query<{ profile_id: string; trade_id: string | null; symbol: string; id: string }>(sql, params)) {
       const key = keyOf(r.profile_id, r.trade_id, r.symbol);
       history.set(key, [...(history.get(key) ?? []), r.id]);
     }
@@ -98,7 +86,10 @@ function anomaly(kind: AnomalyKind, profileId: string, symbol: string | null, tr
 async function walkAnomalies(db: Database, partitions: readonly Partition[]): Promise<Anomaly[]> {
   const found: Anomaly[] = [];
   for (const batch of batchPartitions(partitions, 20_000)) {
-    const rows = (await readWalkRows(db, batch)).map((row) => ({ ...row, tradeId: effectiveTradeId(row.tradeId) }));
+    const rows = (db.dialect === 'sqlite' ? await readWalkRowsSqlite(db, batch) : await readWalkRows(db, batch)).map((row) => ({
+      ...row,
+      tradeId: effectiveTradeId(row.tradeId),
+    }));
     for (const group of groupByPartition(rows).values()) {
       const { profileId, symbol } = group[0]!;
       const segmentation = segmentPartition(group);
@@ -133,14 +124,17 @@ async function walkAnomalies(db: Database, partitions: readonly Partition[]): Pr
  * Reconciles orders → positions → history per profile and lists every anomaly with the rows that
  * prove it. Read-only; one aggregate pass per table (or a read of the per-lifecycle summaries
  * when the ledger keeps them: `lifecycle summaries --rebuild`), the proving rows of anomalous keys
- * only, and a walk of the partitions that hold NULL-trade_id bot rows.
+ * only, and a walk of the partitions that hold NULL-trade_id bot rows. On SQLite (a custom ledger's
+ * temporary views) the same rows come from a TypeScript pass over the tables (src/lifecycle/report-derive.ts).
  */
 export async function lifecycleReport(db: Database, profileId?: string, options: { readonly gentle?: boolean } = {}): Promise<LifecycleReport> {
-  const readFrom = (await summariesReady(db)) ? 'summaries' : 'ledger';
+  const sqlite = db.dialect === 'sqlite';
+  const readFrom = !sqlite && (await summariesReady(db)) ? 'summaries' : 'ledger';
   const sql = readFrom === 'summaries' ? REPORT_FROM_SUMMARIES_SQL : REPORT_SQL;
   // Gentle: one core for the scan, so that a check run beside live writers (tighten) leaves them the rest.
-  const rows =
-    options.gentle === true && db.capabilities.concurrentSessions
+  const rows = sqlite
+    ? await sqliteReportRows(db, profileId)
+    : options.gentle === true && db.capabilities.concurrentSessions
       ? await db.transaction(async (tx) => {
           await tx.exec('SET LOCAL max_parallel_workers_per_gather = 0');
           return tx.query<ReportRow>(sql, [profileId ?? null]);

@@ -6,7 +6,7 @@ import { openDatabase } from '../../src/db/open.ts';
 import { checkMapping, type UserCatalog, type UserColumn } from '../../src/ledgers/custom/model.ts';
 import { checkWritable } from '../../src/ledgers/custom/writable.ts';
 import { cli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import type { TestDatabase } from '../helpers/databases.ts';
 import { customConfig, userDatabase } from './custom-fixture.ts';
 
 // A ledger of someone else's design: one table of executions and one of holdings, other names, other types.
@@ -187,18 +187,5 @@ describe('the mapping', () => {
     const requiredCreated = executions();
     (requiredCreated.get('executions') as Map<string, UserColumn>).set('booked', col('timestamp with time zone', { notNull: true }));
     assert.throws(() => checkWritable(mapping(), requiredCreated), /executions\.booked \(mapping\.orders\.columns\.created_at\) is NOT NULL with no default/);
-  });
-
-  it('refuses SQLite with exit 2: the report is PostgreSQL SQL', async () => {
-    const test = await createTestDatabase('sqlite');
-    const file = join(test.dir, 'tradeledger.yaml');
-    writeFileSync(file, customConfig(MAPPING, test.url));
-    const run = await cli('lifecycle', 'report', '--config', file);
-    assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, /a custom mapping works on PostgreSQL and PGlite.*--ledger freqtrade works/);
-    const recon = await cli('recon', 'run', '--config', file, '--enable', '--no-dry-run');
-    assert.equal(recon.code, 2, recon.stderr);
-    assert.match(recon.stderr, /a custom mapping works on PostgreSQL and PGlite/);
-    await test.cleanup();
   });
 });

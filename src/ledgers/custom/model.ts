@@ -1,3 +1,4 @@
+import type { Dialect } from '../../db/port.ts';
 import { UsageError } from '../../errors.ts';
 
 /** The SQL type a model column is cast to, so the report sees the bot-ledger's types whatever the user's are. */
@@ -92,7 +93,7 @@ export type LedgerMapping = Readonly<Partial<Record<ModelTable, TableMapping>>>;
 
 /** A column of a user's table as the catalog describes it. */
 export interface UserColumn {
-  /** format_type() of the column: 'text', 'character varying(20)', 'numeric(18,8)', 'timestamp with time zone', … */
+  /** format_type() of the column on PostgreSQL ('text', 'character varying(20)', 'numeric(18,8)', 'timestamp with time zone', …); the declared type on SQLite ('TEXT', 'REAL', '', …). */
   readonly type: string;
   readonly notNull: boolean;
   readonly hasDefault: boolean;
@@ -136,9 +137,10 @@ export function sameType(userType: string, model: ModelType): boolean {
   }
 }
 
-/** trading_status.state from the user's column: PAUSED for 'paused' in any case or a boolean true, else RUNNING. */
-function pauseExpression(column: string): string {
-  return `CASE WHEN upper(CAST(${column} AS text)) IN ('PAUSED', 'TRUE') THEN 'PAUSED' ELSE 'RUNNING' END`;
+/** trading_status.state from the user's column: PAUSED for 'paused' in any case or a boolean true (SQLite's 1), else RUNNING. */
+function pauseExpression(column: string, dialect: Dialect): string {
+  const paused = dialect === 'sqlite' ? "'PAUSED', 'TRUE', '1'" : "'PAUSED', 'TRUE'";
+  return `CASE WHEN upper(CAST(${column} AS text)) IN (${paused}) THEN 'PAUSED' ELSE 'RUNNING' END`;
 }
 
 /**
@@ -146,12 +148,40 @@ function pauseExpression(column: string): string {
  * cycle still finds the lifecycles written since its last one (src/recon/open-set.ts). An
  * expression, never the user's column itself: nothing ever writes through it.
  */
-function lastWritten(orders: TableMapping): string {
+function lastWritten(orders: TableMapping, dialect: Dialect): string {
   const parts = ['created_at', 'filled_at'].flatMap((name) => {
     const source = orders.columns[name];
-    return typeof source === 'string' ? [`CAST("${source}" AS timestamptz)`] : [];
+    return typeof source === 'string' ? [dialect === 'sqlite' ? `"${source}"` : `CAST("${source}" AS timestamptz)`] : [];
   });
+  if (dialect === 'sqlite') {
+    // SQLite's two-argument max() is NULL when either is; GREATEST skips NULLs.
+    const [a, b] = parts;
+    if (a === undefined) return 'NULL';
+    return b === undefined ? a : `CASE WHEN ${a} IS NULL THEN ${b} WHEN ${b} IS NULL THEN ${a} ELSE max(${a}, ${b}) END`;
+  }
   return parts.length === 0 ? 'CAST(NULL AS timestamptz)' : `GREATEST(${parts.join(', ')}, NULL)`;
+}
+
+/** True for a SQLite declared type with TEXT affinity (SQLite's own rules: INT wins, then CHAR, CLOB or TEXT). */
+function sqliteTextAffinity(declared: string): boolean {
+  const type = declared.toUpperCase();
+  return !type.includes('INT') && /CHAR|CLOB|TEXT/.test(type);
+}
+
+/**
+ * A model column as SQLite's temporary view gives it: text as TEXT; numeric as its exact decimal
+ * TEXT, never SQLite's REAL (the report sums it with decimal.js: src/lifecycle/report-derive.ts);
+ * a time as stored (ISO-8601 text or Unix seconds), since SQLite has no time type to cast to.
+ */
+function sqliteColumn(expression: string, type: ModelType, declared: string | undefined): string {
+  if (type === 'timestamptz') return expression;
+  if (type === 'text' && declared !== undefined && sqliteTextAffinity(declared)) return expression;
+  return `CAST(${expression} AS TEXT)`;
+}
+
+/** A model fallback in SQLite's words: it has no now(). */
+function sqliteFallback(fallback: string): string {
+  return fallback === 'now()' ? "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')" : fallback;
 }
 
 /**
@@ -192,31 +222,43 @@ export function checkMapping(mapping: LedgerMapping, catalog: UserCatalog): void
 }
 
 /**
- * The statements that present a user's tables as the model, in MAPPING_SCHEMA (pure; run
- * `checkMapping` first). A column of the model's type is named as it is (the view can write it);
- * any other is cast to the model type (read only). Views are dropped and made again, so that a
- * changed mapping never meets the old view's column types.
+ * The statements that present a user's tables as the model (pure; run `checkMapping` first). On
+ * PostgreSQL, views in MAPPING_SCHEMA: a column of the model's type is named as it is (the view
+ * can write it); any other is cast to the model type (read only). On SQLite, TEMPORARY views
+ * (they live in the connection's temp schema: nothing is written to the user's file), read only,
+ * over the user's tables named `main.` (a view named like the user's table would find itself);
+ * types as `sqliteColumn` gives them. Views are dropped and made again, so that a changed mapping
+ * never meets the old view's column types.
  */
-export function mappingViewsSql(mapping: LedgerMapping, catalog: UserCatalog): string {
-  const statements = [`CREATE SCHEMA IF NOT EXISTS ${MAPPING_SCHEMA}`];
-  for (const model of MODEL_TABLES) statements.push(`DROP VIEW IF EXISTS ${MAPPING_SCHEMA}.${model}`);
+export function mappingViewsSql(mapping: LedgerMapping, catalog: UserCatalog, dialect: Dialect = 'postgres'): string {
+  const sqlite = dialect === 'sqlite';
+  const statements = sqlite ? [] : [`CREATE SCHEMA IF NOT EXISTS ${MAPPING_SCHEMA}`];
+  for (const model of MODEL_TABLES) statements.push(sqlite ? `DROP VIEW IF EXISTS temp.${model}` : `DROP VIEW IF EXISTS ${MAPPING_SCHEMA}.${model}`);
   for (const model of MODEL_TABLES) {
     const table = mapping[model];
     const user = table === undefined ? undefined : catalog.get(table.table);
-    const from = table === undefined ? '(SELECT 1) AS nothing WHERE false' : quotedTable(table, model);
+    const quoted = table === undefined ? undefined : quotedTable(table, model);
+    const from =
+      table === undefined || quoted === undefined ? '(SELECT 1) AS no_rows WHERE false' : sqlite && !table.table.includes('.') ? `main.${quoted}` : quoted;
     const select = Object.entries(LIFECYCLE_MODEL[model]).map(([name, column]) => {
       const source = table?.columns[name];
       if (typeof source === 'string') {
         const quoted = `"${source}"`;
-        if (model === 'trading_status' && name === 'state') return `${pauseExpression(quoted)} AS ${name}`;
+        if (model === 'trading_status' && name === 'state') return `${pauseExpression(quoted, dialect)} AS ${name}`;
+        if (sqlite) return `${sqliteColumn(quoted, column.type, user?.get(source)?.type)} AS ${name}`;
         if (sameType(user?.get(source)?.type ?? '', column.type)) return name === source ? quoted : `${quoted} AS ${name}`;
         return `CAST(${quoted} AS ${column.type}) AS ${name}`;
       }
-      if (model === 'orders' && name === 'updated_at' && table !== undefined && source === undefined) return `${lastWritten(table)} AS updated_at`;
+      if (model === 'orders' && name === 'updated_at' && table !== undefined && source === undefined) return `${lastWritten(table, dialect)} AS updated_at`;
       const expression = table === undefined || source === undefined ? (column.fallback ?? 'NULL') : literal(source.value);
+      if (sqlite) return `${expression === 'NULL' ? 'NULL' : sqliteColumn(sqliteFallback(expression), column.type, undefined)} AS ${name}`;
       return `CAST(${expression} AS ${column.type}) AS ${name}`;
     });
-    statements.push(`CREATE VIEW ${MAPPING_SCHEMA}.${model} AS SELECT ${select.join(', ')} FROM ${from}`);
+    statements.push(
+      sqlite
+        ? `CREATE TEMP VIEW ${model} AS SELECT ${select.join(', ')} FROM ${from}`
+        : `CREATE VIEW ${MAPPING_SCHEMA}.${model} AS SELECT ${select.join(', ')} FROM ${from}`,
+    );
   }
   return `${statements.join(';\n')};`;
 }

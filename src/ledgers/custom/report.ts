@@ -32,11 +32,20 @@ async function prepare(tx: Queryable, mapping: LedgerMapping, options: MappedOpt
   if (options.recon === true || options.write === true) await tx.exec(customReconTablesSql());
 }
 
+/** The refusal of reconciliation on a SQLite custom ledger: what works there, and what to do instead. */
+export function sqliteReconRefusal(display: string): UsageError {
+  return new UsageError(
+    `${display}: reconciliation of a custom ledger runs on PostgreSQL and PGlite only (its SQL takes advisory and row locks and keeps audit tables SQLite has no place for); on SQLite, 'lifecycle report --ledger custom' works (read only, through temporary views: nothing is written to the file). To reconcile, copy the mapped tables into a PostgreSQL or PGlite database (pgloader copies a SQLite file) and run recon there with the same mapping: section`,
+    'WRONG_DIALECT',
+  );
+}
+
 /**
  * Runs `fn` on a custom ledger: checks the mapping against the user's tables, (re)creates its views
  * in their own schema (nothing of the user's changes), then hands `fn` a database whose search
  * path finds the views by the model's names, so the bot ledger's SQL runs on them unchanged.
- * PostgreSQL and PGlite; SQLite is refused (that SQL is PostgreSQL's).
+ * PostgreSQL and PGlite; SQLite is refused (reconciliation's SQL is PostgreSQL's; the report has
+ * its own SQLite path: customLifecycleReport).
  */
 export async function withMappedLedger<T>(
   url: string,
@@ -44,13 +53,9 @@ export async function withMappedLedger<T>(
   fn: (db: Database) => Promise<T>,
   options: MappedOptions = {},
 ): Promise<T> {
-  if (mapping === undefined) throw new UsageError('ledger: custom needs a mapping: section in tradeledger.yaml (see README.md, Custom ledgers)', 'BAD_MAPPING');
+  if (mapping === undefined) throw noMapping();
   const { kind, display } = parseDatabaseUrl(url);
-  if (kind === 'sqlite')
-    throw new UsageError(
-      `${display}: a custom mapping works on PostgreSQL and PGlite; the lifecycle report's and reconciliation's SQL is PostgreSQL's and is not run on SQLite. On SQLite, --ledger freqtrade works (freqtrade's own schema); for a custom schema, use a PostgreSQL or PGlite database`,
-      'WRONG_DIALECT',
-    );
+  if (kind === 'sqlite') throw sqliteReconRefusal(display);
   if (kind === 'pglite') {
     // One PGlite connection serves the whole run, so the search path set on it holds for `fn`.
     return withDatabase(url, async (db) => {
@@ -64,7 +69,29 @@ export async function withMappedLedger<T>(
   return withDatabase(mappedUrl(url), fn);
 }
 
-/** `lifecycle report` on a custom ledger: the bot ledger's report, through the mapping's views. */
+const noMapping = () => new UsageError('ledger: custom needs a mapping: section in tradeledger.yaml (see README.md, Custom ledgers)', 'BAD_MAPPING');
+
+/**
+ * Runs `fn` on a custom ledger in a SQLite file, read only: checks the mapping against the file's
+ * tables, then makes the views as TEMPORARY views of this connection alone (they vanish with it:
+ * nothing is written to the file), so the model's names find them before any table of the file.
+ */
+async function withSqliteMappedLedger<T>(url: string, mapping: LedgerMapping, fn: (db: Database) => Promise<T>): Promise<T> {
+  return withDatabase(
+    url,
+    async (db) => {
+      const catalog = await readCatalog(db, mapping, 'sqlite');
+      checkMapping(mapping, catalog);
+      await db.exec(mappingViewsSql(mapping, catalog, 'sqlite'));
+      return fn(db);
+    },
+    { mustExist: true },
+  );
+}
+
+/** `lifecycle report` on a custom ledger: the bot ledger's report, through the mapping's views (on SQLite, temporary ones). */
 export async function customLifecycleReport(url: string, mapping: LedgerMapping | undefined, profileId?: string): Promise<LifecycleReport> {
+  if (mapping === undefined) throw noMapping();
+  if (parseDatabaseUrl(url).kind === 'sqlite') return withSqliteMappedLedger(url, mapping, (db) => lifecycleReport(db, profileId));
   return withMappedLedger(url, mapping, (db) => lifecycleReport(db, profileId));
 }
