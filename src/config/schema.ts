@@ -70,10 +70,14 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Which ledger lifecycle and recon read: the bot-ledger pack's tables, or a freqtrade database as freqtrade made it. */
   ledger: z.enum(['bot-ledger', 'freqtrade', 'custom']).default('bot-ledger'),
-  /** `ledger: custom`: the model's tables (orders, trade_history, positions, trading_status, exchange_fills, exchange_positions) mapped onto the user's tables and columns. */
+  /**
+   * `ledger: custom`: the lifecycle model's tables mapped onto the user's tables and columns. Which
+   * tables and columns the model has is src/ledgers/custom/model.ts's to say (checkMapping names an
+   * unknown one); here only the shape is checked.
+   */
   mapping: z
-    .partialRecord(
-      z.enum(['orders', 'trade_history', 'positions', 'trading_status', 'exchange_fills', 'exchange_positions']),
+    .record(
+      z.string(),
       z.strictObject({
         table: z.string().min(1),
         columns: z.record(z.string(), z.union([z.string().min(1), z.strictObject({ value: z.string() })])),

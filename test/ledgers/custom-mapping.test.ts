@@ -147,13 +147,18 @@ describe('the mapping', () => {
     created_at: 'booked',
   };
 
-  it('refuses a required model column left out, an unknown one, and a name that is not a plain identifier (exit 2)', () => {
+  it('refuses an unknown model table, a required model column left out, an unknown one, and a name that is not a plain identifier (exit 2)', () => {
     const orders = (cols: Record<string, string>) => ({ orders: { table: 'executions', columns: cols } });
     assert.throws(
       () => checkMapping(orders({ order_id: 'ref' }), executions()),
       /mapping\.orders\.columns\.profile_id is required: name the column of executions/,
     );
     assert.throws(() => checkMapping(orders({ colour: 'x' }), executions()), /mapping\.orders\.columns\.colour: the model has no such column/);
+    // The model's tables are model.ts's to name (the configuration checks only the shape).
+    assert.throws(
+      () => checkMapping({ orders: { table: 'executions', columns }, fills: { table: 'executions', columns: {} } } as never, executions()),
+      /mapping\.fills: the lifecycle model has no such table \(it has orders, trade_history, positions, trading_status, exchange_fills, exchange_positions\)/,
+    );
     assert.throws(() => checkMapping({ orders: { table: 'executions; DROP TABLE x', columns: {} } }, executions()), /is not a plain column or table name/);
     assert.throws(
       () => checkMapping({ orders: { table: 'executions', columns }, trading_status: { table: 'executions', columns: { profile_id: 'acct' } } }, executions()),

@@ -190,6 +190,9 @@ function sqliteFallback(fallback: string): string {
  * plain identifier is a UsageError naming the mapping key and the fix.
  */
 export function checkMapping(mapping: LedgerMapping, catalog: UserCatalog): void {
+  for (const key of Object.keys(mapping))
+    if (!(MODEL_TABLES as readonly string[]).includes(key))
+      throw new UsageError(`mapping.${key}: the lifecycle model has no such table (it has ${MODEL_TABLES.join(', ')})`, 'BAD_MAPPING');
   if (mapping.orders === undefined) throw new UsageError('mapping.orders is required: the lifecycle model starts from the orders', 'BAD_MAPPING');
   for (const model of MODEL_TABLES) {
     const table = mapping[model];
