@@ -31,7 +31,7 @@ export type { ReconConfig } from './config/recon-schema.ts';
 export { directorySource, type MigrationSource } from './migrate/source.ts';
 export { packNames, packSource } from './packs/registry.ts';
 export { engineSettings, type EngineSettings } from './migrate/settings.ts';
-export { migrateUp, type UpOptions, type UpResult } from './migrate/up.ts';
+export { migrateUp, type UpOptions, type UpPhase, type UpResult } from './migrate/up.ts';
 export { migrateDown, type DownOptions, type DownResult } from './migrate/down.ts';
 export { verifyDatabase, type VerifyReport } from './migrate/verify.ts';
 export type { DownTarget, Plan, PlanStep } from './migrate/planner.ts';

@@ -13,6 +13,11 @@ export interface VerifyContext {
   readonly version: number;
   /** Options from tradeledger.yaml that change what a pack creates (risk-state's optional table). */
   readonly options: PackOptions;
+  /**
+   * SQLite: what `PRAGMA integrity_check` returned ('ok' or its problems) when the caller has just
+   * run it (verifyDatabase does), so that a pack's checks need not read the whole file a second time.
+   */
+  readonly integrity?: string;
 }
 
 /** What a source's repair may depend on: the verify context and whether data may be dropped. */

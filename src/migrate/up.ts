@@ -26,6 +26,27 @@ export interface UpOptions {
   readonly onLint?: ((findings: readonly LintFinding[]) => void) | undefined;
   /** Let a repair drop what the configuration turned off (risk-state's optional table). */
   readonly allowDataLoss?: boolean;
+  /** Told how long each part of the run took once it ends (the benchmark reports them); nothing is printed. */
+  readonly onPhase?: ((phase: UpPhase) => void) | undefined;
+}
+
+/**
+ * One part of a `migrate up` run and its wall time: `backup` (the SQLite copy and its
+ * integrity_check), `migrate` (the plan's steps with their history writes, then repairs) and `verify`
+ * (the post-migration checks). Taking the lock, reading the state, planning and linting come before them.
+ */
+export interface UpPhase {
+  readonly phase: 'backup' | 'migrate' | 'verify';
+  readonly elapsedMs: number;
+}
+
+/** Runs one part of `up`, telling `onPhase` how long it took; without a listener, nothing is timed. */
+async function phase<T>(name: UpPhase['phase'], onPhase: UpOptions['onPhase'], work: () => Promise<T>): Promise<T> {
+  if (onPhase === undefined) return work();
+  const started = performance.now();
+  const result = await work();
+  onPhase({ phase: name, elapsedMs: performance.now() - started });
+  return result;
 }
 
 /** What `migrate up` did. */
@@ -124,15 +145,19 @@ function lockedUp(db: Database, source: MigrationSource, settings: EngineSetting
     if (options.confirm !== undefined && !(await options.confirm(plan))) {
       throw new SafetyError('migration not confirmed; nothing was applied', 'NOT_CONFIRMED');
     }
-    const backup = db.file !== undefined && settings.createBackup ? await backupBeforeMigration(db.file, plan.to, settings.backup) : null;
-    const results = await runPlan(db, plan, settings.retry, options.onEvent);
-    const repairs = plan.steps.length === 0 ? repairNow : await planRepairs(db, source, plan.to, settings.packOptions, options.allowDataLoss === true);
-    const repaired = await applyRepairs(db, repairs, plan.to, settings.plan.appliedBy);
+    const file = db.file;
+    const backup =
+      file !== undefined && settings.createBackup ? await phase('backup', options.onPhase, () => backupBeforeMigration(file, plan.to, settings.backup)) : null;
+    const { results, repaired } = await phase('migrate', options.onPhase, async () => {
+      const results = await runPlan(db, plan, settings.retry, options.onEvent);
+      const repairs = plan.steps.length === 0 ? repairNow : await planRepairs(db, source, plan.to, settings.packOptions, options.allowDataLoss === true);
+      return { results, repaired: await applyRepairs(db, repairs, plan.to, settings.plan.appliedBy) };
+    });
     const applied = results.filter((result) => result.rebuilt === undefined);
     const rebuilt = results.filter((result) => result.rebuilt !== undefined);
     let verify: VerifyReport | null = null;
     if (settings.verifyAfter && source.verify !== undefined) {
-      verify = await verifyDatabase(db, source, settings.packOptions, settings.plan.historyTable);
+      verify = await phase('verify', options.onPhase, () => verifyDatabase(db, source, settings.packOptions, settings.plan.historyTable));
       if (!verify.ok) {
         const failed = verify.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.detail}`);
         const restore = backup === null ? '' : `; to go back, run 'tradeledger migrate restore ${backup}'`;

@@ -97,7 +97,9 @@ export async function ensureSchema(db: Database, source: MigrationSource, pack: 
     { from: migrated.from, to: migrated.to, backup: migrated.backup, verified: migrated.verify?.checks.map((check) => check.name) ?? null },
     `Database migrated from version ${migrated.from} to ${migrated.to}${migrated.backup === null ? '' : ` (backup ${migrated.backup})`}`,
   );
-  await verifyAtStart(db, source, pack, config, log, migrated.to);
+  // With database.migration.verify_after, migrateUp has just run these same checks (it throws when
+  // they fail): a second verify would read the whole file again (PRAGMA integrity_check, issue 16).
+  if (migrated.verify?.ok !== true) await verifyAtStart(db, source, pack, config, log, migrated.to);
   return { pack, version: migrated.to, expected, migrated };
 }
 
