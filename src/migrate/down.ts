@@ -1,5 +1,5 @@
 import type { Database } from '../db/port.ts';
-import { errorMessage, SafetyError } from '../errors.ts';
+import { CheckFailedError, errorMessage, SafetyError, type TradeledgerError } from '../errors.ts';
 import { backupBeforeMigration } from './backup.ts';
 import { assertConsistent, planDown, type DownTarget, type Plan } from './planner.ts';
 import { MigrationFailedError, runPlan, type RunEvent, type StepResult } from './run-plan.ts';
@@ -51,18 +51,25 @@ export async function migrateDown(db: Database, source: MigrationSource, setting
 const GUARD = '--allow-data-loss';
 
 /**
- * A down section's data-loss guard that stopped the run, as the safety refusal it is (exit 3, like
- * every gate) rather than a failed migration: the refused step changed nothing (its transaction
- * rolled back), and the message says which newer steps the run had already reverted.
+ * A down section's data-loss guard that stopped the run. When nothing had changed (the first step,
+ * one transaction, rolled back) it is the safety refusal it is: exit 3, like every gate, which a
+ * script may read as "nothing happened". When newer steps had already been reverted, or the step ran
+ * statement by statement, something did change: that stays a failed run (exit 1), and the message
+ * says what went back.
  */
-function dataLossRefusal(error: unknown, plan: Plan, options: DownOptions, backup: string | null): SafetyError | undefined {
+function dataLossRefusal(error: unknown, plan: Plan, options: DownOptions, backup: string | null): TradeledgerError | undefined {
   if (!(error instanceof MigrationFailedError) || options.allowDataLoss === true) return undefined;
   const guard = errorMessage(error.cause);
   if (!guard.includes(GUARD)) return undefined;
   const step = plan.steps.find((s) => s.migration.version === error.version);
   const done = plan.steps.slice(0, step === undefined ? 0 : plan.steps.indexOf(step)).map((s) => s.migration.version);
-  const state =
-    done.length === 0 ? 'nothing was changed' : `migration(s) ${done.join(', ')} were reverted before it; the database is at version ${error.version}`;
+  const untouched = done.length === 0 && step?.kind === 'transaction';
+  const state = untouched
+    ? 'nothing was changed'
+    : done.length === 0
+      ? `statements of migration ${error.version} that ran before the guard stay done`
+      : `migration(s) ${done.join(', ')} were reverted before it; the database is at version ${error.version}`;
   const kept = backup === null ? '' : ` (a backup was taken first: ${backup})`;
-  return new SafetyError(`migration ${error.version} (${step?.migration.fileName ?? '?'}) down refused: ${guard}; ${state}${kept}`, 'DATA_LOSS_REFUSED');
+  const message = `migration ${error.version} (${step?.migration.fileName ?? '?'}) down refused: ${guard}; ${state}${kept}`;
+  return untouched ? new SafetyError(message, 'DATA_LOSS_REFUSED') : new CheckFailedError(message, 'DATA_LOSS_REFUSED', [], { cause: error });
 }

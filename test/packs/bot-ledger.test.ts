@@ -351,7 +351,7 @@ for (const kind of KINDS) {
       it('down to 0 refuses to drop tables that hold rows, naming them and --allow-data-loss', async () => {
         await use((db) => db.query(`INSERT INTO lifecycle_snapshots (label, counts) VALUES ('before', '{"orders_total": 6}')`));
         const audit = await cli('migrate', 'down', '--to', '0', '--db', url, ...PACK);
-        assert.equal(audit.code, 3, audit.stderr);
+        assert.equal(audit.code, 1, '007 went back first: something changed, so not a plain refusal');
         assert.match(
           audit.stderr,
           /migration 6 .*down refused: .*lifecycle_snapshots hold rows.*--allow-data-loss; migration\(s\) 7 were reverted before it; the database is at version 6/,
@@ -361,8 +361,12 @@ for (const kind of KINDS) {
           await db.query('DELETE FROM lifecycle_snapshots');
         });
         const ledger = await cli('migrate', 'down', '--to', '0', '--db', url, ...PACK);
-        assert.equal(ledger.code, 3, ledger.stderr);
+        assert.equal(ledger.code, 1, '006 to 003 went back first');
         assert.match(ledger.stderr, /migration 2 .*down refused: .*trade_history holds 2 row\(s\).*--allow-data-loss/);
+        // Asked again at version 2, the very first step refuses: nothing changes, so it is a refusal (exit 3).
+        const again = await cli('migrate', 'down', '--to', '0', '--db', url, ...PACK);
+        assert.equal(again.code, 3, again.stderr);
+        assert.match(again.stderr, /migration 2 .*down refused: .*trade_history holds 2 row\(s\).*--allow-data-loss; nothing was changed$/m);
         await use(async (db) => assert.deepEqual(await tableNames(db), ['orders', 'schema_version', 'trade_history']));
       });
 

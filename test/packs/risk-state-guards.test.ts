@@ -23,13 +23,13 @@ describe('risk-state down is guarded against data loss', () => {
   });
   afterEach(() => test.cleanup());
 
-  it('down --to 0 refuses while the nine tables hold rows (exit 3, names --allow-data-loss and what went back first); with it, drops them', async () => {
+  it('down --to 0 refuses while the nine tables hold rows (exit 1 after 002 went back; names --allow-data-loss and what went back first); with it, drops them', async () => {
     exec(
       file,
       "INSERT INTO positions (id, account_id, contract_id, type, size, average_price, created_at) VALUES (1, 123, 'MNQ', 1, '2', '21000.25', '2025-10-21T19:00:00Z')",
     );
     const refused = await migrate('down', '--to', '0');
-    assert.equal(refused.code, 3, refused.stderr);
+    assert.equal(refused.code, 1, refused.stderr);
     assert.match(
       refused.stderr,
       /migration 1 \(001_baseline\.sql\) down refused: the risk-state tables hold the daemon's state .*; to drop them run migrate down --allow-data-loss; migration\(s\) 2 were reverted before it; the database is at version 1 \(a backup was taken first: /,
@@ -69,7 +69,7 @@ describe('risk-state down is guarded against data loss', () => {
     const back = await migrate('down', '--to', '1');
     assert.equal(back.code, 0, back.stderr);
     exec(file, 'INSERT INTO lockouts (account_id, is_locked) VALUES (1, 1)');
-    assert.equal((await migrate('down', '--to', '0')).code, 3, 'rows now: refused');
+    assert.equal((await migrate('down', '--to', '0')).code, 3, 'rows now: refused, nothing changed');
   });
 
   it('the optional table: down refuses while it holds snapshots', async () => {
