@@ -304,9 +304,11 @@ export class LifecycleTally {
       ...p,
       qty: p.quantity === null ? null : parseNumeric(p.quantity, `positions.quantity of ${p.profile_id}/${p.symbol}`),
     }));
-    const posKey = (p: { profile_id: string; symbol: string | null }) => (p.profile_id === null || p.symbol === null ? null : `${p.profile_id}/${p.symbol}`);
+    const posKey = (p: { profile_id: string | null; symbol: string | null }) =>
+      p.profile_id === null || p.symbol === null ? null : `${p.profile_id}/${p.symbol}`;
     for (const o of openSym.values()) {
-      const matches = o.symbol === null ? [] : pos.filter((p) => p.profile_id === o.profileId && p.symbol === o.symbol);
+      // SQL's join (p.profile_id = o.profile_id AND p.symbol = o.symbol) never matches a NULL on either side.
+      const matches = o.symbol === null || o.profileId === null ? [] : pos.filter((p) => p.profile_id === o.profileId && p.symbol === o.symbol);
       for (const p of matches.length === 0 ? [undefined] : matches) {
         if (cmp(o.openQty, p?.qty ?? ZERO) <= 0) continue;
         const says = p?.qty === null || p === undefined ? 'nothing' : text(p.qty);
@@ -319,7 +321,7 @@ export class LifecycleTally {
       }
     }
     for (const p of pos) {
-      const o = p.symbol === null ? undefined : openSym.get(JSON.stringify([p.profile_id, p.symbol]));
+      const o = p.symbol === null || p.profile_id === null ? undefined : openSym.get(JSON.stringify([p.profile_id, p.symbol]));
       const explained = o?.openQty ?? ZERO;
       if (p.qty === null || p.qty.value.isZero() || cmp(p.qty, explained) <= 0) continue;
       out.push(
@@ -345,7 +347,8 @@ export class LifecycleTally {
       if (g.entryQty.value.gt(0) && cmp(g.entryQty, g.exitQty) === 0) s.closed++;
     }
     const openPositions = new Map<string, number>();
-    for (const p of pos) if (p.qty !== null && !p.qty.value.isZero()) openPositions.set(p.profile_id, (openPositions.get(p.profile_id) ?? 0) + 1);
+    for (const p of pos)
+      if (p.profile_id !== null && p.qty !== null && !p.qty.value.isZero()) openPositions.set(p.profile_id, (openPositions.get(p.profile_id) ?? 0) + 1);
     for (const [profileId, s] of summaries) {
       // json_build_object's own text, key by key.
       const detail = `{"orders" : ${s.orders}, "lifecycles" : ${s.lifecycles}, "open" : ${s.open}, "closed" : ${s.closed}, "history" : ${s.history}, "positions" : ${openPositions.get(profileId) ?? 0}}`;

@@ -11,7 +11,7 @@ import type { LedgerMapping } from '../../src/ledgers/custom/model.ts';
 import { LifecycleTally, type ReportRow, type TallyHistory, type TallyOrder, type TallyPosition } from '../../src/lifecycle/report-derive.ts';
 import { REPORT_SQL } from '../../src/lifecycle/report-sql.ts';
 import { lifecycleReport, type LifecycleReport } from '../../src/lifecycle/report.ts';
-import type { TestDatabase } from '../helpers/databases.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { baseLedger, found } from '../generate/ledger.ts';
 
 // What the generator does not make: quantities of several scales (0.10 + 0.1 + 0.000 closes 0.2,
@@ -184,5 +184,27 @@ describe('the lifecycle report derived in TypeScript (SQLite) equals REPORT_SQL 
     assert.deepEqual(content(edge), content(await lifecycleReport(db, 'edge')));
     const generated = found(sqlite).filter((a) => a.profileId !== 'edge');
     assert.deepEqual(generated, result.expected.anomalies);
+  });
+});
+
+describe('the TypeScript derivation and REPORT_SQL agree on a NULL profile_id (a custom mapping onto a nullable account column)', () => {
+  it('no position matches a NULL profile, on either side: ghost and untracked rows as PostgreSQL gives them', async () => {
+    const test = await createTestDatabase('pglite');
+    const db = await openDatabase(test.url);
+    try {
+      await db.exec(`
+CREATE TABLE orders (order_id TEXT, profile_id TEXT, symbol TEXT, trade_id TEXT, action TEXT, status TEXT, source TEXT, quantity NUMERIC, qty NUMERIC);
+CREATE TABLE trade_history (id BIGINT, profile_id TEXT, symbol TEXT, trade_id TEXT, quantity NUMERIC);
+CREATE TABLE positions (profile_id TEXT, symbol TEXT, quantity NUMERIC);
+INSERT INTO orders VALUES ('N1', NULL, 'BTC', 'TRD-n1', 'ENTRY', 'filled', 'bot', 2, NULL), ('N2', 'p', 'BTC', 'TRD-p1', 'ENTRY', 'filled', 'bot', 1, NULL);
+INSERT INTO positions VALUES (NULL, 'BTC', 2), ('p', 'BTC', 1);`);
+      const sql = await db.query<ReportRow>(REPORT_SQL, [null]);
+      assert.deepEqual(lines(await derived(db, null)), lines(sql));
+      const kinds = sql.filter((r) => r.profile_id === null).map((r) => r.kind);
+      assert.ok(kinds.includes('ghost_position') && kinds.includes('untracked_position'), 'PostgreSQL matches no NULL profile to its position');
+    } finally {
+      await db.close();
+      await test.cleanup();
+    }
   });
 });
