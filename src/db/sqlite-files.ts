@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { nodeSqlite } from './node-sqlite.ts';
+import { damagedFileAnswer } from './sqlite-integrity.ts';
 
 /**
  * node:sqlite, loaded on first use rather than on import: everything that backs up or checks a
@@ -14,12 +15,16 @@ function openReadOnly(path: string): DatabaseSync {
   return new (sqlite().DatabaseSync)(path, { readOnly: true });
 }
 
-/** `PRAGMA integrity_check` on a SQLite file: 'ok', or the problems it lists. */
+/** `PRAGMA integrity_check` on a SQLite file: 'ok', the problems it lists, or the damage that stopped it. */
 export function integrityCheck(path: string): string {
   const db = openReadOnly(path);
   try {
     const rows = db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[];
     return rows.map((row) => row.integrity_check).join('; ');
+  } catch (error) {
+    const answer = damagedFileAnswer(error);
+    if (answer === undefined) throw error;
+    return answer;
   } finally {
     db.close();
   }

@@ -1,5 +1,6 @@
 import type { Database } from '../db/port.ts';
-import { driverErrorCode, errorMessage } from '../errors.ts';
+import { integrityOf } from '../db/sqlite-integrity.ts';
+import { errorMessage } from '../errors.ts';
 import { readHistory } from './history.ts';
 import type { MigrationSource } from './source.ts';
 import { findIndexRebuilds } from './state.ts';
@@ -51,8 +52,12 @@ export async function verifyDatabase(
   // run doubled the post-migration verify of a 1 M-row risk-state file, issue 16).
   let integrity: string | undefined;
   if (db.dialect === 'sqlite') {
-    integrity = await sqliteIntegrity(db);
-    checks.push({ name: 'integrity_check', ok: integrity === 'ok', detail: integrity });
+    integrity = await integrityOf(db);
+    checks.push({
+      name: 'integrity_check',
+      ok: integrity === 'ok',
+      detail: integrity === 'ok' ? integrity : `${integrity}: restore a backup (tradeledger migrate restore) or recover it with sqlite3's .recover`,
+    });
   }
   if (source.verify !== undefined) {
     let failures: readonly string[];
@@ -68,23 +73,4 @@ export async function verifyDatabase(
     });
   }
   return { version: status.current, ok: checks.every((check) => check.ok), checks };
-}
-
-// SQLITE_CORRUPT and SQLITE_NOTADB: the check cannot even walk the file, which is its answer.
-const DAMAGED = new Set(['SQLITE_11', 'SQLITE_26']);
-
-/**
- * `PRAGMA integrity_check`'s rows on one line ('ok' when sound). A page so damaged that the check
- * itself stops (SQLITE_CORRUPT) is a failed check naming the way back, not an error that hides
- * the rest of the report.
- */
-async function sqliteIntegrity(db: Database): Promise<string> {
-  try {
-    const rows = await db.query<{ integrity_check: string }>('PRAGMA integrity_check');
-    return rows.map((row) => row.integrity_check).join('; ');
-  } catch (error) {
-    const code = driverErrorCode(error);
-    if (code === undefined || !DAMAGED.has(code)) throw error;
-    return `the file is damaged (${code}: ${errorMessage(error)}): restore a backup (tradeledger migrate restore) or recover it with sqlite3's .recover`;
-  }
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/port.ts';
+import { integrityOf } from '../../db/sqlite-integrity.ts';
 import { errorMessage } from '../../errors.ts';
 import type { VerifyContext } from '../../migrate/source.ts';
 import {
@@ -73,7 +74,7 @@ export async function verifyRiskState(db: Database, context: VerifyContext): Pro
     }
   }
   // 6. SQLite's own consistency check: verifyDatabase's own run when it made one (a full read of the file).
-  const integrity = context.integrity ?? (await db.query<{ integrity_check: string }>('PRAGMA integrity_check')).map((row) => row.integrity_check).join('; ');
+  const integrity = context.integrity ?? (await integrityOf(db));
   if (integrity !== 'ok') errors.push(`Integrity check failed: ${integrity}`);
   // 7. The daemon's start-up reads still work.
   for (const table of ['enforcement_log', 'positions', 'orders']) {
