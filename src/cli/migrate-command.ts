@@ -242,7 +242,7 @@ async function up(io: CliIo, flags: Flags): Promise<void> {
       );
       if (result.verify !== null) io.out(`verified: ${result.verify.checks.map((c) => c.name).join(', ')}`);
     },
-    { lockWaitMs: config.database.migration.lock_wait },
+    { lockWaitMs: config.database.migration.lock_wait, lockAhead: true },
   );
 }
 

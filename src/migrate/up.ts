@@ -147,6 +147,9 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
 
 function lockedUp(db: Database, source: MigrationSource, settings: EngineSettings, options: UpOptions, early: Promise<EarlyLint> | null): Promise<UpResult> {
   return db.withLock(MIGRATION_LOCK, { waitMs: settings.lockWaitMs }, async () => {
+    // The guess's read (a few ms) holds the pool's connection: reading the state after it keeps
+    // that connection busy, where reading beside it would open another, which takes longer.
+    await early?.catch(() => null);
     const state = await readMigrationState(db, source, settings.plan);
     assertConsistent(state.status, source.label);
     const plan = planUp(state.status, state.context, options.to);
