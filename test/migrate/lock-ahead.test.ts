@@ -72,7 +72,10 @@ describe('the migration lock’s connection opened ahead (PostgreSQL)', () => {
       const dir = writeMigrations(test.dir, { '001_accounts.sql': '-- migrate:up\nCREATE TABLE accounts (id BIGINT PRIMARY KEY);\n' });
       const run = await cli('migrate', 'up', '--yes', '--db', `postgres://trader:secret@127.0.0.1:${port}/ledger`, '--dir', dir);
       assert.equal(run.code, 1, run.stderr);
-      assert.match(run.stderr, /^tradeledger: \[ECONNREFUSED\] cannot connect to postgres:\/\/trader:\*\*\*@127\.0\.0\.1:\d+\/ledger: .*; nothing listens there/);
+      assert.match(
+        run.stderr,
+        /^tradeledger: \[ECONNREFUSED\] cannot connect to postgres:\/\/trader:\*\*\*@127\.0\.0\.1:\d+\/ledger: .*; nothing listens there/,
+      );
       assert.equal(run.stderr.trim().split('\n').length, 1);
     } finally {
       await test.cleanup();

@@ -14,7 +14,10 @@ before(() => loadPostgresParser());
 
 /** Statements of each refused kind, keyed by what the refusal calls it; every refusal must have some. */
 const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
-  'CREATE INDEX CONCURRENTLY': ['CREATE INDEX CONCURRENTLY t_id ON t (id);', 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_name ON public.t USING btree (name);'],
+  'CREATE INDEX CONCURRENTLY': [
+    'CREATE INDEX CONCURRENTLY t_id ON t (id);',
+    'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_name ON public.t USING btree (name);',
+  ],
   'DROP INDEX CONCURRENTLY': ['DROP INDEX CONCURRENTLY t_id;', 'DROP INDEX CONCURRENTLY IF EXISTS public.t_id CASCADE;'],
   'REINDEX CONCURRENTLY': ['REINDEX INDEX CONCURRENTLY t_id;', 'REINDEX (VERBOSE, CONCURRENTLY) TABLE t;', 'REINDEX (CONCURRENTLY TRUE) SCHEMA public;'],
   'DETACH PARTITION CONCURRENTLY': ['ALTER TABLE p DETACH PARTITION p_2020 CONCURRENTLY;'],
@@ -76,7 +79,10 @@ describe('mayNeedNoTransaction (the transaction check prefilter)', () => {
     assert.equal(planningParses(plain), false);
     const broken = transactional('CREAT TABLE u (id BIGINT);');
     assert.equal(planningParses(broken), false);
-    assert.match(renderPlan(planUp(computeStatus([broken], []), context)), /\nCREATE TABLE t \(id BIGINT PRIMARY KEY, name TEXT\);\nCREAT TABLE u \(id BIGINT\);\n/);
+    assert.match(
+      renderPlan(planUp(computeStatus([broken], []), context)),
+      /\nCREATE TABLE t \(id BIGINT PRIMARY KEY, name TEXT\);\nCREAT TABLE u \(id BIGINT\);\n/,
+    );
   });
 
   it('parses when a keyword only looks like one (a comment, a string, a column name), and refuses nothing then', () => {

@@ -43,6 +43,11 @@ for (const kind of ['postgres', 'pglite'] as const) {
           assert.match(run.stderr, /002_orders\.sql line 4: PostgreSQL cannot parse it \(syntax error at or near "CREAT"\); fix the SQL — nothing was run/);
           assert.equal(await scalar(test.url, "SELECT to_regclass('accounts') IS NULL AS value"), true, 'not even 001 ran');
         }
+        // migrate plan runs no squawk: it parses what the planner sent unparsed, and never prints a plan up would refuse.
+        const plan = await cli('migrate', 'plan', '--db', test.url, '--dir', dir);
+        assert.equal(plan.code, 2, plan.stderr);
+        assert.match(plan.stderr, /002_orders\.sql line 4: PostgreSQL cannot parse it \(syntax error at or near "CREAT"\)/);
+        assert.equal(plan.stdout, '');
       });
     });
 
