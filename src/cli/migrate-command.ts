@@ -8,6 +8,7 @@ import { migrateDown } from '../migrate/down.ts';
 import { readHistory } from '../migrate/history.ts';
 import { formatFinding, lintMigrations, type LintFinding } from '../migrate/lint.ts';
 import { parseAllowUnsafe } from '../migrate/lint-policy.ts';
+import { assertPlanParses } from '../migrate/plan-check.ts';
 import { assertConsistent, planUp, renderPlan, type Plan } from '../migrate/planner.ts';
 import type { RunEvent } from '../migrate/run-plan.ts';
 import { stampVersion } from '../migrate/stamp.ts';
@@ -181,6 +182,7 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
       // The same refusals as `up`: never print a plan that `up` would not run.
       assertConsistent(state.status, source.label);
       const p = planUp(state.status, state.context, flags.to);
+      await assertPlanParses(p, db.dialect);
       // With nothing pending, `up` repairs what the schema lacks at its version: show those too.
       const repairs = p.steps.length === 0 ? await planRepairs(db, source, p.to, settings.packOptions, flags.allowDataLoss === true) : [];
       if (flags.json === true) {
@@ -242,7 +244,7 @@ async function up(io: CliIo, flags: Flags): Promise<void> {
       );
       if (result.verify !== null) io.out(`verified: ${result.verify.checks.map((c) => c.name).join(', ')}`);
     },
-    { lockWaitMs: config.database.migration.lock_wait },
+    { lockWaitMs: config.database.migration.lock_wait, lockAhead: true },
   );
 }
 

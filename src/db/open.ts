@@ -97,7 +97,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     }
     case 'postgres': {
       const { openPostgres } = await import('./postgres.ts');
-      return openPostgres(parsed.target, parsed.display, options.trace);
+      return openPostgres(parsed.target, parsed.display, options.trace, options.lockAhead === true);
     }
     case 'sqlite': {
       const { openSqlite } = await import('./sqlite.ts');

@@ -92,4 +92,6 @@ export interface AdapterOptions {
   readonly daemon?: boolean;
   /** How long to wait for another tradeledger command on the same file or directory (--lock-wait); default 0. */
   readonly lockWaitMs?: number;
+  /** The command takes a lock (`Database.withLock`) first thing: a PostgreSQL server connects its lock's connection at open, beside the first. */
+  readonly lockAhead?: boolean;
 }

@@ -75,18 +75,46 @@ function connectError(error: unknown, url: string): unknown {
   return Object.assign(new Error(`cannot connect to ${url}: ${error.message.replace(/\s*\n\s*/g, ' ')}; ${fix}`, { cause: error }), { code });
 }
 
-/** A PostgreSQL server through node-postgres: a small pool plus a dedicated connection per lock. */
-export async function openPostgres(connectionString: string, url: string, trace?: StatementTracer): Promise<Database> {
+/** A connection of its own for a lock, connecting from now on; a failure is kept for whoever awaits `connected`. */
+interface LockConnection {
+  readonly client: pg.Client;
+  readonly connected: Promise<void>;
+}
+
+function lockConnection(config: pg.ClientConfig): LockConnection {
+  const client = new pg.Client(config);
+  client.on('error', () => undefined);
+  const connected = client.connect().then(() => undefined);
+  connected.catch(() => undefined);
+  return { client, connected };
+}
+
+/** Ends a lock connection nobody took; one that never connected has nothing to end. */
+async function discard(connection: LockConnection): Promise<void> {
+  await connection.connected.then(
+    () => connection.client.end(),
+    () => undefined,
+  );
+}
+
+/**
+ * A PostgreSQL server through node-postgres: a small pool plus a dedicated connection per lock.
+ * `lockAhead` (a command that takes a lock, `migrate up`): the first lock's connection is opened
+ * beside the pool's first one rather than after it, so that taking the lock waits for no connect.
+ */
+export async function openPostgres(connectionString: string, url: string, trace?: StatementTracer, lockAhead = false): Promise<Database> {
   const config = { connectionString, application_name: 'tradeledger', max: 4 };
   const pool = new pg.Pool(config);
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  let ahead = lockAhead ? lockConnection(config) : null;
   let probe: pg.PoolClient;
   try {
     probe = await pool.connect();
   } catch (error) {
     // A caller that retries (serve --wait) opens a pool per try: none may linger.
     await pool.end().catch(() => undefined);
+    if (ahead !== null) await discard(ahead).catch(() => undefined);
     throw connectError(error, url);
   }
   probe.release();
@@ -129,9 +157,10 @@ export async function openPostgres(connectionString: string, url: string, trace?
     },
     async withLock<T>(name: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
       // Its own connection: if this process dies, the server ends the session and frees the lock.
-      const client = new pg.Client(config);
-      client.on('error', () => undefined);
-      await client.connect();
+      const connection = ahead ?? lockConnection(config);
+      ahead = null;
+      await connection.connected;
+      const client = connection.client;
       const keys = advisoryLockKeys(name);
       try {
         const started = Date.now();
@@ -152,6 +181,11 @@ export async function openPostgres(connectionString: string, url: string, trace?
       }
     },
     async close() {
+      if (ahead !== null) {
+        const unused = ahead;
+        ahead = null;
+        await discard(unused).catch(() => undefined);
+      }
       if (!pool.ended) await pool.end();
     },
   };

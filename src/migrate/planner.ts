@@ -20,7 +20,7 @@ import {
 import { parsePostgresScript, type ScriptOrigin } from './pg-statements.ts';
 import { splitStatements, stripComments } from './split-statements.ts';
 import { mustRunOutsideTransaction, splitSqliteStatements } from './sqlite-statements.ts';
-import { assertTransactionSafe } from './transaction-check.ts';
+import { assertTransactionSafe, mayNeedNoTransaction } from './transaction-check.ts';
 
 /** One piece of SQL the runner sends as it is; `expectNoRows` makes a returned row a failure. */
 export interface PlanChunk {
@@ -33,6 +33,11 @@ export interface PlanChunk {
    * build leaves it so and `IF NOT EXISTS` would keep it.
    */
   readonly buildsIndex?: string;
+  /**
+   * Where the migration's own SQL starts in `sql` (a string index) and where that is in its file,
+   * so that the server's error position can name the file's line (see errorLine).
+   */
+  readonly section?: { readonly at: number; readonly origin: ScriptOrigin };
 }
 
 /**
@@ -240,8 +245,10 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
   const sqlite = context.dialect === 'sqlite';
   const begin = sqlite ? 'BEGIN IMMEDIATE;' : 'BEGIN;';
   const lines = [header(migration, direction, ''), begin, ...settingsSql(context, true), ...historyBootstrap(context, isFirst)];
+  if (direction === 'up') lines.push(historyStartSql(context.dialect, entry, true, null, table));
+  const section = { at: lines.join('\n').length + 1, origin: sectionOrigin(migration, direction) };
   if (direction === 'up') {
-    lines.push(historyStartSql(context.dialect, entry, true, null, table), terminated(body), historyFinishSql(context.dialect, migration.version, table));
+    lines.push(terminated(body), historyFinishSql(context.dialect, migration.version, table));
   } else {
     lines.push(terminated(body), historyDeleteSql(migration.version, table));
     // The temporary table outlives the commit on this connection: the next step must not inherit the consent.
@@ -251,7 +258,15 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
     // COMMIT is sent on its own: the server runs a message to its end even after the client died,
     // so a runner killed mid-migration must not have sent its COMMIT yet (that would commit behind
     // a rerun's recorded failure); its backend then reads the closed socket and rolls back.
-    return { migration, direction, kind: 'transaction', chunks: [{ sql: lines.join('\n') }, { sql: 'COMMIT;' }], cleanup: ['ROLLBACK'], entry, adopting };
+    return {
+      migration,
+      direction,
+      kind: 'transaction',
+      chunks: [{ sql: lines.join('\n'), section }, { sql: 'COMMIT;' }],
+      cleanup: ['ROLLBACK'],
+      entry,
+      adopting,
+    };
   }
   // Foreign keys can only be switched off outside a transaction; check them before the commit.
   return {
@@ -260,7 +275,7 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
     kind: 'transaction',
     chunks: [
       { sql: 'PRAGMA foreign_keys = OFF;' },
-      { sql: lines.join('\n') },
+      { sql: lines.join('\n'), section },
       { sql: 'PRAGMA foreign_key_check;', expectNoRows: true },
       { sql: 'COMMIT;' },
       { sql: 'PRAGMA foreign_keys = ON;' },
@@ -284,6 +299,20 @@ export function sectionOrigin(migration: Migration, direction: 'up' | 'down'): S
 export function sectionStatements(migration: Migration, direction: 'up' | 'down', body: string, dialect: Dialect): string[] {
   if (dialect === 'sqlite') return splitStatements(body);
   return parsePostgresScript(body, sectionOrigin(migration, direction)).map((statement) => statement.text);
+}
+
+/**
+ * Whether planning `up` or `down` of this migration on PostgreSQL parses one of its sections (a
+ * no-transaction section is split statement by statement; a transactional one is parsed when the
+ * transaction check may refuse it), so that the parser is loaded only when a plan needs it.
+ */
+export function planningParses(migration: Migration): boolean {
+  const down = migration.down !== null && !isEmptyDown(migration) ? migration.down : null;
+  return (
+    !migration.transactional ||
+    mayNeedNoTransaction(migration.up) ||
+    (down !== null && (!(migration.downTransactional ?? migration.transactional) || mayNeedNoTransaction(down)))
+  );
 }
 
 function statementsStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
@@ -496,8 +525,9 @@ function step(migration: Migration, direction: 'up' | 'down', context: PlanConte
     }
     return sqliteStatementsStep(migration, direction, body, context, isFirst, transactional);
   }
-  if (transactional && context.dialect === 'postgres') {
+  if (transactional && context.dialect === 'postgres' && mayNeedNoTransaction(body)) {
     // Parsed before anything runs: a CONCURRENTLY here would fail only when the server reached it.
+    // Without one of the words such a statement needs, the section is sent as written, unparsed.
     const origin = sectionOrigin(migration, direction);
     assertTransactionSafe(parsePostgresScript(body, origin), origin);
   }

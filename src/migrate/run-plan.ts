@@ -4,6 +4,7 @@ import { CheckFailedError, driverErrorCode, errorMessage } from '../errors.ts';
 import { BlockerWatch, formatBlockers } from './blockers.ts';
 import { DEFAULT_HISTORY, recordDownFailure, recordFailure, recordRebuildFailure, type HistoryTable, type RecordTimeouts } from './history.ts';
 import type { Plan, PlanChunk, PlanStep } from './planner.ts';
+import { errorLine } from './error-line.ts';
 import { stripComments } from './split-statements.ts';
 
 /** How the runner retries a step that hit `lock_timeout` instead of queueing behind a long transaction. */
@@ -50,6 +51,8 @@ export interface FailureNotes {
   readonly cleanupError?: unknown;
   /** The history table's name, for the message (default schema_version). */
   readonly historyTable?: string;
+  /** The file line the server's error points at (`file line N`), when it gave a position in the migration's SQL. */
+  readonly line?: string | null;
 }
 
 /** True for errors worth another try: PostgreSQL lock_timeout (55P03) and SQLite busy (5). */
@@ -92,7 +95,7 @@ export class MigrationFailedError extends CheckFailedError {
         ? ''
         : ` (cleaning up the session failed too${cleanupCode === undefined ? '' : ` [${cleanupCode}]`}: ${errorMessage(notes.cleanupError)})`;
     super(
-      `migration ${step.migration.version} (${step.migration.fileName}) ${what} failed${code === undefined ? '' : ` [${code}]`}: ${errorMessage(cause)}${blockers} — ${advice(step, cause)}${unrecorded}${unclean}`,
+      `migration ${step.migration.version} (${step.migration.fileName}) ${what} failed${code === undefined ? '' : ` [${code}]`}${notes.line === undefined || notes.line === null ? '' : ` at ${notes.line}`}: ${errorMessage(cause)}${blockers} — ${advice(step, cause)}${unrecorded}${unclean}`,
       'MIGRATION_FAILED',
       [],
       { cause },
@@ -228,14 +231,19 @@ async function runStep(
   onEvent?.({ type: 'step-start', step });
   const started = Date.now();
   let attempts = 0;
+  let sending: PlanChunk | undefined;
   try {
     if (step.kind === 'transaction') {
       attempts = await withRetries(session, step, policy, onEvent, async () => {
-        for (const chunk of step.chunks) await runChunk(session, chunk);
+        for (const chunk of step.chunks) {
+          sending = chunk;
+          await runChunk(session, chunk);
+        }
       });
     } else {
       // Each statement commits on its own: retry only the one that timed out, never redo the others.
       for (const chunk of step.chunks) {
+        sending = chunk;
         attempts = Math.max(attempts, await withRetries(session, step, policy, onEvent, () => runChunk(session, chunk)));
       }
     }
@@ -252,6 +260,7 @@ async function runStep(
     const recordError = await recordStepFailure(session.db, step, message, timeouts, table);
     throw new MigrationFailedError(step, error, {
       blockers,
+      line: errorLine(sending, error),
       historyTable: table.name,
       ...(recordError === undefined ? {} : { recordError }),
       ...(cleanupError === undefined ? {} : { cleanupError }),

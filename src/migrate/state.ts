@@ -4,7 +4,7 @@ import { UsageError } from '../errors.ts';
 import { isRebuilding, readHistory, type HistoryRow, type HistoryState } from './history.ts';
 import type { Migration } from './migration.ts';
 import { loadPostgresParser } from './pg-statements.ts';
-import { concurrentIndexName, sectionStatements, spelledIndexName, type IndexRebuild, type PlanContext, type PlanSettings } from './planner.ts';
+import { concurrentIndexName, planningParses, sectionStatements, spelledIndexName, type IndexRebuild, type PlanContext, type PlanSettings } from './planner.ts';
 import type { MigrationSource } from './source.ts';
 import { computeStatus, type MigrationStatus } from './status.ts';
 
@@ -45,7 +45,6 @@ export async function findIndexRebuilds(
   const applied = new Map(rows.filter((row) => row.success).map((row) => [row.version, row]));
   const candidates = migrations.filter((migration) => !migration.transactional && applied.has(migration.version)).sort((a, b) => b.version - a.version);
   if (candidates.length === 0) return [];
-  await loadPostgresParser();
   const invalidNow = invalid ?? (await invalidIndexes(db));
   const seen = new Set<string>();
   const found: IndexRebuild[] = [];
@@ -55,6 +54,7 @@ export async function findIndexRebuilds(
     // a large script makes V8 compile the parser's WebAssembly further in the background, and the
     // process waits for that when it exits (about 0.3 s on every `migrate status`).
     if (invalidNow.size === 0 && !rebuilding) continue;
+    await loadPostgresParser();
     for (const statement of sectionStatements(migration, 'up', migration.up, db.dialect)) {
       const index = concurrentIndexName(statement);
       if (index === null || seen.has(index)) continue;
@@ -106,8 +106,9 @@ function adoptedRow(migration: Migration): HistoryRow {
 /** Reads history, compares it with the source and gathers what the planner needs (read-only). */
 export async function readMigrationState(db: Database, source: MigrationSource, settings: PlanSettings): Promise<MigrationState> {
   assertDialect(db, source);
-  // The planner splits PostgreSQL scripts with PostgreSQL's parser, loaded here (not at CLI start).
-  if (db.dialect === 'postgres') await loadPostgresParser();
+  // The planner splits PostgreSQL scripts with PostgreSQL's parser, loaded here (not at CLI start)
+  // when a section will be parsed: plain transactional files are sent as written.
+  if (db.dialect === 'postgres' && source.migrations.some(planningParses)) await loadPostgresParser();
   const history = await readHistory(db, settings.historyTable);
   const adoptedVersion = !history.exists && source.baseline !== undefined ? await source.baseline(db) : 0;
   const adopted = source.migrations.filter((migration) => migration.version <= adoptedVersion);

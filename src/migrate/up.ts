@@ -3,14 +3,14 @@ import { CheckFailedError, SafetyError, isTradeledgerError } from '../errors.ts'
 import { backupBeforeMigration } from './backup.ts';
 import { EarlyLint, formatFinding, type LintFinding } from './lint.ts';
 import { isAllowed, type AllowUnsafe } from './lint-policy.ts';
-import { assertConsistent, planUp, type Plan } from './planner.ts';
+import { assertConsistent, planningParses, planUp, sectionOrigin, type Plan } from './planner.ts';
 import { applyRepairs, planRepairs, type RepairRecord } from './repair.ts';
 import { runPlan, type RunEvent, type StepResult } from './run-plan.ts';
 import type { EngineSettings } from './settings.ts';
 import type { MigrationSource } from './source.ts';
 import { readHistory } from './history.ts';
 import type { Migration } from './migration.ts';
-import { loadPostgresParser } from './pg-statements.ts';
+import { loadPostgresParser, parsePostgresScript } from './pg-statements.ts';
 import { MIGRATION_LOCK, readMigrationState } from './state.ts';
 import { verifyDatabase, type VerifyReport } from './verify.ts';
 
@@ -94,6 +94,21 @@ async function probablyPending(db: Database, source: MigrationSource, settings: 
   return source.migrations.filter((migration) => !applied.has(migration.version) && (to === undefined || migration.version <= to));
 }
 
+/**
+ * A plain transactional file is planned unparsed (see mayNeedNoTransaction). When squawk finds a
+ * syntax error in a pending file, PostgreSQL's own parser reads it, and its refusal (exit 2, with
+ * the line) comes before anything runs, as when every file was parsed. When PostgreSQL's parser
+ * accepts the file, squawk's finding stays and blocks as an unknown rule does.
+ */
+async function assertParses(plan: Plan, lint: readonly LintFinding[]): Promise<void> {
+  const flagged = new Set(lint.filter((finding) => finding.rule === 'syntax-error').map((finding) => finding.fileName));
+  if (flagged.size === 0) return;
+  await loadPostgresParser();
+  for (const step of plan.steps) {
+    if (step.direction === 'up' && flagged.has(step.migration.fileName)) parsePostgresScript(step.migration.up, sectionOrigin(step.migration, 'up'));
+  }
+}
+
 /** Refuses (exit 3) when a blocking finding is not let through by --allow-unsafe; warnings never refuse. */
 function assertLintAllows(lint: readonly LintFinding[], allowUnsafe: AllowUnsafe): void {
   const blocked = lint.filter((finding) => finding.severity === 'blocking' && !isAllowed(allowUnsafe, finding.rule));
@@ -115,9 +130,9 @@ function assertLintAllows(lint: readonly LintFinding[], allowUnsafe: AllowUnsafe
 export async function migrateUp(db: Database, source: MigrationSource, settings: EngineSettings, options: UpOptions = {}): Promise<UpResult> {
   let early: Promise<EarlyLint> | null = null;
   if (db.dialect === 'postgres') {
-    // Both overlap taking the lock: the parser the plan needs, and squawk over the likely pending
-    // files. The guess needs a second session (PGlite has one, which the locked work may be using).
-    loadPostgresParser().catch(() => undefined);
+    // Both overlap taking the lock: the parser the plan needs (when it parses), and squawk over the
+    // likely pending files. The guess needs a second session (PGlite has one, which the locked work may be using).
+    if (source.migrations.some(planningParses)) loadPostgresParser().catch(() => undefined);
     early = db.capabilities.concurrentSessions
       ? probablyPending(db, source, settings, options.to).then((migrations) => EarlyLint.start(migrations))
       : Promise.resolve(EarlyLint.start([]));
@@ -132,6 +147,9 @@ export async function migrateUp(db: Database, source: MigrationSource, settings:
 
 function lockedUp(db: Database, source: MigrationSource, settings: EngineSettings, options: UpOptions, early: Promise<EarlyLint> | null): Promise<UpResult> {
   return db.withLock(MIGRATION_LOCK, { waitMs: settings.lockWaitMs }, async () => {
+    // The guess's read (a few ms) holds the pool's connection: reading the state after it keeps
+    // that connection busy, where reading beside it would open another, which takes longer.
+    await early?.catch(() => null);
     const state = await readMigrationState(db, source, settings.plan);
     assertConsistent(state.status, source.label);
     const plan = planUp(state.status, state.context, options.to);
@@ -140,6 +158,7 @@ function lockedUp(db: Database, source: MigrationSource, settings: EngineSetting
       return { from: plan.from, to: plan.to, applied: [], rebuilt: [], repaired: [], backup: null, lint: [], verify: null };
     const allowUnsafe = options.allowUnsafe ?? false;
     const lint = early === null ? [] : await lintPending(plan, allowUnsafe, await early);
+    await assertParses(plan, lint);
     assertLintAllows(lint, allowUnsafe);
     if (lint.length > 0) options.onLint?.(lint);
     if (options.confirm !== undefined && !(await options.confirm(plan))) {
