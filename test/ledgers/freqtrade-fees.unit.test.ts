@@ -210,6 +210,9 @@ describe('the close fee of a ghost trade from a fee list', () => {
 
   it('a fill with an empty fees list beside its fee closes with that fee, not the estimate', () => {
     const decision = close([fill('a', 'x', '111', '3', { fee: { cost: '0.1665', currency: 'USDT', rate: '0.0005' }, fees: [] })]);
-    assert.deepEqual([decision.close?.feeCloseCost?.toNumber(), decision.close?.feeCloseCurrency, decision.close?.feeClose.toNumber()], [0.1665, 'USDT', 0.0005]);
+    assert.deepEqual(
+      [decision.close?.feeCloseCost?.toNumber(), decision.close?.feeCloseCurrency, decision.close?.feeClose.toNumber()],
+      [0.1665, 'USDT', 0.0005],
+    );
   });
 });

@@ -26,7 +26,10 @@ import { fakeProc } from './freqtrade-proc-fixture.ts';
 async function holdOpen(file: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(file)}); db.prepare('SELECT 1 FROM trades').get(); console.log('open'); setInterval(() => {}, 1000);`],
+    [
+      '-e',
+      `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(file)}); db.prepare('SELECT 1 FROM trades').get(); console.log('open'); setInterval(() => {}, 1000);`,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];

@@ -39,7 +39,8 @@ describe('the stop-the-bot gate and processes of other users (SQLite)', () => {
   it('refuses a freqtrade of another user whose open files it cannot read, naming the pid and the fix; --bot-stopped does not override it', async () => {
     const proc = fakeProc(test.dir);
     proc.add(4242, { cmdline: BOT, fd: 'unreadable' });
-    const named = /process 4242 \(\/usr\/bin\/python3 \/home\/ftuser\/\.local\/bin\/freqtrade trade .*\) runs freqtrade as another user.*run tradeledger as root or as the bot's user, or stop the bot/;
+    const named =
+      /process 4242 \(\/usr\/bin\/python3 \/home\/ftuser\/\.local\/bin\/freqtrade trade .*\) runs freqtrade as another user.*run tradeledger as root or as the bot's user, or stop the bot/;
     await assert.rejects(gate({ procRoot: proc.root }), refused('FREQTRADE_RUNNING', named));
     await assert.rejects(gate({ procRoot: proc.root, botStopped: true }), refused('FREQTRADE_RUNNING', named));
   });
@@ -60,7 +61,10 @@ describe('the stop-the-bot gate and processes of other users (SQLite)', () => {
     proc.add(4242, { cmdline: null, fd: 'unreadable' });
     await assert.rejects(
       gate({ procRoot: proc.root }),
-      refused('BOT_STATE_UNKNOWN', /command line of process 4242 can be read here; 2 process\(es\) of other users could not be looked into\): run tradeledger as root.*--bot-stopped/),
+      refused(
+        'BOT_STATE_UNKNOWN',
+        /command line of process 4242 can be read here; 2 process\(es\) of other users could not be looked into\): run tradeledger as root.*--bot-stopped/,
+      ),
     );
     await gate({ procRoot: proc.root, botStopped: true });
   });
@@ -85,7 +89,21 @@ describe('the stop-the-bot gate and processes of other users (SQLite)', () => {
       return rows;
     };
     const before = await snapshot();
-    const run = await cli('recon', 'run', '--ledger', 'freqtrade', '--db', test.url, '--evidence-file', evidence, '--enable', '--no-dry-run', '--config', config, '--bot-stopped');
+    const run = await cli(
+      'recon',
+      'run',
+      '--ledger',
+      'freqtrade',
+      '--db',
+      test.url,
+      '--evidence-file',
+      evidence,
+      '--enable',
+      '--no-dry-run',
+      '--config',
+      config,
+      '--bot-stopped',
+    );
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stderr, /process 4242 \(freqtrade trade\) runs freqtrade as another user/);
     assert.deepEqual(await snapshot(), before);
@@ -94,8 +112,20 @@ describe('the stop-the-bot gate and processes of other users (SQLite)', () => {
 
 describe('which command lines run freqtrade', () => {
   it('the console script, a Python interpreter on it or on the module; not a program that only mentions it', () => {
-    const yes = ['freqtrade\0trade\0', '/opt/ft/.venv/bin/freqtrade\0trade\0', BOT, 'python\0-m\0freqtrade\0trade\0', '/usr/local/bin/python3.12\0/freqtrade/freqtrade\0'];
-    const no = ['', 'sudo\0-u\0ft\0tradeledger\0--ledger\0freqtrade\0', 'tail\0-f\0/home/ft/freqtrade.log\0', 'node\0/srv/tradeledger/cli.js\0', 'python3\0bot.py\0'];
+    const yes = [
+      'freqtrade\0trade\0',
+      '/opt/ft/.venv/bin/freqtrade\0trade\0',
+      BOT,
+      'python\0-m\0freqtrade\0trade\0',
+      '/usr/local/bin/python3.12\0/freqtrade/freqtrade\0',
+    ];
+    const no = [
+      '',
+      'sudo\0-u\0ft\0tradeledger\0--ledger\0freqtrade\0',
+      'tail\0-f\0/home/ft/freqtrade.log\0',
+      'node\0/srv/tradeledger/cli.js\0',
+      'python3\0bot.py\0',
+    ];
     for (const line of yes) assert.equal(runsFreqtrade(line), true, line);
     for (const line of no) assert.equal(runsFreqtrade(line), false, line);
   });

@@ -23,7 +23,7 @@ export function fakeProc(dir: string, options: { readonly hidepid?: boolean } = 
     if (p.fd === 'unreadable') writeFileSync(join(at, 'fd'), '');
     else {
       mkdirSync(join(at, 'fd'));
-      p.fd.forEach((file, i) => symlinkSync(file, join(at, 'fd', String(i))));
+      for (const [i, file] of p.fd.entries()) symlinkSync(file, join(at, 'fd', String(i)));
     }
   };
   add(process.pid, { cmdline: 'node\0', fd: ['/dev/null'] });

@@ -165,7 +165,9 @@ function closeFee(trade: FtTrade, first: ExchangeOrder | undefined): CloseFee {
 // order fills list them in does not matter; decimals as toFixed, so "0.10" and "0.1" are the same.
 function hashOf(trade: FtTrade, orders: readonly NewExitOrder[]): string {
   const fees = (o: NewExitOrder) =>
-    [...o.fees].sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0)).map((f) => [f.currency, f.cost.toFixed(), f.rate?.toFixed() ?? null]);
+    [...o.fees]
+      .sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0))
+      .map((f) => [f.currency, f.cost.toFixed(), f.rate?.toFixed() ?? null]);
   const payload = JSON.stringify([trade.id, trade.amount.toFixed(), orders.map((o) => [o.orderId, o.side, o.filled.toFixed(), o.average.toFixed(), fees(o)])]);
   return createHash('sha256').update(payload).digest('hex');
 }

@@ -110,7 +110,10 @@ export function scanProcesses(file: string, procRoot = '/proc'): ProcessScan {
         continue;
       }
       if (runsFreqtrade(cmdline)) {
-        const command = cmdline.split('\0').filter((arg) => arg !== '').join(' ');
+        const command = cmdline
+          .split('\0')
+          .filter((arg) => arg !== '')
+          .join(' ');
         hiddenBots.push({ pid: Number(entry), command: command.length > 80 ? `${command.slice(0, 79)}…` : command });
       }
       continue;
