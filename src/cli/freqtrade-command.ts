@@ -164,7 +164,7 @@ export async function freqtradeRecon(
   }
   const gate: StopGateOptions = {
     apiUrl: config.freqtrade.api_url,
-    botStopped: flags.botStopped === true || config.freqtrade.bot_stopped,
+    botStopped: flags.botStopped === true,
     procRoot: config.freqtrade.proc_root,
   };
   requireExistingFile(resolveUrl(config));

@@ -158,7 +158,7 @@ function withReconFlags(command: Command, dryRun: 'both' | 'off-only' | 'none'):
 }
 
 const BOT_STOPPED =
-  '--ledger freqtrade: the bot is stopped (freqtrade.bot_stopped); needed where open files cannot be checked (not Linux, or no readable /proc)';
+  '--ledger freqtrade: the bot is stopped (for this run only); needed where open files cannot be checked (not Linux, no readable /proc, hidepid)';
 
 /** `tradeledger recon …`: the reconciliation EXIT backfill procedure (docs/runbooks/reconciliation-exit-backfill.md). */
 export function reconCommand(io: CliIo): Command {

@@ -24,7 +24,7 @@ export function defaultConfig(): Config {
     },
     migrations: { options: {} },
     ledger: 'bot-ledger',
-    freqtrade: { bot_stopped: false },
+    freqtrade: {},
     recon: {
       enabled: false,
       dry_run: true,

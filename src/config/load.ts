@@ -130,6 +130,11 @@ export interface LoadedConfig {
   readonly file: string | null;
 }
 
+// Settings that were removed, with what replaced them: "check its spelling" would mislead.
+const REMOVED_SETTINGS: Readonly<Record<string, string>> = {
+  'freqtrade.bot_stopped': "was removed: that the bot is stopped is the operator's word for one run, so say it with --bot-stopped on that run",
+};
+
 /**
  * Defaults, then tradeledger.yaml (`--config`, else TRADELEDGER_CONFIG, else ./tradeledger.yaml
  * when present; `${VAR}` in its values read from the environment), then the environment (each
@@ -163,7 +168,7 @@ export function loadConfig(options: { readonly configPath?: string | undefined; 
     const issue = result.error.issues[0]!;
     const keys = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
     const key = keys.map(String).join('.') || '(top level)';
-    const what = issue.code === 'unrecognized_keys' ? 'is not a known setting; check its spelling' : issue.message;
+    const what = issue.code === 'unrecognized_keys' ? (REMOVED_SETTINGS[key] ?? 'is not a known setting; check its spelling') : issue.message;
     throw new UsageError(hideSecrets(`${file ?? 'configuration'}: ${key}: ${what}`, hidden), 'CONFIG_INVALID');
   }
   return { config: result.data, file };

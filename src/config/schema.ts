@@ -89,8 +89,6 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** e.g. http://127.0.0.1:8080 (freqtrade's api_server listen address); unset: only open file handles / sessions are checked. */
       api_url: z.string().url().optional(),
-      /** The operator's word that the bot is stopped: needed where the gate cannot read other processes' open files (not Linux, no readable /proc). */
-      bot_stopped: z.boolean().default(false),
       /** Where Linux's process table is mounted, for the open-file check (default /proc). */
       proc_root: z.string().min(1).optional(),
     })

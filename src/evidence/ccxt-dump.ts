@@ -25,7 +25,7 @@ export interface DumpTrade {
   /** price × amount when ccxt gave no cost. */
   readonly cost: Decimal;
   readonly timestamp: number;
-  /** Every fee the fill paid, summed per currency (ccxt's `fees`, else its one `fee`); empty when it reported none. */
+  /** Every fee the fill paid, summed per currency (ccxt's `fees` when it lists one, else its one `fee`); empty when it reported none. */
   readonly fees: readonly DumpFee[];
 }
 
@@ -64,12 +64,17 @@ function decimalAt(where: string, value: unknown, problems: string[], optional =
 /**
  * A fill's fees, summed per currency. ccxt gives `fees` as the full list (several currencies, or
  * several parts of one) and `fee` as its reduction, or a part of it, when there is more than one
- * currency: so `fees`, when the fill has that list, is read and `fee` is not. The rate of a currency
- * is the sum of its parts' rates (parts of one fill are over the same cost), unknown if any part lacks
- * one. An entry without a cost is ccxt's placeholder for "no fee"; a cost without its currency is a problem.
+ * currency: so `fees`, when the fill has a fee in that list, is read and `fee` is not. A `fees`
+ * list that is empty or holds only placeholders says nothing, and `fee` is read (freqtrade's
+ * fee_detection_from_trades prefers `fee` whenever it has a currency and a cost; it differs from
+ * this only where `fees` lists several parts). The rate of a currency is the sum of its parts'
+ * rates (parts of one fill are over the same cost), unknown if any part lacks one. An entry
+ * without a cost is ccxt's placeholder for "no fee"; a cost without its currency is a problem.
  */
 function parseFees(item: Json, where: string, problems: string[]): DumpFee[] {
-  const list = Array.isArray(item['fees']) ? item['fees'].map((f, i) => [f, `${where}.fees[${i}]`] as const) : [[item['fee'], `${where}.fee`] as const];
+  const fees = item['fees'];
+  const listed = Array.isArray(fees) && fees.some((f) => !isObject(f) || (f['cost'] !== undefined && f['cost'] !== null));
+  const list = listed ? fees.map((f, i) => [f, `${where}.fees[${i}]`] as const) : [[item['fee'], `${where}.fee`] as const];
   const byCurrency = new Map<string, { cost: Decimal; rate: Decimal | null }>();
   for (const [fee, at] of list) {
     if (fee === undefined || fee === null) continue;

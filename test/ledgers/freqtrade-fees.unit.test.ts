@@ -42,16 +42,18 @@ describe('the ccxt dump reader: fee and fees', () => {
     assert.deepEqual(fees(text), [['0.08 USDT 0.0008', '0.001 BNB -']]);
   });
 
-  it('reads the one fee when there is no fees list; an empty fees list is no fee; a placeholder fee is none', () => {
+  it('reads the one fee when the fees list is missing, empty or only placeholders (as freqtrade prefers it); a placeholder fee is none', () => {
     const text = JSON.stringify({
       trades: [
         fill('a', 'x', '100', '1', { fee: { cost: '0.1', currency: 'USDT', rate: '0.001' } }),
         fill('b', 'x', '100', '1', { fee: { cost: '0.1', currency: 'USDT' }, fees: [] }),
         fill('c', 'x', '100', '1', { fee: { cost: null, currency: null }, fees: [{ cost: '0', currency: null }] }),
+        fill('d', 'x', '100', '1', { fee: { cost: '0.0002', currency: 'BNB', rate: '0.00075' }, fees: [{ cost: null, currency: null }] }),
+        fill('e', 'x', '100', '1', { fees: [] }),
       ],
     });
     assert.deepEqual(parseCcxtDump(text).problems, []);
-    assert.deepEqual(fees(text), [['0.1 USDT 0.001'], [], []]);
+    assert.deepEqual(fees(text), [['0.1 USDT 0.001'], ['0.1 USDT -'], [], ['0.0002 BNB 0.00075'], []]);
   });
 
   it('refuses a fee without its currency and a fee given as a JSON number, located in the list', () => {
@@ -204,5 +206,13 @@ describe('the close fee of a ghost trade from a fee list', () => {
     const high = close([fill('a', 'x', '111', '3', { fees: [{ cost: '6.66', currency: 'USDT' }] })]);
     assert.deepEqual([high.close?.feeClose.toNumber(), high.close?.feeCloseCost, high.close?.feeCloseCurrency], [0.001, null, null]);
     assert.match(high.notes.join(';'), /a rate of 0\.02 \(2 % or more\): freqtrade rejects it/);
+  });
+
+  it('a fill with an empty fees list beside its fee closes with that fee, not the estimate', () => {
+    const decision = close([fill('a', 'x', '111', '3', { fee: { cost: '0.1665', currency: 'USDT', rate: '0.0005' }, fees: [] })]);
+    assert.deepEqual(
+      [decision.close?.feeCloseCost?.toNumber(), decision.close?.feeCloseCurrency, decision.close?.feeClose.toNumber()],
+      [0.1665, 'USDT', 0.0005],
+    );
   });
 });

@@ -92,16 +92,22 @@ describe('the stop-the-bot gate where open files cannot be read (SQLite)', () =>
     }
   });
 
-  it('--bot-stopped (or freqtrade.bot_stopped) lets the apply and the rollback through', async () => {
+  it('--bot-stopped lets the apply and the rollback through; it is a word for one run, not a setting', async () => {
+    // freqtrade.bot_stopped in tradeledger.yaml would turn the check off for every later run: refused as an unknown key.
+    const stopped = join(test.dir, 'stopped.yaml');
+    writeFileSync(stopped, `freqtrade:\n  proc_root: ${noProc}\n  bot_stopped: true\n`);
+    const before = await snapshot();
+    const byYaml = await run('--config', stopped);
+    assert.equal(byYaml.code, 2, byYaml.stderr);
+    assert.match(byYaml.stderr, /freqtrade\.bot_stopped: was removed: .*--bot-stopped/);
+    assert.deepEqual(await snapshot(), before);
     const applied = await run('--config', config, '--bot-stopped');
     assert.equal(applied.code, 0, applied.stderr);
     const { batchId, counts } = JSON.parse(applied.stdout) as { batchId: string; counts: Record<string, number> };
     assert.deepEqual(counts, { APPLIED: 2, NO_GO: 3 });
     const refused = await cli('recon', 'rollback', '--ledger', 'freqtrade', '--db', test.url, '--batch', batchId, '--config', config);
     assert.equal(refused.code, 3, refused.stderr);
-    const stopped = join(test.dir, 'stopped.yaml');
-    writeFileSync(stopped, `freqtrade:\n  proc_root: ${noProc}\n  bot_stopped: true\n`);
-    const rolled = await cli('recon', 'rollback', '--ledger', 'freqtrade', '--db', test.url, '--batch', batchId, '--config', stopped, '--json');
+    const rolled = await cli('recon', 'rollback', '--ledger', 'freqtrade', '--db', test.url, '--batch', batchId, '--config', config, '--bot-stopped', '--json');
     assert.equal(rolled.code, 0, rolled.stderr);
     assert.equal(JSON.parse(rolled.stdout).reopened, 2);
   });

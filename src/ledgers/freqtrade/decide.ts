@@ -36,6 +36,8 @@ export interface NewExitOrder {
   readonly filledDate: string;
   readonly fundingFee: Decimal;
   readonly feeBase: Decimal | null;
+  /** The exchange order's fees per currency (what the close fee is taken from). */
+  readonly fees: readonly DumpFee[];
   /** orders.id of our own exit row a rollback canceled, filled again instead of a new insert; null: a new row. */
   readonly reuseId: number | null;
 }
@@ -68,7 +70,7 @@ export interface FtDecision {
   readonly close: TradeClose | null;
   /** What a reviewer should know about a close that goes (a reinstated exit order, a fee kept as estimated). */
   readonly notes: readonly string[];
-  /** sha256 of the trade's open amount and the exit orders it would get: what a planned batch re-checks. */
+  /** sha256 of the trade's open amount and the exit orders it would get, with their fees: what a planned batch re-checks. */
   readonly evidenceHash: string;
 }
 
@@ -91,6 +93,7 @@ function exitOrders(trade: FtTrade, exits: readonly ExchangeOrder[], rolledBack:
     fundingFee: i === 0 ? new Decimal(trade.fundingFeeRunning ?? 0) : new Decimal(0),
     // freqtrade's fee_abs: the part of the fee taken in the base currency comes off the order's amount.
     feeBase: o.fees.find((f) => f.currency === currencies(trade).base)?.cost ?? null,
+    fees: o.fees,
     reuseId: rolledBack.get(o.orderId) ?? null,
   }));
 }
@@ -157,8 +160,15 @@ function closeFee(trade: FtTrade, first: ExchangeOrder | undefined): CloseFee {
   return { feeClose: rate, feeCloseCost: total, feeCloseCurrency: quote, note: `exit fee ${listed} valued as ${total.toFixed()} ${quote}` };
 }
 
+// The fees are in it because they decide fee_close and the profit: a dump regenerated between plan
+// and apply with other fees must not write figures nobody reviewed. Sorted by currency, so the
+// order fills list them in does not matter; decimals as toFixed, so "0.10" and "0.1" are the same.
 function hashOf(trade: FtTrade, orders: readonly NewExitOrder[]): string {
-  const payload = JSON.stringify([trade.id, trade.amount.toFixed(), orders.map((o) => [o.orderId, o.side, o.filled.toFixed(), o.average.toFixed()])]);
+  const fees = (o: NewExitOrder) =>
+    [...o.fees]
+      .sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0))
+      .map((f) => [f.currency, f.cost.toFixed(), f.rate?.toFixed() ?? null]);
+  const payload = JSON.stringify([trade.id, trade.amount.toFixed(), orders.map((o) => [o.orderId, o.side, o.filled.toFixed(), o.average.toFixed(), fees(o)])]);
   return createHash('sha256').update(payload).digest('hex');
 }
 

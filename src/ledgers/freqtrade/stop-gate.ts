@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import type { Database, Queryable } from '../../db/port.ts';
 import { SafetyError } from '../../errors.ts';
 
@@ -7,9 +7,10 @@ export interface StopGateOptions {
   /** freqtrade's REST API (`freqtrade.api_url`): asked before writing whether the bot process is up. */
   readonly apiUrl?: string | undefined;
   /**
-   * The operator's word that the bot is stopped (`--bot-stopped`, `freqtrade.bot_stopped`): lets a
-   * write through where other processes' open files cannot be read (not Linux, or no readable
-   * /proc). It never overrides a process found with the file open, nor the API check.
+   * The operator's word, for one run, that the bot is stopped (`--bot-stopped`): lets a write
+   * through where other processes' open files cannot be read (not Linux, no readable /proc, a /proc
+   * mounted with hidepid). It never overrides a process found with the file open, a freqtrade
+   * process of another user, nor the API check.
    */
   readonly botStopped?: boolean | undefined;
   /** Where Linux's process table is mounted (default /proc). */
@@ -35,12 +36,50 @@ export function openFilesUnreadable(options: Pick<StopGateOptions, 'procRoot' | 
   return `${root} does not list this process's own open files`;
 }
 
+/** A process whose open files this user cannot read, whose command line says it runs freqtrade. */
+export interface HiddenBot {
+  readonly pid: number;
+  /** Its command line, shortened for a message. */
+  readonly command: string;
+}
+
+/** What a look through /proc found for one SQLite file. */
+export interface ProcessScan {
+  /** Processes (other than ours) with the file, its -wal, -shm or -journal open. */
+  readonly open: readonly number[];
+  /** Processes whose open files cannot be read here (another user's, when we are not root) that run freqtrade. */
+  readonly hiddenBots: readonly HiddenBot[];
+  /** Processes whose open files cannot be read here, nor their command line (hidepid=1): what they run is unknown. */
+  readonly unknown: readonly number[];
+  /** How many processes' open files could not be read here, whatever they run. */
+  readonly uninspectable: number;
+}
+
+const basename = (arg: string): string => (arg.split('/').at(-1) ?? '').toLowerCase();
+
 /**
- * Process ids (other than ours) with the SQLite file, its -wal or its -shm open, read from /proc
- * (Linux). Files are compared by device and inode, not by path: a bot in a Docker container opens
- * the same file under another path (/freqtrade/user_data/tradesv3.sqlite).
+ * True when a command line (NUL-separated, as /proc/<pid>/cmdline gives it) runs freqtrade: the
+ * program is freqtrade (its console script), or a Python interpreter runs a script or module
+ * named so (`python3 …/bin/freqtrade trade`, `python -m freqtrade`). Any other program that merely
+ * mentions freqtrade (`sudo … --ledger freqtrade`, `tail freqtrade.log`) is not the bot.
  */
-export function processesWithFile(file: string, procRoot = '/proc'): number[] {
+export function runsFreqtrade(cmdline: string): boolean {
+  const argv = cmdline.split('\0').filter((arg) => arg !== '');
+  const program = basename(argv[0] ?? '');
+  if (program.startsWith('freqtrade')) return true;
+  return /^python/.test(program) && argv.slice(1).some((arg) => basename(arg).startsWith('freqtrade'));
+}
+
+const errorCode = (error: unknown): unknown => (error as { code?: unknown }).code;
+
+/**
+ * Looks through /proc (Linux) for processes other than ours with the SQLite file, its -wal, -shm
+ * or -journal open. Files are compared by device and inode, not by path: a bot in a Docker
+ * container opens the same file under another path (/freqtrade/user_data/tradesv3.sqlite). A
+ * process whose descriptors cannot be read (another user's, when we are not root) is not passed
+ * over: its command line (readable by anyone) tells whether it runs freqtrade.
+ */
+export function scanProcesses(file: string, procRoot = '/proc'): ProcessScan {
   const targets = new Set<string>();
   for (const path of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
     try {
@@ -50,21 +89,40 @@ export function processesWithFile(file: string, procRoot = '/proc'): number[] {
       // No -wal, -shm or -journal beside the database right now: nothing to look for.
     }
   }
-  const found: number[] = [];
+  const open: number[] = [];
+  const hiddenBots: HiddenBot[] = [];
+  const unknown: number[] = [];
+  let uninspectable = 0;
   for (const entry of readdirSync(procRoot)) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     let fds: string[];
     try {
       fds = readdirSync(`${procRoot}/${entry}/fd`);
-    } catch {
-      // Another user's process, or one that just ended: its descriptors are not ours to read.
+    } catch (error) {
+      // A process that just ended has nothing open; any other failure (EACCES: another user's) hides what it has open.
+      if (errorCode(error) === 'ENOENT') continue;
+      uninspectable += 1;
+      let cmdline: string;
+      try {
+        cmdline = readFileSync(`${procRoot}/${entry}/cmdline`, 'utf8');
+      } catch (cmdError) {
+        if (errorCode(cmdError) !== 'ENOENT') unknown.push(Number(entry));
+        continue;
+      }
+      if (runsFreqtrade(cmdline)) {
+        const command = cmdline
+          .split('\0')
+          .filter((arg) => arg !== '')
+          .join(' ');
+        hiddenBots.push({ pid: Number(entry), command: command.length > 80 ? `${command.slice(0, 79)}…` : command });
+      }
       continue;
     }
     for (const fd of fds) {
       try {
         const stat = statSync(`${procRoot}/${entry}/fd/${fd}`);
         if (targets.has(`${stat.dev}:${stat.ino}`)) {
-          found.push(Number(entry));
+          open.push(Number(entry));
           break;
         }
       } catch {
@@ -72,7 +130,7 @@ export function processesWithFile(file: string, procRoot = '/proc'): number[] {
       }
     }
   }
-  return found;
+  return { open, hiddenBots, unknown, uninspectable };
 }
 
 /** Sessions on the same PostgreSQL database other than tradeledger's own (its pool connects as application_name 'tradeledger'). */
@@ -124,24 +182,44 @@ async function apiAnswers(url: string): Promise<boolean> {
  * database open (SQLite: its file among other processes' descriptors in /proc; PostgreSQL: another
  * session on the database) or freqtrade's REST API answers. freqtrade's own documentation
  * (www.freqtrade.io/en/stable/sql_cheatsheet) warns that writing while the bot is connected corrupts its state.
- * Where open files cannot be read (not Linux, no readable /proc) it refuses too, unless the operator
- * says the bot is stopped (`botStopped`): a gate that cannot look must not pass in silence.
+ * A process of another user whose open files cannot be read is refused when its command line runs
+ * freqtrade. Where open files cannot be read at all (not Linux, no readable /proc, hidepid) it
+ * refuses too, unless the operator says the bot is stopped (`botStopped`): a gate that cannot look
+ * must not pass in silence.
  * Called before the backup and again inside the writing transaction.
  */
 export async function requireBotStopped(db: Database, conn: Queryable, gate: StopGateOptions = {}): Promise<void> {
   if (db.dialect === 'sqlite' && db.file !== undefined) {
-    const unreadable = openFilesUnreadable(gate);
-    if (unreadable === null) {
-      const pids = processesWithFile(db.file, gate.procRoot);
-      if (pids.length > 0) {
+    let unknown = openFilesUnreadable(gate);
+    // Where other users' processes are what cannot be looked into, root (or the bot's user) can look.
+    let asRoot = '';
+    if (unknown === null) {
+      const root = gate.procRoot ?? '/proc';
+      const scan = scanProcesses(db.file, root);
+      if (scan.open.length > 0) {
         throw new SafetyError(
-          `${db.file} is open in process ${pids.join(', ')}: stop the bot (freqtrade, and any sqlite3 shell or viewer) before writing; nothing was written`,
+          `${db.file} is open in process ${scan.open.join(', ')}: stop the bot (freqtrade, and any sqlite3 shell or viewer) before writing; nothing was written`,
           'FREQTRADE_RUNNING',
         );
       }
-    } else if (gate.botStopped !== true) {
+      const [bot] = scan.hiddenBots;
+      if (bot !== undefined) {
+        throw new SafetyError(
+          `process ${bot.pid} (${bot.command}) runs freqtrade as another user, whose open files this user cannot read: run tradeledger as root or as the bot's user, or stop the bot; nothing was written`,
+          'FREQTRADE_RUNNING',
+        );
+      }
+      const others = scan.uninspectable === 0 ? '' : `; ${scan.uninspectable} process(es) of other users could not be looked into`;
+      // hidepid=2 leaves other users' processes out of the listing, so an empty look proves nothing;
+      // pid 1 (init, root's) is the tell. hidepid=1 lists them but hides their command lines too.
+      if (!existsSync(`${root}/1`)) unknown = `${root} does not list pid 1, so it hides other users' processes (mounted with hidepid)${others}`;
+      else if (scan.unknown.length > 0)
+        unknown = `neither the open files nor the command line of process ${scan.unknown.slice(0, 5).join(', ')}${scan.unknown.length > 5 ? ' …' : ''} can be read here${others}`;
+      if (unknown !== null) asRoot = "run tradeledger as root or as the bot's user, or ";
+    }
+    if (unknown !== null && gate.botStopped !== true) {
       throw new SafetyError(
-        `cannot tell whether another process has ${db.file} open (${unreadable}): stop the bot (freqtrade, and any sqlite3 shell or viewer), then run again with --bot-stopped (or freqtrade.bot_stopped: true in tradeledger.yaml); nothing was written`,
+        `cannot tell whether another process has ${db.file} open (${unknown}): ${asRoot}stop the bot (freqtrade, and any sqlite3 shell or viewer), then run again with --bot-stopped; nothing was written`,
         'BOT_STATE_UNKNOWN',
       );
     }
