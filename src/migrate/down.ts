@@ -1,6 +1,7 @@
 import type { Database } from '../db/port.ts';
 import { CheckFailedError, errorMessage, SafetyError, type TradeledgerError } from '../errors.ts';
 import { backupBeforeMigration } from './backup.ts';
+import { assertPlanParses } from './plan-check.ts';
 import { assertConsistent, planDown, type DownTarget, type Plan } from './planner.ts';
 import { MigrationFailedError, runPlan, type RunEvent, type StepResult } from './run-plan.ts';
 import type { EngineSettings } from './settings.ts';
@@ -33,6 +34,9 @@ export async function migrateDown(db: Database, source: MigrationSource, setting
     assertConsistent(state.status, source.label);
     const plan = planDown(state.status, source.migrations, state.context, options);
     if (plan.steps.length === 0) return { from: plan.from, to: plan.to, reverted: [], backup: null, warnings: [] };
+    // Down sections are not linted (squawk reads up sections), so nothing has read their syntax yet:
+    // a file PostgreSQL cannot parse is refused before any step runs, as `migrate plan` refuses it.
+    await assertPlanParses(plan, db.dialect);
     if (options.confirm !== undefined && !(await options.confirm(plan))) {
       throw new SafetyError('rollback not confirmed; nothing was changed', 'NOT_CONFIRMED');
     }

@@ -279,6 +279,14 @@ export class EarlyLint {
     return findingsFrom(await this.rows, pending, true);
   }
 
+  /**
+   * True when squawk reports a syntax error in every file it is given: no `.squawk.toml` applies,
+   * which could exclude a file (excluded_paths) or the syntax-error rule itself.
+   */
+  readsEverySyntax(): boolean {
+    return findSquawkConfig(this.cwd) === null;
+  }
+
   /** Resolves once the run has ended, however it ended (its temporary files are gone by then). */
   async settled(): Promise<void> {
     await this.rows.catch(() => undefined);

@@ -11,6 +11,7 @@ import type { MigrationSource } from './source.ts';
 import { readHistory } from './history.ts';
 import type { Migration } from './migration.ts';
 import { loadPostgresParser, parsePostgresScript } from './pg-statements.ts';
+import { assertPlanParses } from './plan-check.ts';
 import { MIGRATION_LOCK, readMigrationState } from './state.ts';
 import { verifyDatabase, type VerifyReport } from './verify.ts';
 
@@ -65,15 +66,22 @@ export interface UpResult {
   readonly verify: VerifyReport | null;
 }
 
-async function lintPending(plan: Plan, allowUnsafe: AllowUnsafe, early: EarlyLint): Promise<readonly LintFinding[]> {
+/** squawk's findings on the pending files, and whether they include a syntax error of every pending file (see assertParses). */
+interface PendingLint {
+  readonly findings: readonly LintFinding[];
+  readonly readEverySyntax: boolean;
+}
+
+async function lintPending(plan: Plan, allowUnsafe: AllowUnsafe, early: EarlyLint): Promise<PendingLint> {
   try {
     // One squawk run over every pending file, in the order they run (a table created by an earlier
     // one is new to the later ones). A rebuild runs an applied migration's own statement again: it
     // was linted when it was applied.
-    return await early.findings(plan.steps.filter((step) => step.rebuild === undefined).map((step) => step.migration));
+    const findings = await early.findings(plan.steps.filter((step) => step.rebuild === undefined).map((step) => step.migration));
+    return { findings, readEverySyntax: early.readsEverySyntax() };
   } catch (error) {
     // --allow-unsafe alone applies whatever squawk would say, so a machine without squawk can still apply.
-    if (allowUnsafe === true && isTradeledgerError(error) && error.code === 'SQUAWK_MISSING') return [];
+    if (allowUnsafe === true && isTradeledgerError(error) && error.code === 'SQUAWK_MISSING') return { findings: [], readEverySyntax: false };
     throw error;
   }
 }
@@ -98,10 +106,13 @@ async function probablyPending(db: Database, source: MigrationSource, settings: 
  * A plain transactional file is planned unparsed (see mayNeedNoTransaction). When squawk finds a
  * syntax error in a pending file, PostgreSQL's own parser reads it, and its refusal (exit 2, with
  * the line) comes before anything runs, as when every file was parsed. When PostgreSQL's parser
- * accepts the file, squawk's finding stays and blocks as an unknown rule does.
+ * accepts the file, squawk's finding stays and blocks as an unknown rule does. When squawk did not
+ * read every file's syntax (not installed under --allow-unsafe, or a `.squawk.toml` that may
+ * exclude a file or the rule), every unparsed section is parsed, as `migrate plan` does.
  */
-async function assertParses(plan: Plan, lint: readonly LintFinding[]): Promise<void> {
-  const flagged = new Set(lint.filter((finding) => finding.rule === 'syntax-error').map((finding) => finding.fileName));
+async function assertParses(plan: Plan, lint: PendingLint, dialect: Database['dialect']): Promise<void> {
+  if (!lint.readEverySyntax) return assertPlanParses(plan, dialect);
+  const flagged = new Set(lint.findings.filter((finding) => finding.rule === 'syntax-error').map((finding) => finding.fileName));
   if (flagged.size === 0) return;
   await loadPostgresParser();
   for (const step of plan.steps) {
@@ -157,8 +168,9 @@ function lockedUp(db: Database, source: MigrationSource, settings: EngineSetting
     if (plan.steps.length === 0 && repairNow.length === 0)
       return { from: plan.from, to: plan.to, applied: [], rebuilt: [], repaired: [], backup: null, lint: [], verify: null };
     const allowUnsafe = options.allowUnsafe ?? false;
-    const lint = early === null ? [] : await lintPending(plan, allowUnsafe, await early);
-    await assertParses(plan, lint);
+    const pending = early === null ? { findings: [], readEverySyntax: true } : await lintPending(plan, allowUnsafe, await early);
+    await assertParses(plan, pending, db.dialect);
+    const lint = pending.findings;
     assertLintAllows(lint, allowUnsafe);
     if (lint.length > 0) options.onLint?.(lint);
     if (options.confirm !== undefined && !(await options.confirm(plan))) {

@@ -5,7 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase } from '../../src/db/open.ts';
-import { cli } from '../helpers/cli.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, runBinary } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { historyOf, writeMigrations } from '../helpers/migrations.ts';
 
@@ -48,6 +50,34 @@ for (const kind of ['postgres', 'pglite'] as const) {
         assert.equal(plan.code, 2, plan.stderr);
         assert.match(plan.stderr, /002_orders\.sql line 4: PostgreSQL cannot parse it \(syntax error at or near "CREAT"\)/);
         assert.equal(plan.stdout, '');
+      });
+    });
+
+    it('a file squawk does not read (.squawk.toml excluded_paths) is still parsed before anything runs (exit 2)', async () => {
+      await withDatabase(kind, async (test) => {
+        const dir = writeMigrations(test.dir, {
+          '001_accounts.sql': ACCOUNTS,
+          '002_orders.sql': '-- migrate:up\nCREAT TABLE orders (id BIGINT PRIMARY KEY);\n',
+        });
+        writeFileSync(join(test.dir, '.squawk.toml'), 'excluded_paths = ["002_*.sql"]\n');
+        const run = await runBinary(['migrate', 'up', '--yes', '--db', test.url, '--dir', dir], { cwd: test.dir });
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(run.stderr, /002_orders\.sql line 2: PostgreSQL cannot parse it \(syntax error at or near "CREAT"\); fix the SQL — nothing was run/);
+        assert.equal(await scalar(test.url, "SELECT to_regclass('accounts') IS NULL AS value"), true, 'not even 001 ran');
+      });
+    });
+
+    it('migrate down refuses a down section PostgreSQL cannot parse before any step runs (exit 2)', async () => {
+      await withDatabase(kind, async (test) => {
+        const dir = writeMigrations(test.dir, {
+          '001_accounts.sql': '-- migrate:up\nCREATE TABLE accounts (id BIGINT PRIMARY KEY);\n\n-- migrate:down\nDROP TABLEE accounts;\n',
+          '002_orders.sql': '-- migrate:up\nCREATE TABLE orders (id BIGINT PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE orders;\n',
+        });
+        assert.equal((await cli('migrate', 'up', '--yes', '--db', test.url, '--dir', dir)).code, 0);
+        const run = await cli('migrate', 'down', '--steps', '2', '--yes', '--db', test.url, '--dir', dir);
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(run.stderr, /001_accounts\.sql.*PostgreSQL cannot parse it \(syntax error at or near "TABLEE"\)/);
+        assert.equal(await scalar(test.url, "SELECT to_regclass('orders') IS NOT NULL AS value"), true, '002 was not reverted');
       });
     });
 
