@@ -118,6 +118,10 @@ describe('which command lines run freqtrade', () => {
       BOT,
       'python\0-m\0freqtrade\0trade\0',
       '/usr/local/bin/python3.12\0/freqtrade/freqtrade\0',
+      'python3\0-mfreqtrade\0trade\0',
+      'pypy3\0-m\0freqtrade\0trade\0',
+      'python3\0-u\0-X\0dev\0/opt/ft/.venv/bin/freqtrade\0trade\0',
+      'python3\0-c\0from freqtrade.main import main; main()\0',
     ];
     const no = [
       '',
@@ -125,6 +129,9 @@ describe('which command lines run freqtrade', () => {
       'tail\0-f\0/home/ft/freqtrade.log\0',
       'node\0/srv/tradeledger/cli.js\0',
       'python3\0bot.py\0',
+      // Python running something else, with freqtrade only among that program's own arguments.
+      'python3\0manage.py\0--log\0/var/log/freqtrade.log\0',
+      'python3\0-m\0http.server\0--directory\0/srv/freqtrade_data\0',
     ];
     for (const line of yes) assert.equal(runsFreqtrade(line), true, line);
     for (const line of no) assert.equal(runsFreqtrade(line), false, line);

@@ -57,6 +57,13 @@ export interface ProcessScan {
 
 const basename = (arg: string): string => (arg.split('/').at(-1) ?? '').toLowerCase();
 
+// CPython and PyPy interpreters (python, python3, python3.12, pypy3), and their options that take a value.
+const PYTHON = /^(python|pypy)/;
+const PYTHON_OPTIONS_WITH_VALUE = new Set(['-W', '-X', '-Q']);
+
+// A process that ended between listing /proc and reading it: nothing of it is left to hide the file.
+const GONE = new Set(['ENOENT', 'ESRCH']);
+
 /**
  * True when a command line (NUL-separated, as /proc/<pid>/cmdline gives it) runs freqtrade: the
  * program is freqtrade (its console script), or a Python interpreter runs a script or module
@@ -67,7 +74,19 @@ export function runsFreqtrade(cmdline: string): boolean {
   const argv = cmdline.split('\0').filter((arg) => arg !== '');
   const program = basename(argv[0] ?? '');
   if (program.startsWith('freqtrade')) return true;
-  return /^python/.test(program) && argv.slice(1).some((arg) => basename(arg).startsWith('freqtrade'));
+  if (!PYTHON.test(program)) return false;
+  // The interpreter runs what follows its own options: `-m MODULE` (or `-mMODULE`), or the first
+  // other argument, the script. Arguments after it are the script's (a log file, a data folder).
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-m') return basename(argv[i + 1] ?? '').startsWith('freqtrade');
+    if (arg.startsWith('-m')) return arg.slice(2).toLowerCase().startsWith('freqtrade');
+    // `-c CODE`: a bot may be started from code (`from freqtrade.main import main; main()`).
+    if (arg === '-c') return /freqtrade/i.test(argv[i + 1] ?? '');
+    if (PYTHON_OPTIONS_WITH_VALUE.has(arg)) i += 1;
+    else if (!arg.startsWith('-')) return basename(arg).startsWith('freqtrade');
+  }
+  return false;
 }
 
 const errorCode = (error: unknown): unknown => (error as { code?: unknown }).code;
@@ -100,13 +119,13 @@ export function scanProcesses(file: string, procRoot = '/proc'): ProcessScan {
       fds = readdirSync(`${procRoot}/${entry}/fd`);
     } catch (error) {
       // A process that just ended has nothing open; any other failure (EACCES: another user's) hides what it has open.
-      if (errorCode(error) === 'ENOENT') continue;
+      if (GONE.has(errorCode(error) as string)) continue;
       uninspectable += 1;
       let cmdline: string;
       try {
         cmdline = readFileSync(`${procRoot}/${entry}/cmdline`, 'utf8');
       } catch (cmdError) {
-        if (errorCode(cmdError) !== 'ENOENT') unknown.push(Number(entry));
+        if (!GONE.has(errorCode(cmdError) as string)) unknown.push(Number(entry));
         continue;
       }
       if (runsFreqtrade(cmdline)) {
