@@ -11,7 +11,7 @@ function errorPosition(error: unknown): number | null {
 /**
  * The line of the migration file a PostgreSQL error points at (`file line N`), when the server gave
  * a position inside the migration's own SQL of the chunk that failed; null otherwise (no position,
- * or one in the lines tradeledger added around it). A transactional file is sent unparsed, so a
+ * or one in the lines tradeledger added before or after it). A transactional file is sent unparsed, so a
  * syntax error squawk did not see is found by the server, and this is how its message names the line.
  */
 export function errorLine(chunk: PlanChunk | undefined, error: unknown): string | null {
@@ -26,7 +26,7 @@ export function errorLine(chunk: PlanChunk | undefined, error: unknown): string 
     index += char.length;
     counted++;
   }
-  if (counted !== position || index < section.at) return null;
+  if (counted !== position || index < section.at || index >= section.end) return null;
   let line = 0;
   for (let i = section.at; i < index; i++) if (chunk!.sql.charCodeAt(i) === 10) line++;
   return describeLine(section.origin, line);

@@ -37,7 +37,7 @@ export interface PlanChunk {
    * Where the migration's own SQL starts in `sql` (a string index) and where that is in its file,
    * so that the server's error position can name the file's line (see errorLine).
    */
-  readonly section?: { readonly at: number; readonly origin: ScriptOrigin };
+  readonly section?: { readonly at: number; readonly end: number; readonly origin: ScriptOrigin };
 }
 
 /**
@@ -246,7 +246,9 @@ function transactionStep(migration: Migration, direction: 'up' | 'down', body: s
   const begin = sqlite ? 'BEGIN IMMEDIATE;' : 'BEGIN;';
   const lines = [header(migration, direction, ''), begin, ...settingsSql(context, true), ...historyBootstrap(context, isFirst)];
   if (direction === 'up') lines.push(historyStartSql(context.dialect, entry, true, null, table));
-  const section = { at: lines.join('\n').length + 1, origin: sectionOrigin(migration, direction) };
+  const at = lines.join('\n').length + 1;
+  // The section's own text ends where terminated() adds its newline and `;`: a position past it is in tradeledger's lines.
+  const section = { at, end: at + body.length, origin: sectionOrigin(migration, direction) };
   if (direction === 'up') {
     lines.push(terminated(body), historyFinishSql(context.dialect, migration.version, table));
   } else {
