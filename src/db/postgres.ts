@@ -159,10 +159,15 @@ export async function openPostgres(connectionString: string, url: string, trace?
       // Its own connection: if this process dies, the server ends the session and frees the lock.
       const connection = ahead ?? lockConnection(config);
       ahead = null;
-      await connection.connected;
+      await connection.connected.catch((error: unknown) => {
+        throw connectError(error, url);
+      });
       const client = connection.client;
       const keys = advisoryLockKeys(name);
       try {
+        // The lock's session sits idle for the whole run: a server-wide idle_session_timeout
+        // (PostgreSQL 14+) would end it, and the lock with it, while the run goes on.
+        await client.query(`SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000`);
         const started = Date.now();
         for (;;) {
           const { rows } = await client.query('SELECT pg_try_advisory_lock($1, $2) AS locked', keys);

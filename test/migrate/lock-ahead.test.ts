@@ -8,8 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/open.ts';
 import { LockHeldError } from '../../src/db/lock-held-error.ts';
+import { advisoryLockKeys } from '../../src/db/postgres.ts';
+import { MIGRATION_LOCK } from '../../src/migrate/state.ts';
 import { cli } from '../helpers/cli.ts';
-import { createTestDatabase, postgresAdminUrl } from '../helpers/databases.ts';
+import { adminQuery, createTestDatabase, postgresAdminUrl } from '../helpers/databases.ts';
 import { writeMigrations } from '../helpers/migrations.ts';
 
 /** The server's sessions of tradeledger on database `name` (the admin connection asking is not one). */
@@ -77,6 +79,25 @@ describe('the migration lock’s connection opened ahead (PostgreSQL)', () => {
         /^tradeledger: \[ECONNREFUSED\] cannot connect to postgres:\/\/trader:\*\*\*@127\.0\.0\.1:\d+\/ledger: .*; nothing listens there/,
       );
       assert.equal(run.stderr.trim().split('\n').length, 1);
+    } finally {
+      await test.cleanup();
+    }
+  });
+});
+
+describe('the migration lock under a server-wide idle_session_timeout', () => {
+  it('is held for the whole run: the idle lock session is not ended by the timeout', async () => {
+    const test = await createTestDatabase('postgres');
+    try {
+      const database = decodeURIComponent(new URL(test.url).pathname.slice(1));
+      await adminQuery(`ALTER DATABASE "${database}" SET idle_session_timeout = '300ms'`);
+      const [k1, k2] = advisoryLockKeys(MIGRATION_LOCK);
+      // The migration outlasts the timeout, then asks whether the lock is free: it must not be.
+      const dir = writeMigrations(test.dir, {
+        '001_slow.sql': `-- migrate:up\nSELECT pg_sleep(1.5);\nDO $$ BEGIN IF pg_try_advisory_lock(${k1}, ${k2}) THEN RAISE EXCEPTION 'the migration lock was free: its session had ended'; END IF; END $$;\n`,
+      });
+      const run = await cli('migrate', 'up', '--yes', '--allow-unsafe', '--db', test.url, '--dir', dir);
+      assert.equal(run.code, 0, run.stderr);
     } finally {
       await test.cleanup();
     }
