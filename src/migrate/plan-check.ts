@@ -1,11 +1,10 @@
 import type { Dialect } from '../db/port.ts';
 import { loadPostgresParser, parsePostgresScript } from './pg-statements.ts';
-import { sectionOrigin, type Plan } from './planner.ts';
-import { mayNeedNoTransaction } from './transaction-check.ts';
+import { parsedWhenPlanned, sectionOrigin, type Plan } from './planner.ts';
 
 /**
  * `migrate plan` never prints a plan that `up` would refuse: the transactional sections the planner
- * sent unparsed (see mayNeedNoTransaction) are parsed here, so that a syntax error is refused with
+ * sent unparsed (see parsedWhenPlanned) are parsed here, so that a syntax error is refused with
  * its line (exit 2), as `up` refuses it once squawk has flagged it. `up` itself skips this: the
  * parse is what made a 100-file `up` slow, and squawk reads every pending file anyway.
  */
@@ -14,7 +13,7 @@ export async function assertPlanParses(plan: Pick<Plan, 'steps'>, dialect: Diale
   const unparsed = plan.steps.filter((step) => {
     if (step.kind !== 'transaction' || step.rebuild !== undefined) return false;
     const body = step.direction === 'up' ? step.migration.up : step.migration.down;
-    return body !== null && !mayNeedNoTransaction(body);
+    return body !== null && !parsedWhenPlanned(true, body);
   });
   if (unparsed.length === 0) return;
   await loadPostgresParser();

@@ -311,10 +311,18 @@ export function sectionStatements(migration: Migration, direction: 'up' | 'down'
 export function planningParses(migration: Migration): boolean {
   const down = migration.down !== null && !isEmptyDown(migration) ? migration.down : null;
   return (
-    !migration.transactional ||
-    mayNeedNoTransaction(migration.up) ||
-    (down !== null && (!(migration.downTransactional ?? migration.transactional) || mayNeedNoTransaction(down)))
+    parsedWhenPlanned(migration.transactional, migration.up) ||
+    (down !== null && parsedWhenPlanned(migration.downTransactional ?? migration.transactional, down))
   );
+}
+
+/**
+ * Whether the planner parses a PostgreSQL section: a no-transaction one is split statement by
+ * statement; a transactional one only when the transaction check may refuse it (mayNeedNoTransaction),
+ * else it is sent as written. The one rule planningParses, the planner and assertPlanParses share.
+ */
+export function parsedWhenPlanned(transactional: boolean, body: string): boolean {
+  return !transactional || mayNeedNoTransaction(body);
 }
 
 function statementsStep(migration: Migration, direction: 'up' | 'down', body: string, context: PlanContext, isFirst: boolean): PlanStep {
@@ -527,7 +535,7 @@ function step(migration: Migration, direction: 'up' | 'down', context: PlanConte
     }
     return sqliteStatementsStep(migration, direction, body, context, isFirst, transactional);
   }
-  if (transactional && context.dialect === 'postgres' && mayNeedNoTransaction(body)) {
+  if (transactional && context.dialect === 'postgres' && parsedWhenPlanned(transactional, body)) {
     // Parsed before anything runs: a CONCURRENTLY here would fail only when the server reached it.
     // Without one of the words such a statement needs, the section is sent as written, unparsed.
     const origin = sectionOrigin(migration, direction);
