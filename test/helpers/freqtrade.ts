@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
@@ -85,4 +88,34 @@ export async function createFreqtradeDatabase(kind: 'sqlite' | 'postgres'): Prom
 export async function dumpTable(db: Database, table: string): Promise<unknown[]> {
   const rows = await db.query(`SELECT * FROM ${table} ORDER BY id`);
   return rows.map((r) => JSON.parse(JSON.stringify(r, (_, v) => (v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? String(v) : v))));
+}
+
+/** Both freqtrade tables as plain rows, trades then orders: what a test compares before and after a run. */
+export async function freqtradeRows(db: Database): Promise<unknown[][]> {
+  return [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
+}
+
+/** freqtradeRows of the database at `url`, opened for the read only. */
+export async function freqtradeRowsAt(url: string): Promise<unknown[][]> {
+  const db = await openDatabase(url);
+  try {
+    return await freqtradeRows(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** A process that keeps the SQLite file open (in the real /proc), as a running freqtrade does; resolves once it has. */
+export async function holdOpen(file: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(file)}); db.prepare('SELECT 1 FROM trades').get(); console.log('open'); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  assert.equal(line.toString().trim(), 'open');
+  return child;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable } from '../helpers/freqtrade.ts';
+import { dumpTable, freqtradeRowsAt } from '../helpers/freqtrade.ts';
 import { plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 async function listening(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
@@ -22,12 +22,7 @@ describe("the stop-the-bot gate asks freqtrade's API: an answer it cannot read i
   let evidence: string;
   const apply = (config: string) =>
     cli('recon', 'run', '--ledger', 'freqtrade', '--db', test.url, '--evidence-file', evidence, '--enable', '--no-dry-run', '--config', config);
-  const snapshot = async () => {
-    const db = await openDatabase(test.url);
-    const rows = [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
-    await db.close();
-    return rows;
-  };
+  const snapshot = () => freqtradeRowsAt(test.url);
   before(async () => {
     ({ test, evidence } = await plantedFreqtradeDatabase('sqlite'));
   });

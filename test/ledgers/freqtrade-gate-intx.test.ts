@@ -18,24 +18,9 @@ import type { StopGateOptions } from '../../src/ledgers/freqtrade/stop-gate.ts';
 import { reconFlags } from '../../src/recon/flags.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable } from '../helpers/freqtrade.ts';
+import { dumpTable, freqtradeRows, holdOpen } from '../helpers/freqtrade.ts';
 import { CCXT_DUMP, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 import { fakeProc } from './freqtrade-proc-fixture.ts';
-
-/** A process that keeps the SQLite file open (in the real /proc), as a running freqtrade does; resolves once it has. */
-async function holdOpen(file: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-e',
-      `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(file)}); db.prepare('SELECT 1 FROM trades').get(); console.log('open'); setInterval(() => {}, 1000);`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  assert.equal(line.toString().trim(), 'open');
-  return child;
-}
 
 const apply = (db: Database, gate: StopGateOptions, onEvidence: () => void = () => {}) =>
   reconcileFreqtrade(db, {
@@ -53,7 +38,7 @@ describe('the stop-the-bot gate inside the writing transaction gets the callerâ€
   let test: TestDatabase;
   let file: string;
   let db: Database;
-  const snapshot = async () => [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
+  const snapshot = () => freqtradeRows(db);
   before(async () => {
     ({ test } = await plantedFreqtradeDatabase('sqlite'));
     file = test.url.slice('sqlite:'.length);

@@ -15,7 +15,7 @@ import { reconFlags } from '../../src/recon/flags.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable } from '../helpers/freqtrade.ts';
+import { dumpTable, freqtradeRowsAt, holdOpen } from '../helpers/freqtrade.ts';
 import { CCXT_DUMP, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 const refusedAsUnknown = (error: unknown) => error instanceof SafetyError && error.code === 'BOT_STATE_UNKNOWN' && error.exitCode === 3;
@@ -27,12 +27,7 @@ describe('the stop-the-bot gate where open files cannot be read (SQLite)', () =>
   let config: string;
   const run = (...extra: string[]) =>
     cli('recon', 'run', '--ledger', 'freqtrade', '--db', test.url, '--evidence-file', evidence, '--enable', '--no-dry-run', '--json', ...extra);
-  const snapshot = async () => {
-    const db = await openDatabase(test.url);
-    const rows = [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
-    await db.close();
-    return rows;
-  };
+  const snapshot = () => freqtradeRowsAt(test.url);
   before(async () => {
     ({ test, evidence } = await plantedFreqtradeDatabase('sqlite'));
     // A process table with nothing in it: what a sandbox or an unmounted /proc looks like.
@@ -113,16 +108,7 @@ describe('the stop-the-bot gate where open files cannot be read (SQLite)', () =>
   });
 
   it('--bot-stopped never overrides a process found with the file open', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(test.url.slice('sqlite:'.length))}); db.prepare('SELECT 1 FROM trades').get(); console.log('open'); setInterval(() => {}, 1000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    assert.equal(line.toString().trim(), 'open');
+    const child = await holdOpen(test.url.slice('sqlite:'.length));
     try {
       const refused = await run('--bot-stopped');
       assert.equal(refused.code, 3, refused.stderr);

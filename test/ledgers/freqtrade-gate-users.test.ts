@@ -7,7 +7,7 @@ import { SafetyError } from '../../src/errors.ts';
 import { requireBotStopped, runsFreqtrade } from '../../src/ledgers/freqtrade/stop-gate.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable } from '../helpers/freqtrade.ts';
+import { dumpTable, freqtradeRowsAt } from '../helpers/freqtrade.ts';
 import { plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 import { fakeProc } from './freqtrade-proc-fixture.ts';
 
@@ -82,12 +82,7 @@ describe('the stop-the-bot gate and processes of other users (SQLite)', () => {
     proc.add(4242, { cmdline: 'freqtrade\0trade\0', fd: 'unreadable' });
     const config = join(test.dir, 'other-user.yaml');
     writeFileSync(config, `freqtrade:\n  proc_root: ${proc.root}\n`);
-    const snapshot = async () => {
-      const db = await openDatabase(test.url);
-      const rows = [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
-      await db.close();
-      return rows;
-    };
+    const snapshot = () => freqtradeRowsAt(test.url);
     const before = await snapshot();
     const run = await cli(
       'recon',

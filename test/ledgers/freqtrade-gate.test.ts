@@ -9,23 +9,8 @@ import pg from 'pg';
 import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { createFreqtradeDatabase, dumpTable } from '../helpers/freqtrade.ts';
+import { createFreqtradeDatabase, dumpTable, freqtradeRowsAt, holdOpen } from '../helpers/freqtrade.ts';
 import { CCXT_DUMP, plantFreqtradeScenario, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
-
-/** A process that opens the SQLite file and keeps it open, as a running freqtrade does; resolves once it has. */
-async function holdOpen(file: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-e',
-      `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(file)}); db.prepare('SELECT count(*) FROM trades').get(); console.log('open'); setInterval(() => {}, 1000);`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  assert.equal(line.toString().trim(), 'open');
-  return child;
-}
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`the stop-the-bot gate on ${kind}`, () => {
@@ -33,12 +18,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let evidence: string;
     const apply = (...extra: string[]) =>
       cli('recon', 'run', '--ledger', 'freqtrade', '--db', test.url, '--evidence-file', evidence, '--enable', '--no-dry-run', ...extra);
-    const snapshot = async () => {
-      const db = await openDatabase(test.url);
-      const rows = [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
-      await db.close();
-      return rows;
-    };
+    const snapshot = () => freqtradeRowsAt(test.url);
     before(async () => {
       ({ test, evidence } = await plantedFreqtradeDatabase(kind));
     });

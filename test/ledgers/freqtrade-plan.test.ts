@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable } from '../helpers/freqtrade.ts';
+import { dumpTable, freqtradeRows } from '../helpers/freqtrade.ts';
 import { CCXT_DUMP, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 for (const kind of ['sqlite', 'postgres'] as const) {
@@ -19,7 +19,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     it('plan records PENDING_APPLY rows and touches no freqtrade row; apply re-checks the evidence hash per trade', async () => {
       const db = await openDatabase(test.url);
-      const before = [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
+      const before = await freqtradeRows(db);
       await db.close();
       const plan = await cli('recon', 'plan', ...base(), '--enable');
       assert.equal(plan.code, 0, plan.stderr);

@@ -4,7 +4,7 @@ import { openDatabase } from '../../src/db/open.ts';
 import type { Database } from '../../src/db/port.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable, insertRow, orderRow, tradeRow } from '../helpers/freqtrade.ts';
+import { dumpTable, freqtradeRows, insertRow, orderRow, tradeRow } from '../helpers/freqtrade.ts';
 import { plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 type Row = Record<string, unknown>;
@@ -97,9 +97,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
 
     it('a rerun after the re-close is idempotent', async () => {
-      const before = await withDb(async (db) => [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')]);
+      const before = await withDb(freqtradeRows);
       assert.deepEqual((await apply()).counts, { NO_GO: 3 });
-      assert.deepEqual(await withDb(async (db) => [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')]), before);
+      assert.deepEqual(await withDb(freqtradeRows), before);
     });
 
     it('the second batch rolls back too, and an order changed since by someone else is never filled again', async () => {

@@ -6,7 +6,7 @@ import type { Database } from '../../src/db/port.ts';
 import { integrityCheck } from '../../src/db/sqlite-files.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable } from '../helpers/freqtrade.ts';
+import { dumpTable, freqtradeRows } from '../helpers/freqtrade.ts';
 import { EXPECTED_T2, EXPECTED_T3, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 type Row = Record<string, unknown>;
@@ -52,7 +52,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     it('a dry run decides every open trade and writes nothing', async () => {
       const db = await open();
-      const before = [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
+      const before = await freqtradeRows(db);
       await db.close();
       const run = await cli('recon', 'run', ...flags(), '--enable', '--json');
       assert.equal(run.code, 0, run.stderr);
@@ -155,7 +155,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     it('a rerun is idempotent: nothing closed twice, no order twice', async () => {
       const db = await open();
-      const before = [await dumpTable(db, 'trades'), await dumpTable(db, 'orders')];
+      const before = await freqtradeRows(db);
       await db.close();
       const run = await cli('recon', 'run', ...flags(), '--enable', '--no-dry-run', '--json');
       assert.equal(run.code, 0, run.stderr);
