@@ -2,8 +2,23 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import { openDatabase } from '../../src/db/open.ts';
+import type { Dialect } from '../../src/db/port.ts';
 import { readHistory } from '../../src/migrate/history.ts';
+import type { PlanContext } from '../../src/migrate/planner.ts';
 import { engineSettings, type EngineSettings } from '../../src/migrate/settings.ts';
+
+/** A planner context for unit tests: an existing, complete history and nothing adopted, with `overrides`. */
+export function planContext(dialect: Dialect, overrides: Partial<PlanContext> = {}): PlanContext {
+  return {
+    dialect,
+    historyExists: true,
+    historyMissingColumns: [],
+    invalidIndexes: new Set(),
+    adopted: [],
+    settings: { lockTimeoutMs: 2000, statementTimeoutMs: 600_000, appliedBy: 'tester@host' },
+    ...overrides,
+  };
+}
 
 /** The engine's default settings (no configuration file, no environment) without backups, with `overrides`. */
 export function testSettings(overrides: Partial<EngineSettings> = {}): EngineSettings {

@@ -8,6 +8,7 @@ import { loadPostgresParser, parsePostgresScript } from '../../src/migrate/pg-st
 import { planUp, type PlanContext } from '../../src/migrate/planner.ts';
 import { computeStatus } from '../../src/migrate/status.ts';
 import { assertTransactionSafe } from '../../src/migrate/transaction-check.ts';
+import { planContext } from '../helpers/migrations.ts';
 
 before(() => loadPostgresParser());
 
@@ -121,14 +122,7 @@ describe('assertTransactionSafe', () => {
 
   it('is checked when planning, before anything runs', () => {
     const migration = parseMigration('004_index.sql', '-- migrate:up\nCREATE TABLE t (id BIGINT);\n\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n');
-    const context: PlanContext = {
-      dialect: 'postgres',
-      historyExists: true,
-      historyMissingColumns: [],
-      invalidIndexes: new Set(),
-      adopted: [],
-      settings: { lockTimeoutMs: 1000, statementTimeoutMs: 1000, appliedBy: 'tester' },
-    };
+    const context = planContext('postgres');
     throwsCode(() => planUp(computeStatus([migration], []), context), 'NEEDS_NO_TRANSACTION', /^004_index\.sql line 4: CREATE INDEX CONCURRENTLY/);
     // The same statements in a no-transaction file plan statement by statement.
     const noTx = parseMigration(

@@ -8,6 +8,7 @@ import { parseMigration, type Migration } from '../../src/migrate/migration.ts';
 import { loadPostgresParser } from '../../src/migrate/pg-statements.ts';
 import { assertConsistent, planDown, planUp, renderPlan, type PlanContext } from '../../src/migrate/planner.ts';
 import { computeStatus } from '../../src/migrate/status.ts';
+import { planContext as context } from '../helpers/migrations.ts';
 
 // The planner splits PostgreSQL sections with PostgreSQL's parser, which the CLI loads before planning.
 before(() => loadPostgresParser());
@@ -31,18 +32,6 @@ function row(m: Migration | number, overrides: Partial<HistoryRow> = {}): Histor
     errorMessage: null,
     checksum: typeof m === 'number' ? 'f'.repeat(64) : m.checksum,
     appliedBy: 'tester@host',
-    ...overrides,
-  };
-}
-
-function context(dialect: Dialect, overrides: Partial<PlanContext> = {}): PlanContext {
-  return {
-    dialect,
-    historyExists: true,
-    historyMissingColumns: [],
-    invalidIndexes: new Set(),
-    adopted: [],
-    settings: { lockTimeoutMs: 2000, statementTimeoutMs: 600_000, appliedBy: 'tester@host' },
     ...overrides,
   };
 }

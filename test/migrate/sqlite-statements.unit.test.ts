@@ -5,6 +5,7 @@ import { parseMigration } from '../../src/migrate/migration.ts';
 import { planUp } from '../../src/migrate/planner.ts';
 import { mustRunOutsideTransaction, splitSqliteStatements } from '../../src/migrate/sqlite-statements.ts';
 import { computeStatus } from '../../src/migrate/status.ts';
+import { planContext } from '../helpers/migrations.ts';
 
 describe('SQLite statements one by one', () => {
   it('splits at top-level semicolons, keeping a trigger body (with CASE … END) whole', () => {
@@ -45,14 +46,7 @@ describe('SQLite statements one by one', () => {
 
   it('refuses disable-foreign-keys with a statement that must run outside the transaction', () => {
     const migration = parseMigration('001_rebuild.sql', '-- migrate:disable-foreign-keys\n-- migrate:up\nCREATE TABLE t2 (id INT);\nVACUUM;\n');
-    const context = {
-      dialect: 'sqlite' as const,
-      historyExists: true,
-      historyMissingColumns: [],
-      invalidIndexes: new Set<string>(),
-      adopted: [],
-      settings: { lockTimeoutMs: 2000, statementTimeoutMs: 600000, appliedBy: 'test' },
-    };
+    const context = planContext('sqlite');
     assert.throws(
       () => planUp(computeStatus([migration], []), context),
       (error: unknown) => error instanceof UsageError && /move them to a migration of their own/.test(error.message),

@@ -9,6 +9,7 @@ import { loadPostgresParser, parsePostgresScript } from '../../src/migrate/pg-st
 import { planningParses, planUp, renderPlan, type PlanContext } from '../../src/migrate/planner.ts';
 import { computeStatus } from '../../src/migrate/status.ts';
 import { mayNeedNoTransaction, refusalOf, TRANSACTION_REFUSALS } from '../../src/migrate/transaction-check.ts';
+import { planContext } from '../helpers/migrations.ts';
 
 before(() => loadPostgresParser());
 
@@ -35,14 +36,7 @@ function spellings(sql: string): string[] {
   return [sql, sql.toLowerCase(), mixed, sql.replaceAll(' ', '\n/* a comment */ '), sql.replaceAll(' ', ' -- a comment\n\t')];
 }
 
-const context: PlanContext = {
-  dialect: 'postgres',
-  historyExists: true,
-  historyMissingColumns: [],
-  invalidIndexes: new Set(),
-  adopted: [],
-  settings: { lockTimeoutMs: 1000, statementTimeoutMs: 1000, appliedBy: 'tester' },
-};
+const context = planContext('postgres');
 
 function transactional(up: string) {
   return parseMigration('005_change.sql', `-- migrate:up\nCREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT);\n${up}\n\n-- migrate:down\nDROP TABLE t;\n`);
