@@ -24,6 +24,36 @@ export interface LedgerRow {
   readonly createdAt: Date;
 }
 
+/** An orders row as the walk selects it, its quantity as text and its times as the driver gives them (`T`). */
+export interface WalkRecord<T> {
+  readonly order_id: string;
+  readonly profile_id: string;
+  readonly symbol: string;
+  readonly trade_id: string | null;
+  readonly action: string | null;
+  readonly status: string;
+  readonly source: string;
+  readonly quantity: string;
+  readonly filled_at: T | null;
+  readonly created_at: T;
+}
+
+/** A walk record as the walk reads it, with its quantity and times already read (each dialect reads them its own way). */
+export function ledgerRowOf(row: WalkRecord<unknown>, quantity: Decimal, filledAt: Date | null, createdAt: Date): LedgerRow {
+  return {
+    orderId: row.order_id,
+    profileId: row.profile_id,
+    symbol: row.symbol,
+    tradeId: row.trade_id,
+    action: row.action === 'ENTRY' || row.action === 'EXIT' ? row.action : null,
+    status: row.status,
+    source: row.source,
+    quantity,
+    filledAt,
+    createdAt,
+  };
+}
+
 /** True when the row's quantity moved the position. */
 export function isFilled(row: Pick<LedgerRow, 'status'>): boolean {
   return (FILLED_STATUSES as readonly string[]).includes(row.status);

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import type { Queryable } from '../db/port.ts';
 import { tradeIdMissingSql } from '../packs/bot-ledger/trade-id.ts';
-import type { LedgerRow } from './ledger-row.ts';
+import { ledgerRowOf, type LedgerRow, type WalkRecord } from './ledger-row.ts';
 
 /** One (profile_id, symbol) the walk must visit, with its row count for batching. */
 export interface Partition {
@@ -69,36 +69,14 @@ export function inPartitionsSql(alias: string): string {
 
 /** The bot and backfill rows of some partitions, as the walk reads them (one query for the batch). */
 export async function readWalkRows(db: Queryable, partitions: readonly Partition[]): Promise<LedgerRow[]> {
-  const rows = await db.query<{
-    order_id: string;
-    profile_id: string;
-    symbol: string;
-    trade_id: string | null;
-    action: string | null;
-    status: string;
-    source: string;
-    quantity: string;
-    filled_at: Date | null;
-    created_at: Date;
-  }>(
+  const rows = await db.query<WalkRecord<Date>>(
     `SELECT o.order_id, o.profile_id, o.symbol, o.trade_id, o.action, o.status, o.source,
             COALESCE(o.quantity, o.qty, 0)::text AS quantity, o.filled_at, o.created_at
        FROM orders o
       WHERE ${inPartitionsSql('o')} AND o.source IN ('bot', 'backfill')`,
     partitionParams(partitions),
   );
-  return rows.map((row) => ({
-    orderId: row.order_id,
-    profileId: row.profile_id,
-    symbol: row.symbol,
-    tradeId: row.trade_id,
-    action: row.action === 'ENTRY' || row.action === 'EXIT' ? row.action : null,
-    status: row.status,
-    source: row.source,
-    quantity: new Decimal(row.quantity),
-    filledAt: row.filled_at,
-    createdAt: row.created_at,
-  }));
+  return rows.map((row) => ledgerRowOf(row, new Decimal(row.quantity), row.filled_at, row.created_at));
 }
 
 /** Rows grouped by partition key `profile_id \0 symbol`. */

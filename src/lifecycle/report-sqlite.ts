@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../db/port.ts';
 import { impossibleDay } from '../domain/iso-time.ts';
 import { UsageError } from '../errors.ts';
-import type { LedgerRow } from './ledger-row.ts';
+import { ledgerRowOf, type LedgerRow, type WalkRecord } from './ledger-row.ts';
 import type { Partition } from './partitions.ts';
 import { LifecycleTally, parseNumeric, type ReportRow, type TallyHistory, type TallyOrder, type TallyPosition } from './report-derive.ts';
 
@@ -85,18 +85,7 @@ export function ledgerTime(value: unknown, where: string): Date | null {
 
 /** readWalkRows (src/lifecycle/partitions.ts) on SQLite: `$1` the partitions as a JSON array of [profile_id, symbol]. */
 export async function readWalkRowsSqlite(db: Queryable, partitions: readonly Partition[]): Promise<LedgerRow[]> {
-  const rows = await db.query<{
-    order_id: string;
-    profile_id: string;
-    symbol: string;
-    trade_id: string | null;
-    action: string | null;
-    status: string;
-    source: string;
-    quantity: string;
-    filled_at: unknown;
-    created_at: unknown;
-  }>(
+  const rows = await db.query<WalkRecord<unknown>>(
     `SELECT order_id, profile_id, symbol, trade_id, action, status, source, COALESCE(quantity, qty, '0') AS quantity, filled_at, created_at
        FROM orders
       WHERE (profile_id, symbol) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($1))
@@ -107,17 +96,6 @@ export async function readWalkRowsSqlite(db: Queryable, partitions: readonly Par
     const where = (column: string) => `orders.${column} of order ${row.order_id}`;
     const createdAt = ledgerTime(row.created_at, where('created_at'));
     if (createdAt === null) throw new UsageError(`${where('created_at')} is empty: the walk orders a lifecycle's rows by time; fill it`, 'BAD_LEDGER_VALUE');
-    return {
-      orderId: row.order_id,
-      profileId: row.profile_id,
-      symbol: row.symbol,
-      tradeId: row.trade_id,
-      action: row.action === 'ENTRY' || row.action === 'EXIT' ? row.action : null,
-      status: row.status,
-      source: row.source,
-      quantity: parseNumeric(row.quantity, where('quantity')).value,
-      filledAt: ledgerTime(row.filled_at, where('filled_at')),
-      createdAt,
-    };
+    return ledgerRowOf(row, parseNumeric(row.quantity, where('quantity')).value, ledgerTime(row.filled_at, where('filled_at')), createdAt);
   });
 }
