@@ -77,6 +77,27 @@ export async function writeImage(tx: Queryable, tradeId: number, image: TradeIma
 }
 
 /**
+ * A filled exit order's values, `$1`–`$11` of both the insert and the reinstating update: side,
+ * ft_is_open (false), the filled amount, the average price, order type, cost, order date, fill
+ * date, update date, funding fee, fee taken in base.
+ */
+function filledValues(o: NewExitOrder, nowText: string): unknown[] {
+  return [
+    o.side,
+    false,
+    o.filled.toFixed(),
+    o.average.toFixed(),
+    o.type,
+    o.cost.toFixed(),
+    o.orderDate,
+    o.filledDate,
+    nowText,
+    o.fundingFee.toFixed(),
+    o.feeBase === null ? null : o.feeBase.toFixed(),
+  ];
+}
+
+/**
  * Fills our own exit row a rollback canceled again, with the same values an insert would write
  * (its id, and so its place in freqtrade's id order, stays). Only a row still as the rollback left
  * it is touched; anything else refuses the transaction whole.
@@ -88,22 +109,7 @@ async function reinstateOrder(tx: Queryable, trade: FtTrade, o: NewExitOrder, no
        funding_fee = $10, ft_fee_base = $11, ft_cancel_reason = NULL
      WHERE id = $12 AND ft_trade_id = $13 AND order_id = $14 AND status = 'canceled' AND ft_is_open = $2 AND ft_cancel_reason LIKE 'tradeledger rollback %'
      RETURNING id`,
-    [
-      o.side,
-      false,
-      o.filled.toFixed(),
-      o.average.toFixed(),
-      o.type,
-      o.cost.toFixed(),
-      o.orderDate,
-      o.filledDate,
-      nowText,
-      o.fundingFee.toFixed(),
-      o.feeBase === null ? null : o.feeBase.toFixed(),
-      o.reuseId,
-      trade.id,
-      o.orderId,
-    ],
+    [...filledValues(o, nowText), o.reuseId, trade.id, o.orderId],
   );
   if (rows.length !== 1) {
     throw new SafetyError(`exit order ${o.orderId} of trade ${trade.id} changed since it was read: nothing was written; run again`, 'FREQTRADE_CHANGED');
@@ -126,23 +132,8 @@ export async function writeClose(tx: Queryable, trade: FtTrade, decision: FtDeci
     await tx.query(
       `INSERT INTO orders (ft_trade_id, ft_order_side, ft_pair, ft_is_open, ft_amount, ft_price, order_id, status, symbol, order_type, side,
          price, average, amount, filled, remaining, cost, order_date, order_filled_date, order_update_date, funding_fee, ft_fee_base)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'closed', $3, $8, $2, $6, $6, $5, $5, '0', $9, $10, $11, $12, $13, $14)`,
-      [
-        trade.id,
-        o.side,
-        trade.pair,
-        false,
-        o.filled.toFixed(),
-        o.average.toFixed(),
-        o.orderId,
-        o.type,
-        o.cost.toFixed(),
-        o.orderDate,
-        o.filledDate,
-        nowText,
-        o.fundingFee.toFixed(),
-        o.feeBase === null ? null : o.feeBase.toFixed(),
-      ],
+       VALUES ($12, $1, $13, $2, $3, $4, $14, 'closed', $13, $5, $1, $4, $4, $3, $3, '0', $6, $7, $8, $9, $10, $11)`,
+      [...filledValues(o, nowText), trade.id, trade.pair, o.orderId],
     );
   }
   if ((await writeImage(tx, trade.id, afterImage(decision.close), true)) !== 1) {
