@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/port.ts';
 import { SafetyError } from '../../errors.ts';
 import type { FtDecision, NewExitOrder, TradeClose } from './decide.ts';
+import { ANY_ROLLBACK_REASON } from './reinstate.ts';
 import type { FtTrade } from './rows.ts';
 
 /** The trades columns a close changes, as text (decimals exact) and booleans: what the audit's before and after images hold. */
@@ -107,9 +108,9 @@ async function reinstateOrder(tx: Queryable, trade: FtTrade, o: NewExitOrder, no
     `UPDATE orders SET ft_order_side = $1, side = $1, ft_is_open = $2, ft_amount = $3, amount = $3, filled = $3, remaining = '0', ft_price = $4,
        price = $4, average = $4, status = 'closed', order_type = $5, cost = $6, order_date = $7, order_filled_date = $8, order_update_date = $9,
        funding_fee = $10, ft_fee_base = $11, ft_cancel_reason = NULL
-     WHERE id = $12 AND ft_trade_id = $13 AND order_id = $14 AND status = 'canceled' AND ft_is_open = $2 AND ft_cancel_reason LIKE 'tradeledger rollback %'
+     WHERE id = $12 AND ft_trade_id = $13 AND order_id = $14 AND status = 'canceled' AND ft_is_open = $2 AND ft_cancel_reason LIKE $15
      RETURNING id`,
-    [...filledValues(o, nowText), o.reuseId, trade.id, o.orderId],
+    [...filledValues(o, nowText), o.reuseId, trade.id, o.orderId, ANY_ROLLBACK_REASON],
   );
   if (rows.length !== 1) {
     throw new SafetyError(`exit order ${o.orderId} of trade ${trade.id} changed since it was read: nothing was written; run again`, 'FREQTRADE_CHANGED');

@@ -7,6 +7,9 @@ export function rollbackReason(batchId: string): string {
   return `tradeledger rollback ${batchId}`;
 }
 
+/** A LIKE pattern for the reason of any batch's rollback. */
+export const ANY_ROLLBACK_REASON = rollbackReason('%');
+
 /** Our own rolled-back exit orders, by trade: trades.id → order_id → orders.id of the row to fill again. */
 export type RolledBackExits = ReadonlyMap<number, ReadonlyMap<string, number>>;
 
@@ -21,16 +24,17 @@ export type RolledBackExits = ReadonlyMap<number, ReadonlyMap<string, number>>;
 export async function rolledBackExits(conn: Queryable, dialect: 'postgres' | 'sqlite', tradeIds: readonly number[]): Promise<RolledBackExits> {
   const found = new Map<number, Map<string, number>>();
   if (tradeIds.length === 0) return found;
+  const trades = new Set(tradeIds);
   const reverted = new Set<string>();
   for (const row of await listFreqtradeAudit(conn, dialect)) {
-    if (row.decision !== 'APPLIED' || row.revertedAt === null || !tradeIds.includes(row.tradeId)) continue;
+    if (row.decision !== 'APPLIED' || row.revertedAt === null || !trades.has(row.tradeId)) continue;
     for (const orderId of row.exitOrderIds) reverted.add(`${row.tradeId}\u0000${orderId}\u0000${rollbackReason(row.batchId)}`);
   }
   if (reverted.size === 0) return found;
   const rows = await conn.query<Record<string, unknown>>(
     `SELECT id, ft_trade_id, order_id, ft_cancel_reason, filled FROM orders
-      WHERE status = 'canceled' AND ft_is_open = $1 AND ft_cancel_reason LIKE 'tradeledger rollback %'`,
-    [false],
+      WHERE status = 'canceled' AND ft_is_open = $1 AND ft_cancel_reason LIKE $2`,
+    [false, ANY_ROLLBACK_REASON],
   );
   for (const r of rows) {
     const tradeId = Number(r['ft_trade_id']);
