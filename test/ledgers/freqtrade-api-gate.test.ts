@@ -5,10 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable, freqtradeRowsAt } from '../helpers/freqtrade.ts';
+import { freqtradeRowsAt } from '../helpers/freqtrade.ts';
 import { plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 async function listening(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {

@@ -3,7 +3,6 @@
 // transaction only gives the right answer when it gets the caller's gate options (procRoot, botStopped).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import type { StopGateOptions } from '../../src/ledgers/freqtrade/stop-gate.ts';
 import { reconFlags } from '../../src/recon/flags.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable, freqtradeRows, holdOpen } from '../helpers/freqtrade.ts';
+import { freqtradeRows, holdOpen } from '../helpers/freqtrade.ts';
 import { CCXT_DUMP, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 import { fakeProc } from './freqtrade-proc-fixture.ts';
 

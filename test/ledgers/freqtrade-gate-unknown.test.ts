@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -15,7 +14,7 @@ import { reconFlags } from '../../src/recon/flags.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable, freqtradeRowsAt, holdOpen } from '../helpers/freqtrade.ts';
+import { freqtradeRowsAt, holdOpen } from '../helpers/freqtrade.ts';
 import { CCXT_DUMP, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 const refusedAsUnknown = (error: unknown) => error instanceof SafetyError && error.code === 'BOT_STATE_UNKNOWN' && error.exitCode === 3;

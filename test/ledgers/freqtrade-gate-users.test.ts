@@ -7,7 +7,7 @@ import { SafetyError } from '../../src/errors.ts';
 import { requireBotStopped, runsFreqtrade } from '../../src/ledgers/freqtrade/stop-gate.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { dumpTable, freqtradeRowsAt } from '../helpers/freqtrade.ts';
+import { freqtradeRowsAt } from '../helpers/freqtrade.ts';
 import { plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 import { fakeProc } from './freqtrade-proc-fixture.ts';
 

@@ -1,15 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openDatabase } from '../../src/db/open.ts';
 import { cli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/databases.ts';
-import { createFreqtradeDatabase, dumpTable, freqtradeRowsAt, holdOpen } from '../helpers/freqtrade.ts';
+import { createFreqtradeDatabase, freqtradeRowsAt, holdOpen } from '../helpers/freqtrade.ts';
 import { CCXT_DUMP, plantFreqtradeScenario, plantedFreqtradeDatabase } from './freqtrade-fixture.ts';
 
 for (const kind of ['sqlite', 'postgres'] as const) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.ts';
 import { parseMigration } from '../../src/migrate/migration.ts';
 import { loadPostgresParser, parsePostgresScript } from '../../src/migrate/pg-statements.ts';
-import { planUp, type PlanContext } from '../../src/migrate/planner.ts';
+import { planUp } from '../../src/migrate/planner.ts';
 import { computeStatus } from '../../src/migrate/status.ts';
 import { assertTransactionSafe } from '../../src/migrate/transaction-check.ts';
 import { planContext } from '../helpers/migrations.ts';

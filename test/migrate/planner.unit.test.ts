@@ -1,12 +1,11 @@
 // Pure unit tests of the planner: status against history, and the steps up and down take.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Dialect } from '../../src/db/port.ts';
 import { SafetyError, UsageError } from '../../src/errors.ts';
 import type { HistoryRow } from '../../src/migrate/history.ts';
 import { parseMigration, type Migration } from '../../src/migrate/migration.ts';
 import { loadPostgresParser } from '../../src/migrate/pg-statements.ts';
-import { assertConsistent, planDown, planUp, renderPlan, type PlanContext } from '../../src/migrate/planner.ts';
+import { assertConsistent, planDown, planUp, renderPlan } from '../../src/migrate/planner.ts';
 import { computeStatus } from '../../src/migrate/status.ts';
 import { planContext as context } from '../helpers/migrations.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.ts';
 import { parseMigration } from '../../src/migrate/migration.ts';
 import { loadPostgresParser, parsePostgresScript } from '../../src/migrate/pg-statements.ts';
-import { planningParses, planUp, renderPlan, type PlanContext } from '../../src/migrate/planner.ts';
+import { planningParses, planUp, renderPlan } from '../../src/migrate/planner.ts';
 import { computeStatus } from '../../src/migrate/status.ts';
 import { mayNeedNoTransaction, refusalOf, TRANSACTION_REFUSALS } from '../../src/migrate/transaction-check.ts';
 import { planContext } from '../helpers/migrations.ts';
