@@ -32,6 +32,7 @@ export { directorySource, type MigrationSource } from './migrate/source.ts';
 export { packNames, packSource } from './packs/registry.ts';
 export { engineSettings, type EngineSettings } from './migrate/settings.ts';
 export { migrateUp, type UpOptions, type UpPhase, type UpResult } from './migrate/up.ts';
+export { previewUp, type UpPreview } from './migrate/preview.ts';
 export { migrateDown, type DownOptions, type DownResult } from './migrate/down.ts';
 export { verifyDatabase, type VerifyReport } from './migrate/verify.ts';
 export type { DownTarget, Plan, PlanStep } from './migrate/planner.ts';

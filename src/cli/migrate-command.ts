@@ -8,12 +8,11 @@ import { migrateDown } from '../migrate/down.ts';
 import { readHistory } from '../migrate/history.ts';
 import { formatFinding, lintMigrations, type LintFinding } from '../migrate/lint.ts';
 import { parseAllowUnsafe } from '../migrate/lint-policy.ts';
-import { assertPlanParses } from '../migrate/plan-check.ts';
-import { assertConsistent, planUp, renderPlan, type Plan } from '../migrate/planner.ts';
+import { previewUp } from '../migrate/preview.ts';
+import { renderPlan, type Plan } from '../migrate/planner.ts';
 import type { RunEvent } from '../migrate/run-plan.ts';
 import { stampVersion } from '../migrate/stamp.ts';
 import { readMigrationState } from '../migrate/state.ts';
-import { planRepairs } from '../migrate/repair.ts';
 import { migrateUp } from '../migrate/up.ts';
 import { verifyDatabase } from '../migrate/verify.ts';
 import type { Config } from '../config/schema.ts';
@@ -177,14 +176,7 @@ async function plan(io: CliIo, flags: Flags): Promise<void> {
   await withDatabase(
     resolveUrl(config),
     async (db) => {
-      const settings = withTable(resolveSettings(config), flags);
-      const state = await readMigrationState(db, source, settings.plan);
-      // The same refusals as `up`: never print a plan that `up` would not run.
-      assertConsistent(state.status, source.label);
-      const p = planUp(state.status, state.context, flags.to);
-      await assertPlanParses(p, db.dialect);
-      // With nothing pending, `up` repairs what the schema lacks at its version: show those too.
-      const repairs = p.steps.length === 0 ? await planRepairs(db, source, p.to, settings.packOptions, flags.allowDataLoss === true) : [];
+      const { plan: p, repairs } = await previewUp(db, source, withTable(resolveSettings(config), flags), { to: flags.to, allowDataLoss: flags.allowDataLoss });
       if (flags.json === true) {
         io.out(
           json({

@@ -3,10 +3,10 @@ import { loadPostgresParser, parsePostgresScript } from './pg-statements.ts';
 import { isEmptyDown, parsedWhenPlanned, sectionOrigin, type Plan } from './planner.ts';
 
 /**
- * `migrate plan` never prints a plan that `up` would refuse: the transactional sections the planner
- * sent unparsed (see parsedWhenPlanned) are parsed here, so that a syntax error is refused with
- * its line (exit 2), as `up` refuses it once squawk has flagged it. `up` itself skips this: the
- * parse is what made a 100-file `up` slow, and squawk reads every pending file anyway.
+ * Parses the transactional sections the planner sent unparsed (see parsedWhenPlanned), so that a
+ * syntax error is refused with its line (exit 2) before anything runs: for `migrate plan` (never a
+ * plan `up` would refuse), `down` (squawk reads no down section), and `up` where squawk may not have
+ * read every file's syntax. Otherwise `up` skips it: the parse is what made a 100-file `up` slow.
  */
 export async function assertPlanParses(plan: Pick<Plan, 'steps'>, dialect: Dialect): Promise<void> {
   if (dialect !== 'postgres') return;
