@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admin, databaseUrl, type BenchContext, type Figure } from '../lib/context.ts';
-import { median } from '../lib/stats.ts';
+import { median, spread, whole } from '../lib/stats.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tradeledger.js', import.meta.url));
 const DBMATE = fileURLToPath(new URL('../../node_modules/@dbmate/linux-x64/bin/dbmate', import.meta.url));
@@ -29,8 +29,6 @@ function smallMigrations(dir: string, count: number): void {
     );
   }
 }
-
-const spread = (values: readonly number[]) => `min ${Math.round(Math.min(...values))} / max ${Math.round(Math.max(...values))} ms over ${values.length} runs`;
 
 /**
  * 9. How fast the CLI starts, each figure beside its reference in the same round: `--help` and
@@ -83,8 +81,8 @@ export async function cliStartup(context: BenchContext): Promise<Figure[]> {
   const helpRatio = median(help.map((h, i) => h / bare[i]!));
   const upRatio = median(ours.map((o, i) => o / dbmate[i]!));
   return [
-    { bench: BENCH, figure: 'bare `node -e 0`, median', value: median(bare), unit: 'ms', note: spread(bare) },
-    { bench: BENCH, figure: '`tradeledger --help`, median', value: median(help), unit: 'ms', note: spread(help) },
+    { bench: BENCH, figure: 'bare `node -e 0`, median', value: median(bare), unit: 'ms', note: spread(bare, 'ms', whole) },
+    { bench: BENCH, figure: '`tradeledger --help`, median', value: median(help), unit: 'ms', note: spread(help, 'ms', whole) },
     {
       bench: BENCH,
       figure: '`tradeledger --help` ÷ `node -e 0` (median of per-round ratios)',
@@ -99,12 +97,18 @@ export async function cliStartup(context: BenchContext): Promise<Figure[]> {
       figure: '`migrate status --pack bot-ledger` on a small PostgreSQL database, median',
       value: median(status),
       unit: 'ms',
-      note: spread(status),
+      note: spread(status, 'ms', whole),
       target: '≤ 250 ms',
       met: median(status) <= 250,
     },
-    { bench: BENCH, figure: '`migrate up` of 100 small migrations (lint included), median', value: median(ours), unit: 'ms', note: spread(ours) },
-    { bench: BENCH, figure: '`dbmate up` of the same 100 files (dbmate from npm), median', value: median(dbmate), unit: 'ms', note: spread(dbmate) },
+    { bench: BENCH, figure: '`migrate up` of 100 small migrations (lint included), median', value: median(ours), unit: 'ms', note: spread(ours, 'ms', whole) },
+    {
+      bench: BENCH,
+      figure: '`dbmate up` of the same 100 files (dbmate from npm), median',
+      value: median(dbmate),
+      unit: 'ms',
+      note: spread(dbmate, 'ms', whole),
+    },
     {
       bench: BENCH,
       figure: 'tradeledger ÷ dbmate, 100 migrations (median of per-round ratios)',

@@ -4,7 +4,7 @@ import { tighten } from '../../src/lifecycle/tighten.ts';
 import { rebuildSummaries } from '../../src/lifecycle/summaries.ts';
 import { BLANK_CHARACTERS_SQL, TRADE_ID_FORMAT_SQL } from '../../src/packs/bot-ledger/trade-id.ts';
 import { admin, copyDatabase, jobSettings, settings, withDb, type BenchContext, type Figure } from '../lib/context.ts';
-import { median, round } from '../lib/stats.ts';
+import { median, round, spread } from '../lib/stats.ts';
 import { underWriteLoad } from '../lib/write-load.ts';
 
 // The same five guardrails, the naive way: each ADD CONSTRAINT scans the table under ACCESS EXCLUSIVE.
@@ -68,8 +68,6 @@ export async function migrationUnderLoad(context: BenchContext, template: string
   const ratio = median(ours.map((o, i) => naive[i]!.max / o.max));
   const oursMax = median(ours.map((o) => o.max));
   const bench = '1 migration under write load';
-  const spread = (values: readonly number[], unit: string) =>
-    `min ${round(Math.min(...values))} / max ${round(Math.max(...values))} ${unit} over ${values.length} runs`;
   const p99Cost = median(kept.map((k, i) => k.p99 / ours[i]!.p99 - 1)) * 100;
   const rateCost = median(kept.map((k, i) => 1 - k.perSecond / ours[i]!.perSecond)) * 100;
   const steadyP99Cost = median(steadyKept.map((k, i) => k.p99 / steady[i]!.p99 - 1)) * 100;

@@ -5,7 +5,7 @@ import { runReconCycle, type ReconDeps } from '../../src/recon/cycle.ts';
 import { rebuildSummaries } from '../../src/lifecycle/summaries.ts';
 import { admin, copyDatabase, withDb, type BenchContext, type Figure } from '../lib/context.ts';
 import { addGhosts } from '../lib/ghosts.ts';
-import { median, timed } from '../lib/stats.ts';
+import { median, timed, spread, whole } from '../lib/stats.ts';
 
 async function deps(db: Database, dryRun: boolean): Promise<ReconDeps> {
   return {
@@ -96,7 +96,6 @@ export async function reconApply(context: BenchContext, template: string, summar
     await admin(context.server, `DROP DATABASE ${name} WITH (FORCE)`);
   }
   const bench = summaries ? '5b recon apply, ledger keeping summaries' : '5 recon apply';
-  const spread = (values: readonly number[]) => `min ${Math.round(Math.min(...values))} / max ${Math.round(Math.max(...values))} ms over ${values.length} runs`;
   const ratio = median(ours.map((o, i) => o / plain[i]!));
   const idle = median(empty);
   return [
@@ -105,7 +104,7 @@ export async function reconApply(context: BenchContext, template: string, summar
       figure: `full cycle (applying) with no ghosts in ${context.sizes.orders} orders, median`,
       value: idle,
       unit: 'ms',
-      note: spread(empty),
+      note: spread(empty, 'ms', whole),
       target: '≤ 1000 ms',
       met: idle <= 1000,
     },
@@ -114,9 +113,15 @@ export async function reconApply(context: BenchContext, template: string, summar
       figure: `full cycle with ${count} ghost lifecycles in ${context.sizes.orders} orders: detect, gather evidence, decide, audit, insert, median`,
       value: median(ours),
       unit: 'ms',
-      note: spread(ours),
+      note: spread(ours, 'ms', whole),
     },
-    { bench, figure: `plain INSERT of the same ${count} rows into the same orders table, median`, value: median(plain), unit: 'ms', note: spread(plain) },
+    {
+      bench,
+      figure: `plain INSERT of the same ${count} rows into the same orders table, median`,
+      value: median(plain),
+      unit: 'ms',
+      note: spread(plain, 'ms', whole),
+    },
     { bench, figure: 'recon ÷ plain INSERT (median of per-run ratios)', value: ratio, unit: '×', target: '≤ 5', met: ratio <= 5 },
   ];
 }

@@ -2,7 +2,7 @@ import type { Database } from '../../src/db/port.ts';
 import { lifecycleReport } from '../../src/lifecycle/report.ts';
 import { checkSummaries, rebuildSummaries } from '../../src/lifecycle/summaries.ts';
 import { admin, copyDatabase, withDb, type BenchContext, type Figure } from '../lib/context.ts';
-import { median, timed } from '../lib/stats.ts';
+import { median, timed, spread, whole } from '../lib/stats.ts';
 
 // The lower bound: one aggregate scan computing what reconciliation needs of every lifecycle, its
 // entry and exit quantity (the aggregate of docs/runbooks/reconciliation-exit-backfill.md §1, without
@@ -23,8 +23,6 @@ async function assertBoundSums(db: Database): Promise<void> {
   const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (VERBOSE) ${BOUND}`)).map((r) => r['QUERY PLAN']).join('\n');
   if (plan.includes('NULL::numeric') || !/sum\(CASE WHEN/.test(plan)) throw new Error(`the bound's plan does not compute its sums:\n${plan}`);
 }
-
-const spread = (values: readonly number[]) => `min ${Math.round(Math.min(...values))} / max ${Math.round(Math.max(...values))} ms over ${values.length} runs`;
 
 /**
  * 2. `lifecycle report` over the whole ledger, as today (aggregating the ledger) and reading the
@@ -72,17 +70,23 @@ export async function reportSpeed(context: BenchContext, template: string): Prom
       const bench = '2 report speed';
       const size = `${context.sizes.orders} orders, ${context.sizes.profiles} profiles`;
       return [
-        { bench, figure: `lifecycle report aggregating the ledger (no summaries; ${size}), median`, value: median(ledger), unit: 'ms', note: spread(ledger) },
+        {
+          bench,
+          figure: `lifecycle report aggregating the ledger (no summaries; ${size}), median`,
+          value: median(ledger),
+          unit: 'ms',
+          note: spread(ledger, 'ms', whole),
+        },
         // The §1 aggregate of docs/runbooks/reconciliation-exit-backfill.md (BOUND above).
         {
           bench,
           figure: 'lower bound: one aggregate scan using its §1 entry/exit sums (EXPLAIN VERBOSE checked), median',
           value: median([...bound, ...keptBound]),
           unit: 'ms',
-          note: spread([...bound, ...keptBound]),
+          note: spread([...bound, ...keptBound], 'ms', whole),
         },
         { bench, figure: 'report aggregating the ledger ÷ bound (median of per-run ratios)', value: ledgerRatio, unit: '×' },
-        { bench, figure: 'lifecycle report reading the per-lifecycle summaries, median', value: median(kept), unit: 'ms', note: spread(kept) },
+        { bench, figure: 'lifecycle report reading the per-lifecycle summaries, median', value: median(kept), unit: 'ms', note: spread(kept, 'ms', whole) },
         {
           bench,
           figure: 'report reading summaries ÷ bound (median of per-run ratios)',

@@ -6,7 +6,7 @@ import { openDatabase } from '../../src/db/open.ts';
 import { migrateUp, type UpPhase } from '../../src/migrate/up.ts';
 import { packSource } from '../../src/packs/registry.ts';
 import { settings, type BenchContext, type Figure } from '../lib/context.ts';
-import { median, round, timed } from '../lib/stats.ts';
+import { median, timed, spread } from '../lib/stats.ts';
 
 /** An old daemon's v1 state file (no schema_version) with `rows` rows spread over its busy tables. */
 function legacyStateFile(path: string, rows: number): void {
@@ -37,8 +37,6 @@ function legacyStateFile(path: string, rows: number): void {
   db.exec('COMMIT');
   db.close();
 }
-
-const spread = (values: readonly number[]) => `min ${round(Math.min(...values))} / max ${round(Math.max(...values))} ms over ${values.length} runs`;
 
 /**
  * 6. The risk-state v1 → v2 upgrade of a big state file, backup and verification included; its

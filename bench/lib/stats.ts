@@ -27,3 +27,11 @@ export function round(value: number): string {
   if (Math.abs(value) >= 100) return Math.round(value).toString();
   return Number(value.toPrecision(3)).toString();
 }
+
+/** A number rounded to a whole one, for a table. */
+export const whole = (value: number): string => String(Math.round(value));
+
+/** `min … / max … <unit> over N runs`: the spread beside a median, each bound shown by `show`. */
+export function spread(values: readonly number[], unit = 'ms', show: (value: number) => string = round): string {
+  return `min ${show(Math.min(...values))} / max ${show(Math.max(...values))} ${unit} over ${values.length} runs`;
+}
